@@ -1,0 +1,270 @@
+"""The archive's SQLite schema, created and evolved only through sqlite-utils migrations.
+
+Table and column names are the contract for researchers' queries (docs/data-dictionary.md): change them
+only with a new migration and a CHANGELOG entry. Every table exists from the first migration, even those
+that only the crawler fills.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlite_utils
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("nianbao")
+
+
+@migrations()
+def m001_core_tables(db: sqlite_utils.Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE portals (
+            id TEXT PRIMARY KEY,              -- registry name, e.g. 'bj-xicheng'
+            name TEXT NOT NULL,
+            agency TEXT,
+            region TEXT,
+            level TEXT,                       -- 省级 / 市级 / 县级 / 乡级 / 部门
+            cms TEXT,
+            start_urls TEXT,                  -- JSON array
+            allowed_domains TEXT,             -- JSON array
+            hints TEXT,                       -- JSON object
+            registered_at TEXT
+        );
+        CREATE TABLE crawls (
+            id INTEGER PRIMARY KEY,
+            portal_id TEXT REFERENCES portals(id),
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            status TEXT,                      -- running / finished / blocked / failed
+            pages INTEGER,
+            reports_found INTEGER,
+            bytes_received INTEGER,
+            warc_files TEXT,                  -- JSON array
+            wacz_path TEXT,
+            blocked_evidence TEXT,
+            stats TEXT                        -- JSON: Scrapy stats
+        );
+        CREATE TABLE documents (
+            id INTEGER PRIMARY KEY,
+            url TEXT NOT NULL UNIQUE,
+            portal_id TEXT REFERENCES portals(id),
+            kind TEXT NOT NULL CHECK (kind IN ('list', 'report', 'attachment', 'local', 'page')),
+            title TEXT,
+            link_text TEXT,
+            discovered_from TEXT,
+            first_seen TEXT NOT NULL,
+            last_seen TEXT NOT NULL,
+            gone_since TEXT,                  -- set when the portal stops serving it
+            etag TEXT,
+            last_modified TEXT,
+            last_status INTEGER
+        );
+        CREATE TABLE blobs (
+            sha256 TEXT PRIMARY KEY,          -- content address of the original bytes
+            size INTEGER NOT NULL,
+            content BLOB NOT NULL
+        );
+        CREATE TABLE versions (
+            id INTEGER PRIMARY KEY,
+            document_id INTEGER NOT NULL REFERENCES documents(id),
+            sha256 TEXT NOT NULL REFERENCES blobs(sha256),
+            fetched_at TEXT NOT NULL,
+            http_status INTEGER,
+            content_type TEXT,
+            size INTEGER NOT NULL,
+            format TEXT,                      -- detected from content: text/html/pdf/docx/doc/wps/xls/xlsx/image
+            extractor TEXT,
+            filename TEXT,
+            warc_file TEXT,
+            warc_offset INTEGER,
+            warc_record_id TEXT,
+            crawl_id INTEGER REFERENCES crawls(id),
+            first_seen TEXT NOT NULL,
+            last_seen TEXT NOT NULL,
+            published_date TEXT,
+            UNIQUE (document_id, sha256)
+        );
+        CREATE INDEX idx_versions_document ON versions(document_id);
+        CREATE TABLE reports (
+            id INTEGER PRIMARY KEY,
+            version_id INTEGER NOT NULL UNIQUE REFERENCES versions(id),
+            document_id INTEGER NOT NULL REFERENCES documents(id),
+            portal_id TEXT REFERENCES portals(id),
+            agency TEXT,
+            region TEXT,
+            level TEXT,
+            year INTEGER,
+            title TEXT,
+            template TEXT CHECK (template IN ('2021', '2019', 'free')),
+            status TEXT CHECK (status IN ('complete', 'partial', 'failed')),
+            published_date TEXT,
+            deadline TEXT,
+            days_late INTEGER,
+            source_url TEXT,
+            format TEXT,
+            extractor TEXT,
+            quality TEXT,                     -- JSON: extractor signals (cid garbage, OCR confidence, ...)
+            meta TEXT,                        -- JSON: table templates and other parse metadata
+            problems TEXT,                    -- JSON array of sentences
+            problem_count INTEGER NOT NULL DEFAULT 0,
+            failed_checks INTEGER NOT NULL DEFAULT 0,
+            is_latest INTEGER NOT NULL DEFAULT 0,
+            parsed_at TEXT NOT NULL,
+            parser_version TEXT,
+            text TEXT
+        );
+        CREATE INDEX idx_reports_agency_year ON reports(agency, year);
+        CREATE INDEX idx_reports_document ON reports(document_id);
+        CREATE TABLE sections (
+            id INTEGER PRIMARY KEY,
+            report_id INTEGER NOT NULL REFERENCES reports(id),
+            section TEXT NOT NULL,            -- preamble/overview/active/applications/review_litigation/problems/other
+            position INTEGER NOT NULL,
+            text TEXT NOT NULL
+        );
+        CREATE INDEX idx_sections_report ON sections(report_id);
+        CREATE TABLE figures (
+            id INTEGER PRIMARY KEY,
+            report_id INTEGER NOT NULL REFERENCES reports(id),
+            "table" TEXT NOT NULL,
+            "row" TEXT NOT NULL,
+            "column" TEXT NOT NULL,
+            value NUMERIC,                    -- NULL = the cell does not exist in the report; never 0
+            raw TEXT,
+            flags TEXT,                       -- JSON array
+            source TEXT,                      -- JSON: where it was read (page/table/cell or line)
+            UNIQUE (report_id, "table", "row", "column")
+        );
+        CREATE INDEX idx_figures_lookup ON figures("table", "row", "column");
+        CREATE TABLE checks (
+            id INTEGER PRIMARY KEY,
+            report_id INTEGER NOT NULL REFERENCES reports(id),
+            rule TEXT NOT NULL,
+            "row" TEXT,
+            "column" TEXT NOT NULL,
+            ok INTEGER NOT NULL,
+            detail TEXT
+        );
+        CREATE INDEX idx_checks_report ON checks(report_id);
+        CREATE TABLE changes (
+            id INTEGER PRIMARY KEY,
+            document_id INTEGER NOT NULL REFERENCES documents(id),
+            old_version_id INTEGER REFERENCES versions(id),
+            new_version_id INTEGER NOT NULL REFERENCES versions(id),
+            detected_at TEXT NOT NULL,
+            summary TEXT,
+            text_diff TEXT,
+            changed_figures TEXT,             -- JSON array of {table,row,column,old,new}
+            changed_figure_count INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX idx_changes_document ON changes(document_id);
+        """
+    )
+
+
+@migrations()
+def m002_sections_fts(db: sqlite_utils.Database) -> None:
+    # Trigram FTS: finds any substring of 3+ characters in Chinese text. Shorter queries are handled by
+    # archive/search.py (see docs/architecture.md), because trigram cannot match them.
+    db["sections"].enable_fts(["text"], tokenize="trigram", create_triggers=True)
+
+
+@migrations()
+def m003_views(db: sqlite_utils.Database) -> None:
+    db.executescript(
+        """
+        CREATE VIEW failed_checks AS
+            SELECT c.report_id, r.agency, r.year, r.title, c.rule, c."row", c."column", c.detail,
+                   r.source_url
+            FROM checks c JOIN reports r ON r.id = c.report_id
+            WHERE c.ok = 0 AND r.is_latest = 1;
+
+        CREATE VIEW applications_wide AS
+            SELECT f.report_id, r.agency, r.year, f."row",
+                max(CASE WHEN f."column" = 'natural_person' THEN f.value END) AS natural_person,
+                max(CASE WHEN f."column" = 'commercial_enterprise' THEN f.value END) AS commercial_enterprise,
+                max(CASE WHEN f."column" = 'research_institution' THEN f.value END) AS research_institution,
+                max(CASE WHEN f."column" = 'social_welfare_org' THEN f.value END) AS social_welfare_org,
+                max(CASE WHEN f."column" = 'legal_service_org' THEN f.value END) AS legal_service_org,
+                max(CASE WHEN f."column" = 'other_org' THEN f.value END) AS other_org,
+                max(CASE WHEN f."column" = 'total' THEN f.value END) AS total
+            FROM figures f JOIN reports r ON r.id = f.report_id
+            WHERE f."table" = 'applications'
+            GROUP BY f.report_id, f."row";
+
+        CREATE VIEW active_wide AS
+            SELECT f.report_id, r.agency, r.year, f."row",
+                max(CASE WHEN f."column" = 'issued' THEN f.value END) AS issued,
+                max(CASE WHEN f."column" = 'repealed' THEN f.value END) AS repealed,
+                max(CASE WHEN f."column" = 'in_force' THEN f.value END) AS in_force,
+                max(CASE WHEN f."column" = 'decisions' THEN f.value END) AS decisions,
+                max(CASE WHEN f."column" = 'amount_10k_yuan' THEN f.value END) AS amount_10k_yuan,
+                max(CASE WHEN f."column" = 'new_made' THEN f.value END) AS new_made,
+                max(CASE WHEN f."column" = 'new_published' THEN f.value END) AS new_published,
+                max(CASE WHEN f."column" = 'total_published' THEN f.value END) AS total_published,
+                max(CASE WHEN f."column" = 'items_last_year' THEN f.value END) AS items_last_year,
+                max(CASE WHEN f."column" = 'items_change' THEN f.value END) AS items_change,
+                max(CASE WHEN f."column" = 'projects' THEN f.value END) AS projects,
+                max(CASE WHEN f."column" = 'amount' THEN f.value END) AS amount
+            FROM figures f JOIN reports r ON r.id = f.report_id
+            WHERE f."table" = 'active'
+            GROUP BY f.report_id, f."row";
+
+        CREATE VIEW review_litigation_wide AS
+            SELECT f.report_id, r.agency, r.year, f."row",
+                max(CASE WHEN f."column" = 'upheld' THEN f.value END) AS upheld,
+                max(CASE WHEN f."column" = 'corrected' THEN f.value END) AS corrected,
+                max(CASE WHEN f."column" = 'other_result' THEN f.value END) AS other_result,
+                max(CASE WHEN f."column" = 'pending' THEN f.value END) AS pending,
+                max(CASE WHEN f."column" = 'total' THEN f.value END) AS total
+            FROM figures f JOIN reports r ON r.id = f.report_id
+            WHERE f."table" = 'review_litigation'
+            GROUP BY f.report_id, f."row";
+
+        -- One row per agency and year: the best latest report (complete before partial before failed).
+        CREATE VIEW reports_latest AS
+            WITH ranked AS (
+                SELECT r.*, row_number() OVER (
+                    PARTITION BY coalesce(r.agency, 'doc:' || r.document_id), coalesce(r.year, -1)
+                    ORDER BY CASE r.status WHEN 'complete' THEN 0 WHEN 'partial' THEN 1 ELSE 2 END, r.id DESC
+                ) AS rank_in_group
+                FROM reports r WHERE r.is_latest = 1
+            )
+            SELECT ranked.id AS report_id, ranked.agency, ranked.region, ranked.level, ranked.year,
+                   ranked.title, ranked.template, ranked.status, ranked.published_date, ranked.deadline,
+                   ranked.days_late, ranked.failed_checks, ranked.problem_count, ranked.source_url,
+                (SELECT value FROM figures WHERE report_id = ranked.id AND "table" = 'applications'
+                    AND "row" = 'new_received' AND "column" = 'total') AS applications_received,
+                (SELECT value FROM figures WHERE report_id = ranked.id AND "table" = 'applications'
+                    AND "row" = 'carried_over' AND "column" = 'total') AS applications_carried_over,
+                (SELECT value FROM figures WHERE report_id = ranked.id AND "table" = 'applications'
+                    AND "row" = 'granted' AND "column" = 'total') AS applications_granted,
+                (SELECT value FROM figures WHERE report_id = ranked.id AND "table" = 'applications'
+                    AND "row" = 'total_handled' AND "column" = 'total') AS applications_handled,
+                (SELECT value FROM figures WHERE report_id = ranked.id AND "table" = 'applications'
+                    AND "row" = 'carried_forward' AND "column" = 'total') AS applications_carried_forward,
+                (SELECT value FROM figures WHERE report_id = ranked.id AND "table" = 'review_litigation'
+                    AND "row" = 'review' AND "column" = 'total') AS reviews_total,
+                (SELECT sum(value) FROM figures WHERE report_id = ranked.id AND "table" = 'review_litigation'
+                    AND "row" LIKE 'litigation%' AND "column" = 'total') AS litigation_total
+            FROM ranked WHERE rank_in_group = 1;
+        """
+    )
+
+
+def open_db(path: str | Path) -> sqlite_utils.Database:
+    """Open (creating if needed) an archive and bring its schema up to date."""
+    db = sqlite_utils.Database(path)
+    db.execute("PRAGMA foreign_keys = ON")
+    db.execute("PRAGMA journal_mode = WAL")
+    migrations.apply(db)
+    return db
+
+
+def memory_db() -> sqlite_utils.Database:
+    """An in-memory archive, for tests."""
+    db = sqlite_utils.Database(memory=True)
+    db.execute("PRAGMA foreign_keys = ON")
+    migrations.apply(db)
+    return db

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Install everything nianbao needs on a fresh Debian machine: system tools (LibreOffice for DOC/WPS,
+# Tesseract with the Simplified Chinese model for scans, poppler, Chromium for the browser test, Redis for
+# distributed crawls, CJK fonts for rendering), then the Python package with its test extras.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(
+  libreoffice-writer-nogui libreoffice-calc-nogui
+  tesseract-ocr tesseract-ocr-chi-sim
+  poppler-utils
+  chromium chromium-driver
+  redis-server
+  fonts-noto-cjk
+)
+
+if command -v apt-get >/dev/null 2>&1; then
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  missing=()
+  for p in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    export DEBIAN_FRONTEND=noninteractive
+    $SUDO apt-get update
+    $SUDO apt-get install -y --no-install-recommends "${missing[@]}"
+  fi
+fi
+
+python3 -m pip install --disable-pip-version-check -q -e ".[test]"
