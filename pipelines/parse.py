@@ -1,0 +1,164 @@
+"""Text and grids → Report: sections, title/agency/year, the three tables, template, status and checks.
+
+Parsing runs inside a crawl and over years of odd documents, so it never raises: whatever cannot be
+read is said in `report.problems`, and `status` tells complete / partial / failed at a glance.
+"""
+
+from __future__ import annotations
+
+from .checks import evaluate
+from .codes import ACTIVE_LAYOUT_2019, ACTIVE_LAYOUT_2021, APPLICATION_ROWS, PREAMBLE, SECTIONS
+from .extract.base import Extracted, Grid
+from .meta import describe
+from .report import Report
+from .sections import find_headings, section_texts, spans
+from .tables import (
+    REVIEW_ROW_CODES,
+    Row,
+    TableRead,
+    classify,
+    read_active,
+    read_applications,
+    read_review,
+    rows_from_grid,
+    rows_from_lines,
+)
+
+TABLES = ("active", "applications", "review_litigation")
+_READERS = {"active": read_active, "applications": read_applications, "review_litigation": read_review}
+_SECTION_ORDER = tuple(s.code for s in SECTIONS)
+
+
+def parse_text(text: str) -> Report:
+    """Parse a report from its text alone (tables from the text layouts)."""
+    return _guarded(text, [], None)
+
+
+def parse_extracted(ex: Extracted) -> Report:
+    """Parse an extractor's output: sections and metadata from the text, tables from grids when given."""
+    report = _guarded(ex.text or "", list(ex.grids or []), ex.title)
+    report.meta.update(extractor=ex.extractor, format=ex.format, quality=dict(ex.quality or {}))
+    report.problems[:0] = [f"extraction: {p}" for p in ex.problems or []]
+    return report
+
+
+def _guarded(text: str, grids: list[Grid], title_hint: str | None) -> Report:
+    text = text if isinstance(text, str) else ""
+    try:
+        return _parse(text, grids, title_hint)
+    except Exception as exc:  # the contract: never raise through a crawl; say what broke instead
+        return Report(text=text, status="failed", problems=[f"parser error: {type(exc).__name__}: {exc}"])
+
+
+def _region(table: str, ranges: dict[str, tuple[int, int]], n: int) -> tuple[int, int]:
+    """Lines holding a table: its section, else the section that swallowed it (heading lost), else all."""
+    if table in ranges:
+        return ranges[table]
+    earlier = [c for c in _SECTION_ORDER[: _SECTION_ORDER.index(table)] if c in ranges]
+    if earlier:
+        return ranges[earlier[-1]]
+    return ranges.get(PREAMBLE, (0, n))
+
+
+def _read_tables(lines: list[str], ranges: dict[str, tuple[int, int]], grids: list[Grid],
+                 sources: dict[str, str]) -> dict[str, TableRead]:
+    grid_rows: dict[str, list[Row]] = {t: [] for t in TABLES}
+    for grid in grids:
+        rows = rows_from_grid(grid)
+        table = classify(rows)
+        if table:
+            grid_rows[table].extend(rows)
+    reads: dict[str, TableRead] = {}
+    for table in TABLES:
+        if grid_rows[table]:
+            read = _READERS[table](grid_rows[table])
+            if read.found:
+                reads[table], sources[table] = read, "grid"
+                continue
+        reads[table] = _READERS[table](rows_from_lines(lines, *_region(table, ranges, len(lines))))
+        sources[table] = "text"
+    return reads
+
+
+def _template(report: Report, reads: dict[str, TableRead]) -> None:
+    detected = {t: r.template for t, r in reads.items() if r.found and r.template}
+    report.meta["table_templates"] = detected
+    if len(set(detected.values())) > 1:
+        report.problems.append("mixed templates: " + ", ".join(f"{t} table follows {v}"
+                                                               for t, v in detected.items()))
+    if not any(r.found for r in reads.values()):
+        report.template = "free"
+    elif detected:
+        report.template = detected.get("applications") or detected["active"]  # type: ignore[assignment]
+    elif report.year is not None and report.year <= 2020:
+        report.template = "2019"
+        report.problems.append("template not shown by the tables' labels; inferred 2019 from the report year")
+    else:
+        report.template = "2021"
+        report.problems.append("template not shown by the tables' labels; assumed 2021")
+
+
+def _expected_rows(table: str, template: str) -> tuple[str, ...]:
+    if table == "active":
+        return tuple(ACTIVE_LAYOUT_2019 if template == "2019" else ACTIVE_LAYOUT_2021)
+    if table == "applications":
+        return tuple(r.code for r, templates in APPLICATION_ROWS if template in templates)
+    return REVIEW_ROW_CODES
+
+
+def _completeness(report: Report, reads: dict[str, TableRead]) -> bool:
+    """Problems for every missing table and row; True when nothing is missing."""
+    complete = True
+    for table, read in reads.items():
+        if not read.found:
+            report.problems.append(f"{table} table not found")
+            complete = False
+            continue
+        template = report.meta["table_templates"].get(table) or report.template
+        missing = [r for r in _expected_rows(table, template) if r not in read.rows]
+        if missing:
+            noun = "row" if len(missing) == 1 else "rows"
+            report.problems.append(f"{table} table: {noun} {', '.join(missing)} not found")
+            complete = False
+    return complete
+
+
+def _parse(text: str, grids: list[Grid], title_hint: str | None) -> Report:
+    report = Report(text=text)
+    if not text.strip() and not grids:
+        report.problems.append("empty text")
+        return report
+    lines = text.splitlines()
+    headings = find_headings(lines)
+    ranges = spans(lines, headings)
+    report.sections = {k: v for k, v in section_texts(lines, ranges).items() if v}
+
+    opening = lines[: headings[0].line] if headings else lines[:15]
+    overview = lines[slice(*ranges["overview"])] if "overview" in ranges else []
+    meta = describe(lines, opening, overview, title_hint)
+    report.title, report.agency, report.year = meta.title, meta.agency, meta.year
+
+    sources: dict[str, str] = {}
+    reads = _read_tables(lines, ranges, grids, sources)
+    report.meta["table_sources"] = {t: s for t, s in sources.items() if reads[t].found}
+    for read in reads.values():
+        if read.found:  # a table not found contributes nothing, not even stray matches in prose
+            report.figures.extend(read.figures)
+            report.problems.extend(read.problems)
+    _template(report, reads)
+
+    if not headings and report.template == "free":
+        report.problems.append("no report structure found")
+        return report
+    if report.template == "free":
+        report.status = "partial"
+        report.problems.append("no standard tables found: sections and text kept (pre-2019 or non-standard report)")
+    else:
+        report.status = "complete" if _completeness(report, reads) else "partial"
+    if report.agency is None:
+        report.problems.append("agency not stated")
+    if report.year is None:
+        report.problems.append("year not stated")
+    report.checks, notes = evaluate(report)
+    report.problems.extend(notes)
+    return report
