@@ -1,0 +1,338 @@
+"""HTML report pages: tables from the raw markup (lxml, rowspan/colspan expanded), text and metadata.
+
+trafilatura gives the page's main text and metadata, but its table output is lossy, so the grids come from
+lxml: innermost tables only (a layout table holding the data table is skipped), spans expanded into a true
+grid, Word-export debris handled (a number split across <span>s, <p class=MsoNormal> in cells, &nbsp;).
+`text` is the main content linearised in reading order, table rows tab-separated, so the section headings
+around the tables survive even where trafilatura drops them.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any
+
+import lxml.html
+from lxml import etree
+from w3lib.encoding import html_body_declared_encoding, html_to_unicode, http_content_type_encoding
+
+from . import limits
+from .base import Cell, Extracted, ExtractionError, Grid
+
+_BLOCK = {
+    "p", "div", "br", "tr", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "table", "section", "article",
+    "blockquote", "pre", "dd", "dt", "dl", "header", "footer", "center", "form", "hr", "caption", "tbody",
+}
+_DROP = ("script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "head", "select", "button")
+_WS = re.compile(r"[ \t\r\f\v\u00a0\u3000\u2002\u2003\u2009\u200b\ufeff]+")
+_NUMERIC_SPACED = re.compile(r"^[\d.,，\s]+$")
+_DATE_TEXT = re.compile(r"(?:发布(?:时间|日期)|发文日期|成文日期|日期)[:：]\s*(\d{4})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})")
+_DATE_META = re.compile(r"(\d{4})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})")
+_HEADING_HINT = re.compile(r"^\s*[一二三四五六][、.．]")
+
+
+def decode_html(data: bytes, content_type: str | None = None) -> tuple[str, str, list[str]]:
+    """Decode HTML bytes by w3lib's (Scrapy's) rules: BOM, HTTP header charset, <meta> charset, then detection.
+
+    A page that declares one charset but is written in another (a GBK page saying utf-8) decodes with
+    replacement characters under those rules; then the bytes are decoded strictly as UTF-8 or GB18030 (the
+    superset browsers use for every gbk/gb2312 label) and the wrong declaration is recorded as a problem."""
+    problems: list[str] = []
+    header = content_type if content_type and "charset" in content_type.lower() else None
+    enc, text = html_to_unicode(header, data, auto_detect_fun=_detect)
+    bad = text.count("\ufffd")
+    if bad:
+        for cand in ("utf-8", "gb18030"):
+            try:
+                strict = data.decode(cand)
+            except UnicodeDecodeError:
+                continue
+            if strict.count("\ufffd") < bad:
+                declared = http_content_type_encoding(header) if header else None
+                declared = declared or html_body_declared_encoding(data) or "none"
+                problems.append(f"html declares charset {declared} but is {cand}; decoded as {cand}")
+                return strict.lstrip("\ufeff"), cand, problems
+    return text, enc, problems
+
+
+def _detect(data: bytes) -> str | None:
+    for cand in ("utf-8", "gb18030"):
+        try:
+            data.decode(cand)
+            return cand
+        except UnicodeDecodeError:
+            continue
+    try:
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(data[:200_000]).best()
+        return best.encoding if best else None
+    except Exception:  # detection is best effort
+        return None
+
+
+def _norm(s: str) -> str:
+    return unicodedata.normalize("NFKC", s)
+
+
+def cell_text(el: etree._Element) -> str:
+    """Text of a table cell: block children and <br> become spaces, inline <span>s join without a space,
+    &nbsp; is a space, whitespace runs collapse; a number Word split across spans and lines ("2 7") is joined."""
+    parts: list[str] = []
+    _collect(el, parts)
+    text = _WS.sub(" ", "".join(parts).replace("\n", " ")).strip()
+    text = re.sub(r" {2,}", " ", text)
+    if " " in text and _NUMERIC_SPACED.match(text):
+        text = re.sub(r"\s+", "", text)
+    return _norm(text)
+
+
+def _collect(el: etree._Element, parts: list[str]) -> None:
+    tag = el.tag if isinstance(el.tag, str) else ""
+    if tag in _DROP:
+        if el.tail:
+            parts.append(el.tail)
+        return
+    if tag in _BLOCK:
+        parts.append("\n")
+    if el.text and tag:
+        parts.append(el.text)
+    for child in el:
+        _collect(child, parts)
+    if tag in _BLOCK:
+        parts.append("\n")
+    if el.tail:
+        parts.append(el.tail)
+
+
+def _rows_of(table: etree._Element) -> list[etree._Element]:
+    return [tr for tr in table.iter("tr") if _owner_table(tr) is table]
+
+
+def _owner_table(el: etree._Element) -> etree._Element | None:
+    p = el.getparent()
+    while p is not None and p.tag != "table":
+        p = p.getparent()
+    return p
+
+
+def _span(el: etree._Element, attr: str) -> int:
+    m = re.match(r"\s*(\d+)", el.get(attr) or "")
+    n = int(m.group(1)) if m else 1
+    return max(1, min(n, limits.MAX_SPAN))
+
+
+def table_grid(table: etree._Element, index: int) -> Grid:
+    """Expand one <table> into a rectangular grid: a cell spanning r×c positions is repeated into each, the
+    copies marked source["merged"] = True. Row lengths are padded to the widest row."""
+    src = {"table": index}
+    occupied: dict[tuple[int, int], Cell] = {}
+    trs = _rows_of(table)
+    width = 0
+    for r, tr in enumerate(trs):
+        c = 0
+        for td in tr:
+            if td.tag not in ("td", "th"):
+                continue
+            while (r, c) in occupied:
+                c += 1
+            rs, cs = _span(td, "rowspan"), _span(td, "colspan")
+            rs = min(rs, len(trs) - r) if rs > 1 else 1
+            text = cell_text(td)
+            for dr in range(rs):
+                for dc in range(cs):
+                    pos = (r + dr, c + dc)
+                    if pos in occupied:
+                        continue
+                    source: dict[str, Any] = {**src, "cell": [pos[0], pos[1]]}
+                    if dr or dc:
+                        source["merged"] = True
+                        source["origin"] = [r, c]
+                    occupied[pos] = Cell(text, source)
+            if len(occupied) > limits.MAX_TABLE_CELLS:
+                raise limits.over("html table cells", len(occupied), limits.MAX_TABLE_CELLS)
+            c += cs
+            width = max(width, c)
+    nrows = len(trs)
+    rows: list[list[Cell]] = []
+    for r in range(nrows):
+        row = []
+        for c in range(width):
+            cell = occupied.get((r, c))
+            row.append(cell if cell is not None else Cell("", {**src, "cell": [r, c], "missing": True}))
+        rows.append(row)
+    return Grid(rows=rows, source=src)
+
+
+def _is_data_table(table: etree._Element) -> bool:
+    """Innermost tables with at least two rows and two columns hold data; a table containing another table
+    is layout."""
+    if table.find(".//table") is not None:
+        return False
+    trs = _rows_of(table)
+    if len(trs) < 2:
+        return False
+    return max((len([td for td in tr if td.tag in ("td", "th")]) for tr in trs), default=0) >= 2 or any(
+        _span(td, "colspan") > 1 for tr in trs for td in tr if td.tag in ("td", "th")
+    )
+
+
+def _linearise(el: etree._Element, table_ids: dict[int, Grid], out: list[str]) -> None:
+    """Text of `el` in reading order: blocks on their own lines, data tables as tab-separated rows
+    (merged copies left out, so a spanning label appears once)."""
+    buf: list[str] = []
+
+    def flush() -> None:
+        line = _WS.sub(" ", "".join(buf)).strip()
+        if line:
+            out.append(_norm(line))
+        buf.clear()
+
+    def walk(node: etree._Element) -> None:
+        tag = node.tag if isinstance(node.tag, str) else ""
+        if tag in _DROP:
+            if node.tail:
+                buf.append(node.tail)
+            return
+        if tag == "table" and id(node) in table_ids:
+            flush()
+            for row in table_ids[id(node)].rows:
+                cells = [c.text for c in row if not c.source.get("merged") and not c.source.get("missing")]
+                if any(cells):
+                    out.append("\t".join(cells))
+        else:
+            if tag in _BLOCK:
+                flush()
+            if node.text and tag:
+                buf.append(node.text)
+            for child in node:
+                walk(child)
+            if tag in _BLOCK:
+                flush()
+        if node.tail:
+            buf.append(node.tail.replace("\n", " "))
+
+    walk(el)
+    flush()
+
+
+def _main_element(root: etree._Element, tables: list[etree._Element]) -> etree._Element:
+    """The smallest element holding every data table and the most section headings (一、… 六、)."""
+    body = root.find("body")
+    body = body if body is not None else root
+
+    def headings(el: etree._Element) -> int:
+        return sum(1 for t in el.itertext() if _HEADING_HINT.match(t))
+
+    best, best_h = body, headings(body)
+    if best_h == 0 and not tables:
+        return body
+    node = body
+    while True:
+        cands = [c for c in node if isinstance(c.tag, str) and c.tag not in _DROP]
+        nxt = None
+        for c in cands:
+            if all(_contains(c, t) for t in tables) and headings(c) >= best_h:
+                nxt = c
+                break
+        if nxt is None:
+            return best
+        node = best = nxt
+
+
+def _contains(el: etree._Element, t: etree._Element) -> bool:
+    p = t
+    while p is not None:
+        if p is el:
+            return True
+        p = p.getparent()
+    return False
+
+
+def _meta_date(root: etree._Element, text: str) -> str | None:
+    for name in ("PubDate", "pubdate", "publishdate", "firstpublishedtime", "article:published_time", "DC.Date",
+                 "dcterms.created", "date"):
+        for m in root.xpath(f'//meta[@name="{name}" or @property="{name}"]/@content'):
+            d = _DATE_META.search(m)
+            if d:
+                return _iso(*d.groups())
+    d = _DATE_TEXT.search(text)
+    return _iso(*d.groups()) if d else None
+
+
+def _iso(y: str, m: str, d: str) -> str | None:
+    yi, mi, di = int(y), int(m), int(d)
+    if 1990 <= yi <= 2100 and 1 <= mi <= 12 and 1 <= di <= 31:
+        return f"{yi:04d}-{mi:02d}-{di:02d}"
+    return None
+
+
+def _meta_title(root: etree._Element) -> str | None:
+    for name in ("ArticleTitle", "articletitle", "og:title", "title"):
+        for m in root.xpath(f'//meta[@name="{name}" or @property="{name}"]/@content'):
+            if m.strip():
+                return _norm(m.strip())
+    return None
+
+
+def extract_html(data: bytes, content_type: str | None = None) -> Extracted:
+    text, encoding, problems = decode_html(data, content_type)
+    if len(text) > limits.MAX_HTML_CHARS:
+        raise limits.over("html size", f"{len(text)} chars", limits.MAX_HTML_CHARS)
+    try:
+        root = lxml.html.document_fromstring(text)
+    except (etree.ParserError, ValueError) as exc:
+        raise ExtractionError(f"unparseable html: {exc}") from exc
+    for bad in root.xpath("//script|//style|//noscript|//template"):
+        bad.drop_tree()
+    all_tables = root.xpath("//table")
+    data_tables = [t for t in all_tables if _is_data_table(t)]
+    grids = [table_grid(t, i) for i, t in enumerate(data_tables)]
+    quality: dict[str, Any] = {}
+    shape = [g.source["table"] for g in grids if any(c.source.get("missing") for row in g.rows for c in row)]
+    if shape:
+        quality["ragged_tables"] = shape  # rows shorter than the widest row (padded with empty cells)
+    lines: list[str] = []
+    main = _main_element(root, data_tables)
+    _linearise(main, {id(t): g for t, g in zip(data_tables, grids, strict=True)}, lines)
+    body_text = "\n".join(lines)
+    title, date, traf_text = _trafilatura(text)
+    full_text = "\n".join(_linearise_all(root))
+    title = _meta_title(root) or title or _html_title(root)
+    published = _meta_date(root, full_text) or date
+    extractor = "html/lxml+trafilatura"
+    if not body_text.strip() and traf_text:
+        body_text = traf_text
+    return Extracted(
+        format="html", extractor=extractor, text=body_text, grids=grids, title=title, published_date=published,
+        quality=quality, problems=problems,
+        meta={"encoding": encoding, "tables": len(all_tables), "data_tables": len(grids),
+              "trafilatura_chars": len(traf_text or "")},
+    )
+
+
+def _linearise_all(root: etree._Element) -> list[str]:
+    out: list[str] = []
+    _linearise(root, {}, out)
+    return out
+
+
+def _html_title(root: etree._Element) -> str | None:
+    t = root.findtext(".//title")
+    return _norm(t.strip()) if t and t.strip() else None
+
+
+def _trafilatura(text: str) -> tuple[str | None, str | None, str | None]:
+    try:
+        import trafilatura
+
+        doc = trafilatura.bare_extraction(text, include_tables=False, with_metadata=True, favor_recall=True)
+    except Exception:  # trafilatura is a helper for metadata; the lxml path stands alone
+        return None, None, None
+    if doc is None:
+        return None, None, None
+    get = doc.get if isinstance(doc, dict) else lambda k: getattr(doc, k, None)
+    date = get("date")
+    title = get("title")
+    return (_norm(title) if title else None), (date if date and _DATE_META.match(date) else None), get("text")

@@ -1,0 +1,302 @@
+"""OCR for scanned pages and images: Tesseract (`chi_sim`, Debian package: no model download at run time).
+
+Tables on scans are found by their ruling lines: dark runs longer than a cell border are detected row by row
+and column by column (Pillow + regular expressions over the binarised bytes, no numpy), turned into edges and
+cells with pdfplumber's own table-finder functions, then the lines are painted out and the page is OCR'd once
+(TSV output: word boxes). Each word goes to the cell holding its centre; words outside tables become text
+lines. Digits-only cells get the usual O→0 / l→1 repairs; OCR'd figures still go through the parser's checks.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from PIL import Image, ImageDraw, ImageOps
+
+from . import limits
+from .base import Cell, Extracted, ExtractionError, Grid
+from .pdf import _spans, is_data_table, join_lines, nfkc
+
+OCR_LANG = "chi_sim"
+OCR_CONFIG = "--psm 11"  # sparse text: table cells are islands; psm 3/6 merge columns (bench/bench_extract.py)
+DARK = 150
+_DIGITISH = re.compile(r"^[\dOoIl|〇.,，\s]+$")
+_DIGIT_FIX = str.maketrans({"O": "0", "o": "0", "〇": "0", "I": "1", "l": "1", "|": "1", "，": ","})
+
+
+@dataclass
+class OcrResult:
+    text: str
+    grids: list[Grid] = field(default_factory=list)
+    confidence: float | None = None
+    words: int = 0
+
+
+def _runs(img: Image.Image, min_len: int) -> list[tuple[int, int, int]]:
+    """(line index, start, end) of dark runs of at least min_len pixels in each pixel row of a 0/255 image."""
+    w, h = img.size
+    data = img.tobytes()
+    pat = re.compile(rb"\x00{%d,}" % min_len)
+    out = []
+    for y in range(h):
+        row = data[y * w:(y + 1) * w]
+        for m in pat.finditer(row):
+            out.append((y, m.start(), m.end()))
+    return out
+
+
+def find_ruled_tables(binary: Image.Image) -> tuple[list[Any], list[tuple[int, int, int]], list[tuple[int, int, int]]]:
+    """pdfplumber Table objects (page=None) for the ruled tables on a binarised page image, plus the
+    horizontal and vertical line runs (to paint out before OCR)."""
+    from pdfplumber.table import (
+        Table,
+        cells_to_tables,
+        edges_to_intersections,
+        intersections_to_cells,
+        merge_edges,
+    )
+
+    w, h = binary.size
+    min_h = max(40, w // 30)
+    min_v = max(25, h // 80)
+    hr = _runs(binary, min_h)
+    vr = _runs(binary.transpose(Image.Transpose.TRANSPOSE), min_v)
+    edges: list[dict[str, Any]] = []
+    for y, x0, x1 in hr:
+        edges.append({"x0": x0, "x1": x1, "top": y, "bottom": y, "width": x1 - x0, "height": 0, "orientation": "h",
+                      "object_type": "line"})
+    for x, y0, y1 in vr:
+        edges.append({"x0": x, "x1": x, "top": y0, "bottom": y1, "width": 0, "height": y1 - y0, "orientation": "v",
+                      "object_type": "line"})
+    if not edges:
+        return [], hr, vr
+    edges = merge_edges(edges, snap_x_tolerance=4, snap_y_tolerance=4, join_x_tolerance=6, join_y_tolerance=6)
+    inter = edges_to_intersections(edges, x_tolerance=4, y_tolerance=4)
+    cells = intersections_to_cells(inter)
+    tables = [Table(None, group) for group in cells_to_tables(cells)]  # type: ignore[arg-type]
+    tables = [t for t in tables if len(t.cells) >= 4]
+    return sorted(tables, key=lambda t: t.bbox[1]), hr, vr
+
+
+def _binarise(gray: Image.Image) -> Image.Image:
+    return gray.point(lambda v: 0 if v < DARK else 255, mode="L")
+
+
+def _tesseract_words(img: Image.Image) -> list[dict[str, Any]]:
+    import pytesseract
+
+    try:
+        d = pytesseract.image_to_data(img, lang=OCR_LANG, config=OCR_CONFIG, output_type=pytesseract.Output.DICT,
+                                      timeout=limits.OCR_PAGE_TIMEOUT)
+    except pytesseract.TesseractError as exc:
+        raise ExtractionError(f"tesseract failed: {exc}") from exc
+    except RuntimeError as exc:  # pytesseract raises RuntimeError on timeout
+        raise limits.over("OCR time for one page", "timeout", f"{limits.OCR_PAGE_TIMEOUT:.0f} s") from exc
+    except pytesseract.TesseractNotFoundError as exc:
+        raise ExtractionError("OCR needed but tesseract is not installed") from exc
+    words = []
+    for i, text in enumerate(d["text"]):
+        t = (text or "").strip()
+        conf = float(d["conf"][i])
+        if not t or conf < 0:
+            continue
+        words.append({"text": t, "conf": conf, "x0": d["left"][i], "top": d["top"][i],
+                      "x1": d["left"][i] + d["width"][i], "bottom": d["top"][i] + d["height"][i],
+                      "line": (d["block_num"][i], d["par_num"][i], d["line_num"][i])})
+    return words
+
+
+def _join_words(words: list[dict[str, Any]]) -> str:
+    """Words of one cell or line in reading order: lines by vertical position, then left to right; Chinese
+    characters join without spaces."""
+    if not words:
+        return ""
+    words = sorted(words, key=lambda w: (w["top"] + w["bottom"]) / 2)
+    lines: list[list[dict[str, Any]]] = []
+    for w in words:
+        mid = (w["top"] + w["bottom"]) / 2
+        if lines:
+            last = lines[-1]
+            ref = sum((x["top"] + x["bottom"]) / 2 for x in last) / len(last)
+            height = max(x["bottom"] - x["top"] for x in last)
+            if abs(mid - ref) < max(8, height * 0.6):
+                last.append(w)
+                continue
+        lines.append([w])
+    out = []
+    for ln in lines:
+        ln.sort(key=lambda w: w["x0"])
+        s = ""
+        prev_x1 = None
+        for w in ln:
+            gap = w["x0"] - prev_x1 if prev_x1 is not None else 0
+            if s and re.search(r"[A-Za-z0-9]$", s) and re.match(r"[A-Za-z0-9]", w["text"]):
+                # Chinese OCR often splits a number into boxes; a gap narrower than half a character keeps it whole
+                s += w["text"] if gap < 0.5 * (w["bottom"] - w["top"]) else " " + w["text"]
+            else:
+                s += w["text"]
+            prev_x1 = w["x1"]
+        out.append(s)
+    return join_lines("\n".join(out))
+
+
+def _ocr_small_cells(clean: Image.Image, boxes: list[tuple[float, float, float, float]]) -> list[str]:
+    """Tesseract drops isolated single characters in sparse mode, and table cells often hold one digit. The
+    ink of each cell Tesseract left empty is pasted into one tall strip (a line per cell, 10 % enlarged)
+    and read in one call as a uniform block restricted to digits; line i of the strip is cell i."""
+    import pytesseract
+
+    crops = []
+    for x0, top, x1, bottom in boxes:
+        crop = clean.crop((int(x0) + 3, int(top) + 3, int(x1) - 3, int(bottom) - 3))
+        bbox = ImageOps.invert(crop).point(lambda v: 255 if v > 255 - DARK else 0).getbbox()
+        crops.append(crop.crop(bbox) if bbox else None)
+    out = [""] * len(boxes)
+    todo = [(i, c) for i, c in enumerate(crops) if c is not None and 2 < c.size[0] < 400 and 4 < c.size[1] < 120]
+    if not todo:
+        return out
+    line_h = max(c.size[1] for _, c in todo) + 24
+    width = max(c.size[0] for _, c in todo) + 60
+    strip = Image.new("L", (width, line_h * len(todo) + 20), 255)
+    for k, (_i, c) in enumerate(todo):
+        strip.paste(c, (30, 10 + k * line_h + (line_h - c.size[1]) // 2))
+    try:
+        d = pytesseract.image_to_data(strip, lang="eng", config="--psm 6 -c tessedit_char_whitelist=0123456789.,-",
+                                      output_type=pytesseract.Output.DICT, timeout=limits.OCR_PAGE_TIMEOUT)
+    except pytesseract.TesseractError:
+        return out  # the second pass is best effort
+    except RuntimeError as exc:
+        raise limits.over("OCR time for one page", "timeout", f"{limits.OCR_PAGE_TIMEOUT:.0f} s") from exc
+    for j, t in enumerate(d["text"]):
+        t = (t or "").strip()
+        if not t or float(d["conf"][j]) < 0:
+            continue
+        k = int((d["top"][j] + d["height"][j] / 2 - 10) // line_h)
+        if 0 <= k < len(todo):
+            i = todo[k][0]
+            out[i] = (out[i] + t) if out[i] else t
+    return out
+
+
+def _fix_digits(text: str) -> str:
+    if text and _DIGITISH.match(text) and re.search(r"\d", text):
+        return re.sub(r"\s+", "", text.translate(_DIGIT_FIX))
+    return text
+
+
+def ocr_image(image: Image.Image, page: int | None = None, table_index: int = 0) -> OcrResult:
+    """OCR one page image: ruled tables as grids (merged cells expanded), the rest as text lines."""
+    limits.check_pixels(*image.size)
+    gray = ImageOps.grayscale(image) if image.mode != "L" else image
+    binary = _binarise(gray)
+    tables, hr, vr = find_ruled_tables(binary)
+    # paint the ruling lines out: Tesseract reads table borders as 1, l, | and 一
+    clean = gray.copy()
+    draw = ImageDraw.Draw(clean)
+    for y, x0, x1 in hr:
+        draw.line([(x0, y), (x1, y)], fill=255, width=3)
+    for x, y0, y1 in vr:
+        draw.line([(x, y0), (x, y1)], fill=255, width=3)
+    w, h = gray.size
+    words = _tesseract_words(clean)
+    confs = [wd["conf"] for wd in words]
+    base_src: dict[str, Any] = {"page": page} if page is not None else {}
+    placed: set[int] = set()
+    grids_at: list[tuple[float, float, Grid]] = []
+    index = table_index
+    for t in tables:
+        rows, cols = t.rows, t.columns
+        grid: list[list[Cell | None]] = [[None] * len(cols) for _ in rows]
+        src = {**base_src, "table": index}
+        for r, c, rs, cs, bbox in _spans(t):
+            x0, top, x1, bottom = bbox
+            inside = [i for i, wd in enumerate(words)
+                      if x0 <= (wd["x0"] + wd["x1"]) / 2 <= x1 and top <= (wd["top"] + wd["bottom"]) / 2 <= bottom]
+            placed.update(inside)
+            text = _fix_digits(nfkc(_join_words([words[i] for i in inside])))
+            cell_conf = [words[i]["conf"] for i in inside]
+            for dr in range(rs):
+                for dc in range(cs):
+                    rr, cc = r + dr, c + dc
+                    if rr >= len(rows) or cc >= len(cols) or grid[rr][cc] is not None:
+                        continue
+                    source: dict[str, Any] = {**src, "cell": [rr, cc], "ocr": True}
+                    if cell_conf:
+                        source["ocr_confidence"] = round(min(cell_conf), 1)
+                    if dr or dc:
+                        source["merged"] = True
+                        source["origin"] = [r, c]
+                    grid[rr][cc] = Cell(text, source)
+        empty = [(r, c, bbox) for r, c, _rs, _cs, bbox in _spans(t)
+                 if grid[r][c] is not None and not grid[r][c].text and bbox[2] - bbox[0] < 0.3 * w
+                 and bbox[3] - bbox[1] < 0.08 * h]
+        if empty:
+            for (r, c, _bbox), text in zip(empty, _ocr_small_cells(clean, [e[2] for e in empty]), strict=True):
+                if text:
+                    for row in grid:
+                        for cell in row:
+                            if cell is not None and (cell.source.get("origin") or cell.source["cell"]) == [r, c]:
+                                cell.text = _fix_digits(text)
+                                cell.source["ocr_pass"] = "digits"
+        g = Grid(rows=[[cell or Cell("", {**src, "cell": [r, c], "missing": True}) for c, cell in enumerate(row)]
+                       for r, row in enumerate(grid)], source=dict(src))
+        if is_data_table(g):
+            g.source["top"], g.source["bottom"] = t.bbox[1] / h, t.bbox[3] / h
+            grids_at.append((t.bbox[1], t.bbox[3], g))
+            index += 1
+    # text lines outside tables, tables inserted where they stand
+    by_line: dict[tuple[int, int, int], list[dict[str, Any]]] = {}
+    for i, wd in enumerate(words):
+        if i not in placed:
+            by_line.setdefault(wd["line"], []).append(wd)
+    blocks: list[tuple[float, str]] = []
+    for ws in by_line.values():
+        top = min(wd["top"] for wd in ws)
+        blocks.append((top, nfkc(_join_words(ws))))
+    for top, _bottom, g in grids_at:
+        lines = []
+        for row in g.rows:
+            cells = [c.text for c in row if not c.source.get("merged") and not c.source.get("missing")]
+            if any(cells):
+                lines.append("\t".join(cells))
+        blocks.append((top, "\n".join(lines)))
+    blocks.sort(key=lambda b: b[0])
+    text = "\n".join(b for _, b in blocks if b)
+    conf = round(sum(confs) / len(confs), 1) if confs else None
+    return OcrResult(text=text, grids=[g for _, _, g in grids_at], confidence=conf, words=len(words))
+
+
+def extract_image(data: bytes, fmt: str) -> Extracted:
+    """A report published as an image (JPG/PNG/…; multi-frame TIFF/GIF: every frame is a page)."""
+    import io
+
+    Image.MAX_IMAGE_PIXELS = limits.MAX_IMAGE_PIXELS
+    try:
+        img = Image.open(io.BytesIO(data))
+        limits.check_pixels(*img.size)
+        n = getattr(img, "n_frames", 1)
+        if n > limits.MAX_PAGES:
+            raise limits.over("image frames", n, limits.MAX_PAGES)
+        texts, grids, confs = [], [], []
+        for i in range(n):
+            img.seek(i)
+            frame = img.convert("L")
+            res = ocr_image(frame, page=i + 1 if n > 1 else None, table_index=len(grids))
+            for g in res.grids:
+                g.source.pop("top", None)
+                g.source.pop("bottom", None)
+            texts.append(res.text)
+            grids.extend(res.grids)
+            if res.confidence is not None:
+                confs.append(res.confidence)
+    except Image.DecompressionBombError as exc:
+        raise limits.over("image pixels", "decompression bomb", limits.MAX_IMAGE_PIXELS) from exc
+    except (OSError, SyntaxError) as exc:
+        raise ExtractionError(f"unreadable {fmt} image: {exc}") from exc
+    quality: dict[str, Any] = {"ocr": "tesseract"}
+    if confs:
+        quality["ocr_confidence"] = round(sum(confs) / len(confs), 1)
+    return Extracted(format=fmt, extractor="image/ocr-tesseract", text="\n".join(texts), grids=grids,
+                     quality=quality, meta={"frames": n})
