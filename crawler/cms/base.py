@@ -1,0 +1,91 @@
+"""The CMS family interface: how a family finds list links, pagination and data endpoints on a page.
+
+A family is stateless; the discovery spider asks every family that recognises a page (plus the generic
+one) and merges the answers, so a portal that mixes products (a TRS list with a JSON search box) still works.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
+
+from parsel import Selector
+from scrapy.http import Response, TextResponse
+
+_WS = re.compile(r"\s+")
+_SKIP_SCHEMES = ("javascript:", "mailto:", "tel:", "#", "data:")
+
+
+@dataclass(frozen=True)
+class Link:
+    """A candidate link: absolute URL, its visible text and its title attribute (either may hold the title)."""
+
+    url: str
+    text: str = ""
+    title: str = ""
+
+    @property
+    def label(self) -> str:
+        """The longer of text and title: lists truncate text ("2023年政府信息公开…") but keep the title."""
+        return self.title if len(self.title) > len(self.text) else self.text
+
+
+def clean(text: str | None) -> str:
+    return _WS.sub(" ", text or "").strip()
+
+
+def absolute(base: str, href: str | None) -> str | None:
+    href = (href or "").strip()
+    if not href or href.lower().startswith(_SKIP_SCHEMES):
+        return None
+    url = urljoin(base, href)
+    if urlsplit(url).scheme not in ("http", "https"):
+        return None
+    return url.split("#", 1)[0]
+
+
+def anchors(selector: Selector, base: str) -> list[Link]:
+    """Every <a href> of an HTML document or fragment as a Link."""
+    out = []
+    for a in selector.xpath("//a[@href]"):
+        url = absolute(base, a.attrib.get("href"))
+        if url:
+            out.append(Link(url, clean(" ".join(a.xpath(".//text()").getall())), clean(a.attrib.get("title"))))
+    return out
+
+
+def scripts(response: TextResponse) -> list[str]:
+    return response.xpath("//script/text()").getall()
+
+
+class CMSFamily:
+    """Base class of a CMS family (alltheplaces' storefinders, for government portals).
+
+    Override, as needed:
+    - `detect(response)`: does this page come from the family? (cheap: substring and regex tests)
+    - `links(response)`: candidate item links on a list page (default: every <a href>)
+    - `pagination(response)`: URLs of the other pages of the same list
+    - `data_requests(response)`: URLs of data endpoints (XML/JSON) that hold the list, with the kind
+      'api' — their responses come back to `parse_data`
+    - `parse_data(response)`: (links, more data-endpoint URLs) from such a response
+    """
+
+    name = "base"
+
+    @classmethod
+    def detect(cls, response: Response) -> bool:
+        return False
+
+    def links(self, response: TextResponse) -> Iterable[Link]:
+        return anchors(response.selector, response.url)
+
+    def pagination(self, response: TextResponse) -> Iterable[str]:
+        return []
+
+    def data_requests(self, response: TextResponse) -> Iterable[str]:
+        return []
+
+    def parse_data(self, response: Response) -> tuple[list[Link], list[str]]:
+        return [], []

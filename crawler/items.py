@@ -1,0 +1,33 @@
+"""What the discovery spider hands to the archive pipeline: one item per fetched document or event."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class DocumentItem:
+    """A fetched document (list page, report page or attachment), or a 304/404/blocked event for a URL.
+
+    `event`: 'fetched' (body holds the decompressed bytes), 'not_modified' (304 to a conditional request),
+    'gone' (404/410 on a known URL) or 'blocked' (anti-bot challenge; `evidence` says what was seen).
+    """
+
+    url: str
+    kind: str  # list / page / report / attachment
+    portal_id: str
+    event: str = "fetched"
+    body: bytes = b""
+    http_status: int | None = None
+    content_type: str | None = None
+    fetched_at: str | None = None
+    filename: str | None = None
+    title: str | None = None
+    link_text: str | None = None
+    discovered_from: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    warc: dict[str, Any] = field(default_factory=dict)
+    year: int | None = None
+    evidence: str | None = None

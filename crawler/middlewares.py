@@ -1,0 +1,188 @@
+"""Downloader middlewares: WARC capture, conditional requests, retry backoff; the `*.localhost` resolver."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from http.client import responses as REASONS
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from scrapy import signals
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.http import Request, Response
+from scrapy.resolver import CachingThreadedResolver
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet import defer, task
+
+from .warc import WarcWriter, warc_date
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+log = logging.getLogger(__name__)
+
+
+class LocalhostResolver(CachingThreadedResolver):
+    """Resolve `localhost` and `*.localhost` to 127.0.0.1 without asking DNS (RFC 6761 §6.3).
+
+    The demo portal and the test fixtures are virtual hosts (`shili.localhost`, …) of one loopback server,
+    so each portal has its own host name for allowed_domains and robots.txt.
+    """
+
+    def getHostByName(self, name: str, timeout: Any = ()) -> defer.Deferred:
+        if name == "localhost" or name.endswith(".localhost"):
+            return defer.succeed("127.0.0.1")
+        return super().getHostByName(name, timeout)
+
+
+def _headers(headers: Any) -> list[tuple[str, str]]:
+    out = []
+    for key, values in headers.items():
+        k = key.decode("latin-1") if isinstance(key, bytes) else str(key)
+        for v in values:
+            out.append((k, v.decode("latin-1") if isinstance(v, bytes) else str(v)))
+    return out
+
+
+class WarcMiddleware:
+    """Write every request/response pair to WARC/1.1 as exchanged on the wire.
+
+    Placed downloader-side of HttpCompressionMiddleware, so the body is still compressed and the headers
+    (Content-Encoding included) are those received. Scrapy has already undone chunked framing and
+    normalised header-name case; that is as close to the wire as an in-process writer gets. The written
+    record's place goes into `request.meta['nb_warc']` for the archive pipeline.
+    """
+
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+        self.writer: WarcWriter | None = None
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> WarcMiddleware:
+        return cls(crawler)
+
+    def spider_opened(self, spider: Any) -> None:
+        s = self.crawler.settings
+        prefix = f"nianbao-{getattr(spider, 'portal_name', spider.name)}"
+        self.writer = WarcWriter(Path(s.get("NIANBAO_WARC_DIR")), prefix=prefix,
+                                 max_size=s.getint("NIANBAO_WARC_MAX_SIZE"), software=s.get("USER_AGENT"),
+                                 operator=s.get("CONTACT_URL"),
+                                 robots="obey" if s.getbool("ROBOTSTXT_OBEY") else "ignore")
+        spider.warc_writer = self.writer
+
+    def spider_closed(self, spider: Any) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if self.writer is None:
+            return response
+        status = response.status
+        record = self.writer.write_exchange(
+            url=request.url, method=request.method, request_headers=_headers(request.headers),
+            request_body=request.body or b"", status=status, reason=REASONS.get(status, ""),
+            protocol=getattr(response, "protocol", None) or "HTTP/1.1",
+            response_headers=_headers(response.headers), body=response.body,
+            ip_address=str(response.ip_address) if getattr(response, "ip_address", None) else None,
+            date=warc_date(),
+        )
+        request.meta["nb_warc"] = {"warc_file": record.warc_file, "warc_offset": record.offset,
+                                   "warc_record_id": record.record_id, "record_type": record.record_type}
+        stats = self.crawler.stats
+        assert stats is not None
+        stats.inc_value("nianbao/warc_records")
+        stats.inc_value("nianbao/bytes_received", len(response.body))
+        if record.record_type == "revisit":
+            stats.inc_value("nianbao/warc_revisits")
+        return response
+
+
+class ArchiveState:
+    """Read-only view of the archive for the crawl: validators for conditional requests, stored bodies."""
+
+    def __init__(self, db_path: str | Path | None, portal_id: str | None = None):
+        self.validators: dict[str, tuple[str | None, str | None]] = {}
+        self.conn: sqlite3.Connection | None = None
+        if db_path and Path(db_path).exists():
+            self.conn = sqlite3.connect(str(db_path), check_same_thread=False)
+            try:
+                rows = self.conn.execute(
+                    "SELECT url, etag, last_modified FROM documents WHERE kind IN ('report', 'attachment')"
+                    " AND (etag IS NOT NULL OR last_modified IS NOT NULL)"
+                ).fetchall()
+            except sqlite3.OperationalError:
+                rows = []
+            self.validators = {r[0]: (r[1], r[2]) for r in rows}
+
+    def latest_body(self, url: str) -> tuple[bytes, str | None] | None:
+        """The newest archived bytes of `url` and their content type (for a 304'd report page's links)."""
+        if self.conn is None:
+            return None
+        row = self.conn.execute(
+            "SELECT b.content, v.content_type FROM documents d JOIN versions v ON v.document_id = d.id"
+            " JOIN blobs b ON b.sha256 = v.sha256 WHERE d.url = ? ORDER BY v.id DESC LIMIT 1", [url]
+        ).fetchone()
+        return (bytes(row[0]), row[1]) if row else None
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+
+class ConditionalRequestMiddleware:
+    """Send If-None-Match / If-Modified-Since for reports and attachments already archived.
+
+    Unlike deltafetch, nothing is skipped: the portal decides (304 = unchanged, 200 = a possibly new
+    version). List pages are always fetched in full, since that is where new reports appear.
+    """
+
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ConditionalRequestMiddleware:
+        return cls(crawler)
+
+    def process_request(self, request: Request) -> None:
+        spider = self.crawler.spider
+        state: ArchiveState | None = getattr(spider, "archive_state", None)
+        if state is None or request.meta.get("nb_kind") not in ("report", "attachment"):
+            return None
+        etag, last_modified = state.validators.get(request.url, (None, None))
+        if etag and b"If-None-Match" not in request.headers:
+            request.headers[b"If-None-Match"] = etag
+        if last_modified and b"If-Modified-Since" not in request.headers:
+            request.headers[b"If-Modified-Since"] = last_modified
+        if etag or last_modified:
+            assert self.crawler.stats is not None
+            self.crawler.stats.inc_value("nianbao/conditional_requests")
+        return None
+
+
+class BackoffRetryMiddleware(RetryMiddleware):
+    """Scrapy's retry, waiting RETRY_BACKOFF_BASE × 2^(n-1) seconds (capped) before the n-th retry."""
+
+    def __init__(self, settings: Any):
+        super().__init__(settings)
+        self.base = settings.getfloat("RETRY_BACKOFF_BASE", 2.0)
+        self.cap = settings.getfloat("RETRY_BACKOFF_MAX", 60.0)
+
+    async def _wait(self, result: Request) -> Request:
+        delay = min(self.cap, self.base * 2 ** (result.meta.get("retry_times", 1) - 1))
+        if delay > 0:
+            from twisted.internet import reactor
+
+            await maybe_deferred_to_future(task.deferLater(reactor, delay, lambda: None))
+        return result
+
+    async def process_response(self, request: Request, response: Response) -> Request | Response:  # type: ignore[override]
+        result = super().process_response(request, response)
+        return await self._wait(result) if isinstance(result, Request) else result
+
+    async def process_exception(self, request: Request, exception: Exception) -> Request | Response | None:  # type: ignore[override]
+        result = super().process_exception(request, exception)
+        return await self._wait(result) if isinstance(result, Request) else result

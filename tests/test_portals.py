@@ -1,0 +1,71 @@
+"""The portal registry: every shipped entry validates; CSV import; the `nianbao portals` commands."""
+
+from __future__ import annotations
+
+from click.testing import CliRunner
+
+from archive.cli import main
+from crawler.portals import (
+    REGISTRY_DIR,
+    Portal,
+    import_csv,
+    load_registry,
+    portal_for_url,
+    validate,
+    validate_registry,
+)
+
+
+def test_every_shipped_entry_validates():
+    portals, errors = validate_registry()
+    assert errors == []
+    assert len(portals) >= 5
+    for path in REGISTRY_DIR.glob("*.toml"):
+        assert path.stem in portals  # file name == portal name
+
+
+def test_invalid_entries_are_named(tmp_path):
+    (tmp_path / "bad.toml").write_text('name = "Bad Name"\nagency = ""\nlevel = "大"\n'
+                                       'start_urls = ["ftp://x"]\nallowed_domains = ["x.gov.cn"]\n', encoding="utf-8")
+    (tmp_path / "off.toml").write_text('name = "off"\nagency = "某局"\nstart_urls = ["https://a.gov.cn/"]\n'
+                                       'allowed_domains = ["b.gov.cn"]\n', encoding="utf-8")
+    _, errors = validate_registry(tmp_path)
+    text = "\n".join(errors)
+    for fragment in ("name must be", "agency is required", "level", "not an http(s) URL", "outside allowed_domains",
+                     "file name must be"):
+        assert fragment in text
+
+
+def test_csv_import(tmp_path):
+    csv_file = tmp_path / "list.csv"
+    csv_file.write_text("name,agency,url,region,level\n"
+                        ",示例市教育局,jyj.example.gov.cn,示例省示例市,市\n"
+                        "yb-county,样本县人民政府,https://www.yb.example.gov.cn/,示例省样本县,县级\n"
+                        "broken,没有网址,,,\n", encoding="utf-8")
+    out = tmp_path / "reg" / "import-list.toml"
+    out.parent.mkdir()
+    n, problems = import_csv(csv_file, out)
+    assert n == 2 and len(problems) == 1 and "row 4" in problems[0]
+    portals = load_registry(out.parent)
+    assert portals["jyj-example-gov-cn"].start_urls == ["https://jyj.example.gov.cn/"]
+    assert portals["jyj-example-gov-cn"].level == "市级"
+    assert portals["yb-county"].agency == "样本县人民政府"
+
+
+def test_portal_for_url():
+    p = portal_for_url("http://127.0.0.1:8123/", "某局")
+    assert p.allowed_domains == ["127.0.0.1", "localhost"] and p.agency == "某局"
+    assert validate(p) == []
+    assert validate(Portal("x", "y", ["https://a.b/"], ["a.b"], level="县级")) == []
+
+
+def test_cli_portals_list_and_validate(tmp_path):
+    runner = CliRunner()
+    result = runner.invoke(main, ["portals", "validate"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(main, ["portals", "list"])
+    assert "shanghai" in result.output and "上海市人民政府" in result.output
+    csv_file = tmp_path / "p.csv"
+    csv_file.write_text("agency,domain\n某局,www.x.gov.cn\n", encoding="utf-8")
+    result = runner.invoke(main, ["portals", "import", str(csv_file), "--out", str(tmp_path / "import-p.toml")])
+    assert result.exit_code == 0 and "1 portals written" in result.output

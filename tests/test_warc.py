@@ -1,0 +1,86 @@
+"""The WARC writer: request/response pairs, digests, revisits (identical payload, 304), rotation."""
+
+from __future__ import annotations
+
+import gzip
+
+from warcio.archiveiterator import ArchiveIterator
+
+from crawler.warc import PROFILE_IDENTICAL, PROFILE_NOT_MODIFIED, WarcWriter, sha1_b32
+
+
+def exchange(writer: WarcWriter, url: str, body: bytes, status: int = 200):
+    return writer.write_exchange(
+        url=url, method="GET", request_headers=[("User-Agent", "nianbao/0.1"), ("Accept-Encoding", "gzip")],
+        request_body=b"", status=status, reason="OK" if status == 200 else "Not Modified", protocol="HTTP/1.1",
+        response_headers=[("Content-Type", "text/html"), ("Content-Encoding", "gzip"),
+                          ("Transfer-Encoding", "chunked")], body=body, ip_address="127.0.0.1")
+
+
+def read_all(writer: WarcWriter):
+    out = []
+    for path in writer.paths():
+        with open(path, "rb") as fh:
+            for rec in ArchiveIterator(fh):
+                out.append((path.name, rec.rec_type, rec.rec_headers, rec.http_headers,
+                            rec.raw_stream.read() if rec.rec_type == "response" else b""))
+    return out
+
+
+def test_request_response_revisit(tmp_path):
+    writer = WarcWriter(tmp_path, prefix="t")
+    body = gzip.compress("<html>报告</html>".encode(), mtime=0)
+    first = exchange(writer, "http://a.localhost/r.html", body)
+    second = exchange(writer, "http://a.localhost/r.html", body)
+    third = exchange(writer, "http://a.localhost/r.html", b"", status=304)
+    writer.close()
+    assert (first.record_type, second.record_type, third.record_type) == ("response", "revisit", "revisit")
+    records = read_all(writer)
+    assert [r[1] for r in records] == ["warcinfo", "response", "request", "revisit", "request", "revisit", "request"]
+    _, _, rh, http, raw = records[1]
+    assert rh.get_header("WARC-Payload-Digest") == sha1_b32(body)
+    assert rh.get_header("WARC-IP-Address") == "127.0.0.1"
+    assert http.get_header("Content-Encoding") == "gzip"  # as received, not decompressed
+    assert http.get_header("X-Archive-Orig-Transfer-Encoding") == "chunked"
+    assert raw == body
+    req = records[2][2]
+    assert req.get_header("WARC-Concurrent-To") == first.record_id
+    assert records[2][3].protocol == "GET" or records[2][3].statusline.startswith("/r.html")
+    revisit = records[3][2]
+    assert revisit.get_header("WARC-Profile") == PROFILE_IDENTICAL
+    assert revisit.get_header("WARC-Refers-To") == first.record_id
+    assert revisit.get_header("WARC-Refers-To-Target-URI") == "http://a.localhost/r.html"
+    assert records[5][2].get_header("WARC-Profile") == PROFILE_NOT_MODIFIED
+    assert records[5][3].get_statuscode() == "304"
+    assert writer.payload_bytes_saved == len(body)
+
+
+def test_offsets_seek_to_the_record(tmp_path):
+    writer = WarcWriter(tmp_path)
+    recs = [exchange(writer, f"http://a.localhost/{i}.html", f"body {i}".encode()) for i in range(3)]
+    writer.close()
+    for i, rec in enumerate(recs):
+        with open(tmp_path / rec.warc_file, "rb") as fh:
+            fh.seek(rec.offset)
+            record = next(iter(ArchiveIterator(fh)))
+            assert record.rec_headers.get_header("WARC-Record-ID") == rec.record_id
+            assert record.content_stream().read() == f"body {i}".encode()
+
+
+def test_rotation_by_size(tmp_path):
+    writer = WarcWriter(tmp_path, max_size=2000, dedup=False)
+    for i in range(10):
+        exchange(writer, f"http://a.localhost/{i}.html", bytes(range(256)) * 10)
+    writer.close()
+    assert len(writer.files) > 2
+    assert all(r[1] in ("warcinfo", "response", "request") for r in read_all(writer))
+
+
+def test_dedup_survives_a_new_writer(tmp_path):
+    a = WarcWriter(tmp_path, prefix="one")
+    exchange(a, "http://a.localhost/x.pdf", b"%PDF same")
+    a.close()
+    b = WarcWriter(tmp_path, prefix="two")
+    assert exchange(b, "http://a.localhost/x.pdf", b"%PDF same").record_type == "revisit"
+    assert exchange(b, "http://a.localhost/x.pdf", b"%PDF changed").record_type == "response"
+    b.close()
