@@ -176,5 +176,15 @@ def datasette_command(db_path: Path, *, port: int, host: str = "127.0.0.1", immu
     return [c for c in cmd if c]
 
 
-if __name__ == "__main__":  # pragma: no cover
-    main()
+from .cli_publish import export, snapshot  # noqa: E402
+
+main.add_command(export)
+main.add_command(snapshot)
+
+
+# --- commands from other modules ---
+from crawler.cli import crawl, demo, portals  # noqa: E402
+
+main.add_command(crawl)
+main.add_command(portals)
+main.add_command(demo)

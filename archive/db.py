@@ -58,7 +58,8 @@ def m001_core_tables(db: sqlite_utils.Database) -> None:
             gone_since TEXT,                  -- set when the portal stops serving it
             etag TEXT,
             last_modified TEXT,
-            last_status INTEGER
+            last_status INTEGER,
+            current_version_id INTEGER        -- the version the portal serves now (a revert points back)
         );
         CREATE TABLE blobs (
             sha256 TEXT PRIMARY KEY,          -- content address of the original bytes
@@ -251,6 +252,86 @@ def m003_views(db: sqlite_utils.Database) -> None:
             FROM ranked WHERE rank_in_group = 1;
         """
     )
+
+
+@migrations()
+def m004_search_index(db: sqlite_utils.Database) -> None:
+    """Chinese search index (archive/search.py), publication-date provenance, and views for people:
+    timeliness, coverage (missing years) and report_changes."""
+    db.executescript(
+        """
+        -- jieba words and single-character tokens of folded text; rowid = sections.id / reports.id.
+        -- sections_seg is contentless (the streams are derived from sections.text; storing them would
+        -- triple the index): rows are removed with FTS5's 'delete' command from the text queued in
+        -- search_pending by the triggers below (archive/search.py).
+        CREATE VIRTUAL TABLE sections_seg USING fts5(words, chars, content = '', tokenize = 'unicode61');
+        CREATE VIRTUAL TABLE reports_seg USING fts5(words, chars, tokenize = 'unicode61');
+        CREATE TABLE search_pending (
+            section_id INTEGER NOT NULL,
+            text TEXT NOT NULL                -- the text that was indexed, to un-index it
+        );
+        CREATE TRIGGER sections_seg_ad AFTER DELETE ON sections BEGIN
+            INSERT INTO search_pending (section_id, text) VALUES (old.id, old.text);
+        END;
+        CREATE TRIGGER sections_seg_au AFTER UPDATE OF text ON sections BEGIN
+            INSERT INTO search_pending (section_id, text) VALUES (old.id, old.text);
+        END;
+        CREATE TRIGGER reports_seg_ad AFTER DELETE ON reports BEGIN
+            DELETE FROM reports_seg WHERE rowid = old.id;
+        END;
+        ALTER TABLE reports ADD COLUMN published_date_source TEXT;  -- page / document / url
+
+        CREATE VIEW timeliness AS
+            SELECT r.id AS report_id, r.agency, r.region, r.level, r.year, r.title, r.template,
+                   r.published_date, r.published_date_source, r.deadline, r.days_late,
+                   CASE WHEN r.days_late IS NULL THEN 'unknown'
+                        WHEN r.days_late <= 0 THEN 'on_time' ELSE 'late' END AS timeliness,
+                   r.portal_id, r.source_url
+            FROM reports r WHERE r.is_latest = 1;
+
+        -- Expected years per agency: from its first report year to the latest year whose every deadline
+        -- (31 March) has passed; missing = 1 when no latest report exists for that year.
+        CREATE VIEW coverage AS
+            WITH RECURSIVE
+            latest(y) AS (
+                SELECT CAST(strftime('%Y', 'now') AS INTEGER)
+                       - CASE WHEN strftime('%m-%d', 'now') > '03-31' THEN 1 ELSE 2 END
+            ),
+            span AS (
+                SELECT agency, max(portal_id) AS portal_id, max(region) AS region, max(level) AS level,
+                       min(year) AS first_year
+                FROM reports WHERE is_latest = 1 AND agency IS NOT NULL AND year IS NOT NULL
+                GROUP BY agency
+            ),
+            years(agency, portal_id, region, level, year) AS (
+                SELECT agency, portal_id, region, level, first_year FROM span
+                UNION ALL
+                SELECT y.agency, y.portal_id, y.region, y.level, y.year + 1 FROM years y, latest
+                WHERE y.year + 1 <= latest.y
+            )
+            SELECT years.portal_id, years.agency, years.region, years.level, years.year,
+                   (SELECT count(*) FROM reports r WHERE r.agency = years.agency AND r.year = years.year
+                        AND r.is_latest = 1) AS reports,
+                   CASE WHEN EXISTS (SELECT 1 FROM reports r WHERE r.agency = years.agency
+                        AND r.year = years.year AND r.is_latest = 1) THEN 0 ELSE 1 END AS missing
+            FROM years;
+
+        CREATE VIEW report_changes AS
+            SELECT c.id AS change_id, c.document_id, d.url, r.id AS report_id, r.agency, r.year, r.title,
+                   c.old_version_id, ov.fetched_at AS old_fetched_at, ov.sha256 AS old_sha256,
+                   c.new_version_id, nv.fetched_at AS new_fetched_at, nv.sha256 AS new_sha256,
+                   c.detected_at, c.summary, c.changed_figure_count, c.changed_figures
+            FROM changes c
+            JOIN documents d ON d.id = c.document_id
+            LEFT JOIN reports r ON r.version_id = c.new_version_id
+            LEFT JOIN versions ov ON ov.id = c.old_version_id
+            LEFT JOIN versions nv ON nv.id = c.new_version_id;
+        """
+    )
+    from .search import index_report
+
+    for (report_id,) in db.execute("SELECT id FROM reports ORDER BY id").fetchall():
+        index_report(db, report_id)
 
 
 def open_db(path: str | Path) -> sqlite_utils.Database:

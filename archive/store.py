@@ -20,6 +20,7 @@ from pipelines import PARSER_VERSION
 from pipelines.extract import ExtractionError, extract
 from pipelines.report import Report
 
+from .search import index_report
 from .versions import record_change
 
 log = logging.getLogger(__name__)
@@ -42,12 +43,12 @@ class StoreResult:
     problems: list[str] = field(default_factory=list)
 
 
-def parse_bytes(body: bytes, filename: str | None = None) -> Report:
+def parse_bytes(body: bytes, filename: str | None = None, content_type: str | None = None) -> Report:
     """Extract and parse `body`; never raises for bad input — a report that cannot be read says why."""
     from pipelines.parse import parse_extracted
 
     try:
-        extracted = extract(body, filename=filename)
+        extracted = extract(body, filename=filename, content_type=content_type)
     except ExtractionError as exc:
         name = filename or "document"
         return Report(status="failed", problems=[f"{name}: cannot extract text: {exc}"],
@@ -98,24 +99,13 @@ def store_document(
     doc = _find_document(db, url)
     if doc is not None:
         same = db.execute(
-            "SELECT id FROM versions WHERE document_id = ? AND sha256 = ? ORDER BY id DESC LIMIT 1",
-            [doc["id"], sha],
+            "SELECT id FROM versions WHERE document_id = ? AND sha256 = ?", [doc["id"], sha]
         ).fetchone()
-        latest = db.execute(
-            "SELECT id, sha256 FROM versions WHERE document_id = ? ORDER BY id DESC LIMIT 1", [doc["id"]]
-        ).fetchone()
-        if same is not None and latest is not None and latest[1] == sha:
-            with db.atomic():
-                db.execute(
-                    "UPDATE documents SET last_seen = ?, gone_since = NULL, last_status = coalesce(?, last_status),"
-                    " etag = coalesce(?, etag), last_modified = coalesce(?, last_modified) WHERE id = ?",
-                    [when, http_status, etag, last_modified, doc["id"]],
-                )
-                db.execute("UPDATE versions SET last_seen = ? WHERE id = ?", [when, same[0]])
-            rid = db.execute("SELECT id, status FROM reports WHERE version_id = ?", [same[0]]).fetchone()
-            return StoreResult(doc["id"], same[0], False, rid[0] if rid else None, None, rid[1] if rid else None)
+        if same is not None:
+            return _seen_again(db, doc, same[0], when, http_status, etag, last_modified)
 
-    report = parse_bytes(body, filename=filename or url.rsplit("/", 1)[-1]) if parse else None
+    report = (parse_bytes(body, filename=filename or url.rsplit("/", 1)[-1], content_type=content_type)
+              if parse else None)
     with db.atomic():
         if doc is None:
             doc_id = db["documents"].insert(
@@ -134,9 +124,7 @@ def store_document(
                 [when, http_status, etag, last_modified, title, link_text, doc_id],
             )
         db.execute("INSERT OR IGNORE INTO blobs (sha256, size, content) VALUES (?, ?, ?)", [sha, len(body), body])
-        previous = db.execute(
-            "SELECT id FROM versions WHERE document_id = ? ORDER BY id DESC LIMIT 1", [doc_id]
-        ).fetchone()
+        previous = doc["current_version_id"] if doc else None
         version_id = db["versions"].insert(
             {
                 "document_id": doc_id, "sha256": sha, "fetched_at": when, "http_status": http_status,
@@ -148,14 +136,39 @@ def store_document(
                 "published_date": published_date or (report.meta.get("published_date") if report else None),
             }
         ).last_pk
+        db.execute("UPDATE documents SET current_version_id = ? WHERE id = ?", [version_id, doc_id])
         result = StoreResult(doc_id, version_id, True)
         if report is not None:
             result.report_id = write_report(db, version_id, report, overrides=report_overrides)
             result.status = report.status
             result.problems = list(report.problems)
         if previous is not None:
-            result.change_id = record_change(db, doc_id, previous[0], version_id, when)
+            result.change_id = record_change(db, doc_id, previous, version_id, when)
     return result
+
+
+def _seen_again(db: sqlite_utils.Database, doc: dict[str, Any], version_id: int, when: str,
+                http_status: int | None, etag: str | None, last_modified: str | None) -> StoreResult:
+    """Bytes already archived for this document: unchanged, or a revert to an earlier version.
+
+    A revert (A → B → A) adds no version — versions are distinct contents — but it is a change: the
+    document points back at A, A is the latest report again, and a `changes` row records B → A.
+    """
+    change_id = None
+    with db.atomic():
+        db.execute(
+            "UPDATE documents SET last_seen = ?, gone_since = NULL, last_status = coalesce(?, last_status),"
+            " etag = coalesce(?, etag), last_modified = coalesce(?, last_modified), current_version_id = ?"
+            " WHERE id = ?",
+            [when, http_status, etag, last_modified, version_id, doc["id"]],
+        )
+        db.execute("UPDATE versions SET last_seen = ? WHERE id = ?", [when, version_id])
+        current = doc["current_version_id"]
+        if current is not None and current != version_id:
+            change_id = record_change(db, doc["id"], current, version_id, when)
+            _mark_latest(db, doc["id"])
+    rid = db.execute("SELECT id, status FROM reports WHERE version_id = ?", [version_id]).fetchone()
+    return StoreResult(doc["id"], version_id, False, rid[0] if rid else None, change_id, rid[1] if rid else None)
 
 
 def write_report(
@@ -212,6 +225,7 @@ def write_report(
             for c in report.checks
         )
         _mark_latest(db, document_id)
+        index_report(db, report_id)  # search index + URL publication date (archive/search.py)
     return report_id
 
 
@@ -227,15 +241,15 @@ def _apply_timeliness(row: dict[str, Any]) -> None:
 def _mark_latest(db: sqlite_utils.Database, document_id: int) -> None:
     db.execute("UPDATE reports SET is_latest = 0 WHERE document_id = ?", [document_id])
     db.execute(
-        "UPDATE reports SET is_latest = 1 WHERE id = (SELECT r.id FROM reports r JOIN versions v"
-        " ON v.id = r.version_id WHERE r.document_id = ? ORDER BY v.id DESC LIMIT 1)",
+        "UPDATE reports SET is_latest = 1 WHERE version_id = (SELECT coalesce(current_version_id,"
+        " (SELECT max(id) FROM versions WHERE document_id = d.id)) FROM documents d WHERE d.id = ?)",
         [document_id],
     )
 
 
 def _find_document(db: sqlite_utils.Database, url: str) -> dict[str, Any] | None:
-    row = db.execute("SELECT id FROM documents WHERE url = ?", [url]).fetchone()
-    return {"id": row[0]} if row else None
+    row = db.execute("SELECT id, current_version_id FROM documents WHERE url = ?", [url]).fetchone()
+    return {"id": row[0], "current_version_id": row[1]} if row else None
 
 
 def mark_seen_unchanged(db: sqlite_utils.Database, url: str, when: str | None = None,
@@ -248,7 +262,8 @@ def mark_seen_unchanged(db: sqlite_utils.Database, url: str, when: str | None = 
     with db.atomic():
         db.execute("UPDATE documents SET last_seen = ?, gone_since = NULL, last_status = ? WHERE id = ?",
                    [when, http_status, doc["id"]])
-        db.execute("UPDATE versions SET last_seen = ? WHERE id = (SELECT max(id) FROM versions WHERE document_id = ?)",
+        db.execute("UPDATE versions SET last_seen = ? WHERE id = (SELECT coalesce(current_version_id,"
+                   " (SELECT max(id) FROM versions WHERE document_id = documents.id)) FROM documents WHERE id = ?)",
                    [when, doc["id"]])
     return True
 
@@ -270,14 +285,14 @@ def mark_gone(db: sqlite_utils.Database, url: str, when: str | None = None, http
 def reparse_version(db: sqlite_utils.Database, version_id: int) -> Report:
     """Re-run extraction and parsing over a stored original (parser upgrades); history is untouched."""
     row = db.execute(
-        "SELECT b.content, v.filename, d.url FROM versions v JOIN blobs b ON b.sha256 = v.sha256"
+        "SELECT b.content, v.filename, d.url, v.content_type FROM versions v JOIN blobs b ON b.sha256 = v.sha256"
         " JOIN documents d ON d.id = v.document_id WHERE v.id = ?",
         [version_id],
     ).fetchone()
     if row is None:
         raise ValueError(f"no version {version_id}")
-    content, filename, url = row
-    report = parse_bytes(content, filename=filename or url.rsplit("/", 1)[-1])
+    content, filename, url, content_type = row
+    report = parse_bytes(content, filename=filename or url.rsplit("/", 1)[-1], content_type=content_type)
     overrides = db.execute(
         "SELECT p.agency, p.region, p.level FROM versions v JOIN documents d ON d.id = v.document_id"
         " LEFT JOIN portals p ON p.id = d.portal_id WHERE v.id = ?",

@@ -49,3 +49,64 @@ def days_late(published: str | None, deadline: date | None) -> int | None:
     if pub is None or deadline is None:
         return None
     return (pub - deadline).days
+
+
+# URL date tokens that CMSs put in article paths: TRS WCM `/202501/t20250120_123.html`, Hanweb
+# `/art/2025/1/20/art_…`, and plain `/2025/01/20/`, `/2025-01-20/` or an 8-digit `20250120` token.
+_URL_DATES = (
+    re.compile(r"/t(20\d\d)(\d\d)(\d\d)_"),
+    re.compile(r"/art/(20\d\d)/(\d{1,2})/(\d{1,2})/"),
+    re.compile(r"/(20\d\d)[/-](\d{1,2})[/-](\d{1,2})(?:/|\.|_|$)"),
+    re.compile(r"(?<!\d)(20\d\d)(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(?!\d)"),
+)
+
+
+def date_from_url(url: str | None, year: int | None = None) -> date | None:
+    """The publication date a CMS wrote into an http(s) URL, or None.
+
+    With the report `year`, a date not after 31 December of that year is ignored (it cannot be the
+    publication of the report on that year: it is a column's or an older article's date).
+    """
+    if not url or not url.lower().startswith(("http://", "https://")):
+        return None
+    path = url.split("://", 1)[1]
+    path = path[path.find("/"):] if "/" in path else ""
+    for pattern in _URL_DATES:
+        for m in pattern.finditer(path):
+            try:
+                found = date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+            except ValueError:
+                continue
+            if year and found <= date(year, 12, 31):
+                continue
+            return found
+    return None
+
+
+def fill_report_dates(db, report_id: int) -> None:
+    """Record where a report's publication date came from and, when it has none, take it from its URL
+    (then recompute deadline and days late). Sources: `page` (the version's page or HTTP metadata),
+    `document` (a date in the document itself), `url` (a date token in the URL)."""
+    row = db.execute(
+        "SELECT r.published_date, r.source_url, r.year, r.agency, r.level, v.published_date"
+        " FROM reports r JOIN versions v ON v.id = r.version_id WHERE r.id = ?",
+        [report_id],
+    ).fetchone()
+    if row is None:
+        return
+    published, url, year, agency, level, version_date = row
+    if published:
+        source = "page" if version_date else "document"
+        db.execute("UPDATE reports SET published_date_source = ? WHERE id = ?", [source, report_id])
+        return
+    found = date_from_url(url, year)
+    if found is None:
+        db.execute("UPDATE reports SET published_date_source = NULL WHERE id = ?", [report_id])
+        return
+    deadline = deadline_for(year, agency, level)
+    db.execute(
+        "UPDATE reports SET published_date = ?, published_date_source = 'url', deadline = ?, days_late = ?"
+        " WHERE id = ?",
+        [found.isoformat(), deadline.isoformat() if deadline else None,
+         days_late(found.isoformat(), deadline), report_id],
+    )

@@ -1,0 +1,5 @@
+"""`python -m archive` = the `nianbao` command."""
+
+from archive.cli import main
+
+main()

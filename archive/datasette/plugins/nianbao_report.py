@@ -1,0 +1,216 @@
+"""The report page ``/<db>/-/report/<id>``: one parsed report laid out as the national format prints it,
+with failed checks highlighted, each figure linked to the original it was read from, and the document's
+version history (original bytes, WARC record, changes with diffs). Everything is escaped by Jinja's
+autoescape; nothing from a report is rendered as HTML.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from datasette import hookimpl
+from datasette.utils.asgi import NotFound, Response
+from markupsafe import Markup, escape
+
+from pipelines import codes
+
+APPLICANT_ORGS = ("commercial_enterprise", "research_institution", "social_welfare_org", "legal_service_org",
+                  "other_org")
+RESULT_GROUP_START = "granted"
+
+
+def _report_url(datasette, database: str, report_id: Any) -> str:
+    return datasette.urls.path(f"/{database}/-/report/{report_id}")
+
+
+def blob_url(datasette, database: str, sha256: str) -> str:
+    return datasette.urls.path(f"/{database}/blobs/{sha256}.blob?_blob_column=content")
+
+
+@hookimpl
+def render_cell(row, value, column, table, database, datasette):
+    """Link report ids and report titles to the report page."""
+    if value is None:
+        return None
+    if column == "report_id" and isinstance(value, int):
+        return Markup('<a href="{}">{}</a>').format(_report_url(datasette, database, value), value)
+    if table == "reports" and column == "title":
+        try:
+            rid = row["id"]
+        except (KeyError, IndexError):
+            return None
+        return Markup('<a href="{}">{}</a>').format(_report_url(datasette, database, rid), value)
+    return None
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+class Cell:
+    """One figure as displayed: value, where it was read, and whether a failed check involves it."""
+
+    def __init__(self, figure: dict | None, href: str, failed: list[str]):
+        self.exists = figure is not None and figure.get("value") is not None
+        self.value = _fmt(figure.get("value")) if figure else ""
+        source = figure.get("source") if figure else None
+        src = json.loads(source) if source else None
+        self.href = href + (f"#page={src['page']}" if isinstance(src, dict) and src.get("page") else "")
+        raw = figure.get("raw") if figure else None
+        self.title = " · ".join(x for x in (
+            f"原文 raw: {raw}" if raw is not None else "",
+            f"出处 source: {json.dumps(src, ensure_ascii=False)}" if src else "",
+            *failed,
+        ) if x)
+        self.failed = bool(failed)
+
+
+def _failed_for(checks: list[dict], table: str, row: str, column: str) -> list[str]:
+    out = []
+    for c in checks:
+        if c["ok"] or not c["rule"].startswith(table + "."):
+            continue
+        if c["rule"] == "applications.row_total" or c["rule"] == "review_litigation.total":
+            hit = c["row"] == row
+        elif c["rule"] == "applications.balance":
+            hit = c["column"] == column and row in ("new_received", "carried_over", "total_handled", "carried_forward")
+        else:
+            hit = c["column"] == column
+        if hit:
+            out.append(f"未通过 failed: {c['rule']} {c['detail'] or ''}")
+    return out
+
+
+def layout_tables(template: str, figures: list[dict], checks: list[dict], href: str) -> dict[str, Any]:
+    """The three tables as the format prints them: rows and column headers with Chinese labels."""
+    by_key = {(f["table"], f["row"], f["column"]): f for f in figures}
+
+    def cell(table, row, column):
+        return Cell(by_key.get((table, row, column)), href, _failed_for(checks, table, row, column))
+
+    # Table 2: blocks of rows that share the same columns (第二十条 (一), (五), (六), (八) …).
+    if template == "2019":
+        rows, cols, layout = codes.ACTIVE_ROWS_2019, codes.ACTIVE_COLUMNS_2019, codes.ACTIVE_LAYOUT_2019
+    else:
+        rows, cols, layout = codes.ACTIVE_ROWS_2021, codes.ACTIVE_COLUMNS_2021, codes.ACTIVE_LAYOUT_2021
+    col_label = {c.code: c.label for c in cols}
+    blocks: list[dict] = []
+    for r in rows:
+        columns = layout.get(r.code, ())
+        if not blocks or blocks[-1]["columns"] != columns:
+            blocks.append({"columns": columns, "headers": [col_label[c] for c in columns], "rows": []})
+        blocks[-1]["rows"].append({"label": r.label, "code": r.code,
+                                   "cells": [cell("active", r.code, c) for c in columns]})
+
+    app_rows = []
+    for lab, templates in codes.APPLICATION_ROWS:
+        if template in ("2019", "2021") and template not in templates:
+            continue
+        if lab.code == RESULT_GROUP_START:
+            app_rows.append({"group": "三、本年度办理结果"})
+        app_rows.append({"label": lab.label, "code": lab.code,
+                         "cells": [cell("applications", lab.code, c.code) for c in codes.APPLICATION_COLUMNS]})
+
+    review = [cell("review_litigation", r.code, c.code) for r in codes.REVIEW_ROWS for c in codes.REVIEW_COLUMNS]
+    known = {("active", r.code, c) for r in rows for c in layout.get(r.code, ())}
+    known |= {("applications", r.code, c.code) for r, _ in codes.APPLICATION_ROWS for c in codes.APPLICATION_COLUMNS}
+    known |= {("review_litigation", r.code, c.code) for r in codes.REVIEW_ROWS for c in codes.REVIEW_COLUMNS}
+    extra = [f for k, f in sorted(by_key.items()) if k not in known]
+    return {
+        "active_blocks": blocks,
+        "applications": app_rows,
+        "applicant_orgs": [c.label for c in codes.APPLICANT_COLUMNS if c.code in APPLICANT_ORGS],
+        "review_columns": [c.label for c in codes.REVIEW_COLUMNS],
+        "review_cells": review,
+        "extra_figures": extra,
+    }
+
+
+def diff_lines(diff: str | None) -> list[tuple[str, str]]:
+    out = []
+    for line in (diff or "").splitlines():
+        kind = "add" if line.startswith("+") and not line.startswith("+++") else \
+            "del" if line.startswith("-") and not line.startswith("---") else \
+            "hunk" if line.startswith("@@") else ""
+        out.append((kind, line))
+    return out
+
+
+async def report_page(request, datasette):
+    database = request.url_vars["database"]
+    try:
+        db = datasette.get_database(database)
+    except KeyError:
+        raise NotFound(f"no database {database}") from None
+    report_id = int(request.url_vars["report_id"])
+    res = await db.execute(
+        "SELECT r.*, v.sha256, v.fetched_at, v.filename, v.content_type, v.size, v.warc_file, v.warc_offset,"
+        " v.warc_record_id, d.url AS document_url, d.kind AS document_kind, d.first_seen, d.last_seen,"
+        " d.gone_since FROM reports r JOIN versions v ON v.id = r.version_id"
+        " JOIN documents d ON d.id = r.document_id WHERE r.id = ?",
+        [report_id],
+    )
+    if not res.rows:
+        raise NotFound(f"no report {report_id}")
+    report = dict(res.rows[0])
+    sections = [dict(r) for r in (await db.execute(
+        "SELECT id, section, position, text FROM sections WHERE report_id = ? ORDER BY position", [report_id])).rows]
+    figures = [dict(r) for r in (await db.execute(
+        'SELECT "table", "row", "column", value, raw, flags, source FROM figures WHERE report_id = ?',
+        [report_id])).rows]
+    checks = [dict(r) for r in (await db.execute(
+        'SELECT rule, "row", "column", ok, detail FROM checks WHERE report_id = ? ORDER BY ok, rule, "column"',
+        [report_id])).rows]
+    versions = [dict(r) for r in (await db.execute(
+        "SELECT v.id, v.sha256, v.fetched_at, v.first_seen, v.last_seen, v.size, v.content_type, v.format,"
+        " v.published_date, v.warc_file, v.warc_offset, v.warc_record_id, r.id AS report_id, r.status,"
+        " r.is_latest FROM versions v LEFT JOIN reports r ON r.version_id = v.id"
+        " WHERE v.document_id = ? ORDER BY v.id", [report["document_id"]])).rows]
+    changes = [dict(r) for r in (await db.execute(
+        "SELECT id, old_version_id, new_version_id, detected_at, summary, text_diff, changed_figures,"
+        " changed_figure_count FROM changes WHERE document_id = ? ORDER BY id", [report["document_id"]])).rows]
+    for v in versions:
+        v["blob_url"] = blob_url(datasette, database, v["sha256"])
+        v["report_url"] = _report_url(datasette, database, v["report_id"]) if v["report_id"] else None
+    for c in changes:
+        c["figures"] = json.loads(c["changed_figures"] or "[]")
+        c["diff"] = diff_lines(c["text_diff"])
+    labels = codes.all_labels()
+    section_labels = {s.code: f"{'一二三四五六'[s.number - 1]}、{s.label}" for s in codes.SECTIONS}
+    section_labels[codes.PREAMBLE] = "前言 / preamble"
+    href = blob_url(datasette, database, report["sha256"])
+    context = {
+        "database": database,
+        "report": report,
+        "problems": json.loads(report.get("problems") or "[]"),
+        "sections": sections,
+        "section_labels": section_labels,
+        "tables": layout_tables(report.get("template") or "2021", figures, checks, href),
+        "has_figures": bool(figures),
+        "failed_checks": [c for c in checks if not c["ok"]],
+        "checks": checks,
+        "versions": versions,
+        "changes": changes,
+        "labels": {f"{k[1]}.{k[2]}": v for k, v in labels.items()},
+        "blob_url": href,
+        "table_titles": codes.TABLES,
+    }
+    if request.url_vars.get("format") == "json":
+        return Response.json({k: context[k] for k in ("report", "sections", "checks", "versions", "changes")},
+                             default=str)
+    return Response.html(await datasette.render_template("nianbao_report.html", context, request=request))
+
+
+@hookimpl
+def register_routes():
+    return [(r"^/(?P<database>[^/]+)/-/report/(?P<report_id>\d+)(\.(?P<format>json))?$", report_page)]
+
+
+@hookimpl
+def extra_template_vars(datasette):
+    return {"nianbao_escape": escape}

@@ -1,0 +1,296 @@
+"""Chinese full-text search: folding, the segmented index and query rewriting (docs/archive.md, "Search").
+
+SQLite's default tokenizer indexes a run of Han characters as one token and the trigram tokenizer cannot
+match fewer than 3 characters, so neither answers 许可 or 税. The archive keeps, next to the trigram
+`sections_fts` (raw text, for SQL users), a second FTS5 table per searchable table — `sections_seg` and
+`reports_seg` — tokenised by unicode61 over two prepared columns of *folded* text:
+
+- ``words``: jieba ``cut_for_search`` tokens (复议, 行政复议 …) — word-level hits, which bm25 ranks first;
+- ``chars``: one token per Han character (ASCII/digit runs kept whole, punctuation as a break token) —
+  a query of any length becomes a phrase of single characters, which matches exactly where the folded
+  text contains that substring: full recall for 1-, 2- and longer-character queries, through an index.
+
+Folding (NFKC: full-width → half-width, Kangxi radicals → ordinary characters; traditional → simplified,
+character by character with OpenCC's t2s table; lower case) is applied to the text when it is indexed and to
+the query when it is searched. Datasette's own ``?_search=`` runs ``<table>_seg MATCH escape_fts(:search)``
+(metadata ``fts_table``); the plugin replaces ``escape_fts`` with `escape_fts_cjk`, which rewrites a query
+containing Han characters and leaves any other query exactly as Datasette would.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+import unicodedata
+from collections.abc import Iterable
+from pathlib import Path
+
+import sqlite_utils
+
+BREAK = "qbrk"  # stands for punctuation in the `chars` stream, so a phrase never spans a sentence break
+SEG_TABLES = {"sections": "sections_seg", "reports": "reports_seg"}
+
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff〇]")
+_ESCAPE_FTS = re.compile(r'\s+|(".*?")')
+
+
+# ---------------------------------------------------------------- folding
+
+
+@functools.lru_cache(maxsize=1)
+def _t2s_table() -> dict[int, str]:
+    """OpenCC's traditional → simplified character table (first candidate), as a str.translate map."""
+    import opencc
+
+    path = Path(opencc.__file__).parent / "dictionary" / "TSCharacters.txt"
+    table: dict[int, str] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        parts = line.split("\t")
+        if len(parts) == 2 and len(parts[0]) == 1:
+            target = parts[1].split(" ")[0]
+            if target and target != parts[0]:
+                table[ord(parts[0])] = target
+    return table
+
+
+def fold(text: str | None) -> str:
+    """The searchable form of `text`: NFKC, traditional → simplified, lower case."""
+    if not text:
+        return ""
+    return unicodedata.normalize("NFKC", text).translate(_t2s_table()).lower()
+
+
+def has_han(text: str | None) -> bool:
+    return bool(text and _HAN.search(text))
+
+
+# ---------------------------------------------------------------- token streams
+
+
+def chars_stream(folded: str) -> str:
+    """One token per Han character, letter/digit runs whole, `BREAK` for punctuation (runs collapsed).
+
+    Whitespace is not a break: layout spaces inside a sentence (政府 信息) must not stop a phrase.
+    """
+    out: list[str] = []
+    word: list[str] = []
+    for ch in folded:
+        if _HAN.match(ch):
+            if word:
+                out.append("".join(word))
+                word.clear()
+            out.append(ch)
+        elif ch.isalnum():
+            word.append(ch)
+        else:
+            if word:
+                out.append("".join(word))
+                word.clear()
+            if not ch.isspace() and out and out[-1] != BREAK:
+                out.append(BREAK)
+    if word:
+        out.append("".join(word))
+    while out and out[-1] == BREAK:
+        out.pop()
+    return " ".join(out)
+
+
+@functools.lru_cache(maxsize=1)
+def _jieba():
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    jieba.initialize()
+    return jieba
+
+
+def words_stream(folded: str) -> str:
+    """jieba ``cut_for_search`` tokens of the folded text (punctuation dropped)."""
+    if not folded:
+        return ""
+    return " ".join(t for t in _jieba().cut_for_search(folded) if t.strip() and not _only_punct(t))
+
+
+def _only_punct(token: str) -> bool:
+    return all(not ch.isalnum() for ch in token)
+
+
+# ---------------------------------------------------------------- queries
+
+
+def _quote(s: str) -> str:
+    return '"' + s.replace('"', '""') + '"'
+
+
+def query_terms(query: str) -> list[str]:
+    """Split like Datasette's escape_fts: whitespace separates terms, "double quotes" keep a phrase."""
+    if query.count('"') % 2:
+        query += '"'
+    bits = [b for b in _ESCAPE_FTS.split(query) if b and b != '""']
+    return [b[1:-1] if len(b) > 1 and b.startswith('"') and b.endswith('"') else b for b in bits]
+
+
+def term_expression(term: str) -> str | None:
+    """The FTS5 expression (for a *_seg table) that finds `term` as a substring of the folded text."""
+    folded = fold(term).strip()
+    stream = chars_stream(folded)
+    if not stream:
+        return None
+    phrase = _quote(stream)
+    if " " in stream and 2 <= len(folded) <= 4 and all(_HAN.match(c) for c in folded):
+        # Also offer the whole term as a jieba word token: no extra rows (the phrase already finds every
+        # occurrence), but bm25 ranks sections where it is a word (复议 in 行政复议) first.
+        return f"({_quote(folded)} OR {phrase})"
+    return phrase
+
+
+def match_expression(query: str) -> str:
+    """The query as an FTS5 MATCH expression for a *_seg table: every term must occur (AND)."""
+    parts = [e for e in (term_expression(t) for t in query_terms(query)) if e]
+    return " AND ".join(parts) if parts else '""'
+
+
+def escape_fts_cjk(query: str) -> str:
+    """Drop-in for Datasette's escape_fts: queries with Han characters are rewritten for *_seg tables."""
+    if not has_han(query) and unicodedata.normalize("NFKC", query) == query:
+        from datasette.utils import escape_fts
+
+        return escape_fts(query)
+    return match_expression(query)
+
+
+def trigram_expression(query: str) -> str | None:
+    """For ``sections_fts`` (trigram over raw text): an AND of phrases, or None if any term is under 3
+    characters (trigram cannot match those; use the *_seg table)."""
+    terms = [unicodedata.normalize("NFKC", t).strip() for t in query_terms(query)]
+    terms = [t for t in terms if t]
+    if not terms or any(len(t) < 3 for t in terms):
+        return None
+    return " AND ".join(_quote(t) for t in terms)
+
+
+# ---------------------------------------------------------------- index maintenance
+
+
+def _streams(text: str) -> tuple[str, str]:
+    folded = fold(text)
+    return words_stream(folded), chars_stream(folded)
+
+
+def _indexed(db: sqlite_utils.Database, section_id: int) -> bool:
+    return db.execute("SELECT 1 FROM sections_seg_docsize WHERE id = ?", [section_id]).fetchone() is not None
+
+
+def _unindex_section(db: sqlite_utils.Database, section_id: int, text: str) -> None:
+    """Remove one section from the contentless index; `text` must be the text that was indexed."""
+    if _indexed(db, section_id):
+        words, chars = _streams(text)
+        db.execute("INSERT INTO sections_seg (sections_seg, rowid, words, chars) VALUES ('delete', ?, ?, ?)",
+                   [section_id, words, chars])
+
+
+def flush_pending(db: sqlite_utils.Database) -> int:
+    """Un-index sections deleted or edited since the last call (queued by the m004 triggers)."""
+    pending = db.execute("SELECT rowid, section_id, text FROM search_pending ORDER BY rowid").fetchall()
+    for _, section_id, text in pending:
+        _unindex_section(db, section_id, text)
+    if pending:
+        db.execute("DELETE FROM search_pending WHERE rowid <= ?", [pending[-1][0]])
+    return len(pending)
+
+
+def index_sections(db: sqlite_utils.Database, rows: Iterable[tuple[int, str]]) -> int:
+    """(Re)index (section id, text) pairs into sections_seg."""
+    n = 0
+    for section_id, text in rows:
+        _unindex_section(db, section_id, text)
+        words, chars = _streams(text)
+        db.execute("INSERT INTO sections_seg (rowid, words, chars) VALUES (?, ?, ?)", [section_id, words, chars])
+        n += 1
+    return n
+
+
+def index_rows(db: sqlite_utils.Database, seg_table: str, rows: Iterable[tuple[int, str]]) -> int:
+    """(Re)index (rowid, text) pairs into a regular (not contentless) *_seg table, e.g. reports_seg."""
+    n = 0
+    for rowid, text in rows:
+        words, chars = _streams(text)
+        db.execute(f"DELETE FROM [{seg_table}] WHERE rowid = ?", [rowid])
+        db.execute(f"INSERT INTO [{seg_table}] (rowid, words, chars) VALUES (?, ?, ?)", [rowid, words, chars])
+        n += 1
+    return n
+
+
+def index_report(db: sqlite_utils.Database, report_id: int) -> None:
+    """Refresh what is derived from one written report: its search index rows (sections and title) and,
+    when the report has no publication date, the date read from its URL (archive/timeliness.py).
+
+    Called by archive/store.py's write_report inside its transaction, after the report's sections were
+    (re)inserted; sections deleted or edited before are un-indexed first (search_pending).
+    """
+    flush_pending(db)
+    index_sections(db, db.execute("SELECT id, text FROM sections WHERE report_id = ?", [report_id]).fetchall())
+    row = db.execute("SELECT coalesce(title, '') || ' ' || coalesce(agency, '') FROM reports WHERE id = ?",
+                     [report_id]).fetchone()
+    if row is not None:
+        index_rows(db, "reports_seg", [(report_id, row[0])])
+    from .timeliness import fill_report_dates
+
+    fill_report_dates(db, report_id)
+
+
+def rebuild_index(db: sqlite_utils.Database, progress=None) -> int:
+    """Rebuild both *_seg tables from scratch (after a folding or segmentation change)."""
+    db.execute("INSERT INTO sections_seg (sections_seg) VALUES ('delete-all')")
+    db.execute("DELETE FROM reports_seg")
+    db.execute("DELETE FROM search_pending")
+    n = 0
+    for (rid,) in db.execute("SELECT id FROM reports ORDER BY id").fetchall():
+        index_report(db, rid)
+        n += 1
+        if progress:
+            progress(rid)
+    return n
+
+
+# ---------------------------------------------------------------- searching (cross-table page, CLI, bench)
+
+
+def search_sections_sql(ranked: bool = True, candidates: int = 2000) -> str:
+    """SQL (params :match, :limit, :offset) for section hits, best first.
+
+    bm25 over every hit costs 100 ms-1 s for frequent terms at 1M sections (performance.md §4), so ranking
+    looks at the first `candidates` hits only; rarer terms are ranked over all of them.
+    """
+    if not ranked:
+        return ("SELECT rowid AS section_id, 0 AS score FROM sections_seg WHERE sections_seg MATCH :match"
+                " LIMIT :limit OFFSET :offset")
+    return (
+        "SELECT section_id, score FROM (SELECT rowid AS section_id, bm25(sections_seg, 2.0, 1.0) AS score"
+        f" FROM sections_seg WHERE sections_seg MATCH :match LIMIT {int(candidates)})"
+        " ORDER BY score LIMIT :limit OFFSET :offset"
+    )
+
+
+def snippet(text: str, query: str, width: int = 60) -> str:
+    """A plain-text excerpt of `text` around the first occurrence of a query term (folded comparison)."""
+    return "".join(snippet_parts(text, query, width))
+
+
+def snippet_parts(text: str, query: str, width: int = 60) -> tuple[str, str, str]:
+    """(before, match, after) around the first query term found — for highlighting with escaped parts."""
+    folded = fold(text)
+    aligned = len(folded) == len(text)  # NFKC can change lengths (㈠ → (一)); then no highlight
+    for term in query_terms(query):
+        t = fold(term).strip()
+        pos = folded.find(t) if t else -1
+        if pos >= 0:
+            start = max(0, pos - width)
+            end = pos + len(t)
+            before = ("…" if start else "") + text[start:pos]
+            after = text[end: end + width] + ("…" if end + width < len(text) else "")
+            if aligned:
+                return before, text[pos:end], after
+            return before + text[pos:end] + after, "", ""
+    return text[: width * 2] + ("…" if len(text) > width * 2 else ""), "", ""

@@ -1,0 +1,243 @@
+"""Search latency through Datasette's JSON API on a large synthetic archive, and export time.
+
+    python bench/bench_search.py                      # 1,000,000 sections (generation takes a while)
+    python bench/bench_search.py --sections 100000 --db /tmp/b100k.db
+    python bench/bench_search.py --db /tmp/b100k.db --reuse   # re-measure an archive built before
+
+Sections are ~300 characters of clauses cut from the seed reports (/work/shared/seeds, else a built-in
+sample), shuffled, 7 sections per report; the search indexes are built by the same code as the archive's
+(sections_fts trigram by its triggers, sections_seg by archive.search). Latency is measured over HTTP on a
+warm server: p50/p95 of N random 1-, 2- and 4-character queries taken from the text, for
+``/<db>/sections.json?_search=`` (the search box's query: rows + count + facets), the same with
+``_nocount=1&_nofacet=1`` (rows only), and the ranked cross-table ``/-/search.json``. Prints figures only;
+never asserts timings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import random
+import re
+import shutil
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+SEEDS = Path("/work/shared/seeds")
+FALLBACK = (
+    "本机关认真贯彻落实政府信息公开条例，坚持以公开为常态、不公开为例外。全年主动公开政府信息，"
+    "及时回应社会关切。收到政府信息公开申请，均在法定期限内予以答复。行政复议和行政诉讼案件依法办理。"
+    "行政许可、行政处罚、行政强制决定按规定公开。存在的主要问题是政策解读形式较为单一，下一步将加强培训。"
+)
+SECTIONS_PER_REPORT = 7
+SECTION_NAMES = ("preamble", "overview", "active", "applications", "review_litigation", "problems", "other")
+
+
+def clauses() -> list[str]:
+    text = "".join(p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt"))) if SEEDS.is_dir() else ""
+    parts = [c.strip() for c in re.split(r"[，。；！？、\n]", text or FALLBACK) if len(c.strip()) >= 4]
+    return parts
+
+
+def make_section(rng: random.Random, pool: list[str], size: int = 300) -> str:
+    out, n = [], 0
+    while n < size:
+        c = rng.choice(pool)
+        out.append(c)
+        n += len(c) + 1
+    return "，".join(out) + "。"
+
+
+def _streams(item: tuple[int, str]) -> tuple[int, str, str]:
+    from archive.search import chars_stream, fold, words_stream
+
+    sid, text = item
+    folded = fold(text)
+    return sid, words_stream(folded), chars_stream(folded)
+
+
+def build(db_path: Path, n_sections: int, workers: int, seed: int = 1) -> None:
+    from archive.db import open_db
+
+    if db_path.exists():
+        db_path.unlink()
+    db = open_db(db_path)
+    db.close()
+    conn = sqlite3.connect(db_path)
+    conn.execute("PRAGMA synchronous = OFF")
+    conn.execute("PRAGMA journal_mode = OFF")
+    rng = random.Random(seed)
+    pool = clauses()
+    agencies = [f"第{i}区{kind}" for i in range(200) for kind in ("人民政府", "卫生健康委员会", "财政局", "教育局")]
+    n_reports = max(1, n_sections // SECTIONS_PER_REPORT)
+    t0 = time.perf_counter()
+    sid = 0
+    with conn:
+        for rid in range(1, n_reports + 1):
+            agency = agencies[rid % len(agencies)]
+            year = 2019 + (rid // len(agencies)) % 7
+            url = f"https://example.gov.cn/{rid}/t{year + 1}0120_{rid}.html"
+            sha = f"{rid:064x}"
+            conn.execute("INSERT INTO documents (id, url, kind, first_seen, last_seen) VALUES (?, ?, 'report', 'x', 'x')",
+                         [rid, url])
+            conn.execute("INSERT INTO blobs VALUES (?, 1, x'00')", [sha])
+            conn.execute("INSERT INTO versions (id, document_id, sha256, fetched_at, size, first_seen, last_seen)"
+                         " VALUES (?, ?, ?, 'x', 1, 'x', 'x')", [rid, rid, sha])
+            conn.execute("INSERT INTO reports (id, version_id, document_id, agency, year, title, template, status,"
+                         " is_latest, parsed_at) VALUES (?, ?, ?, ?, ?, ?, '2021', 'complete', 1, 'x')",
+                         [rid, rid, rid, agency, year, f"{agency}{year}年政府信息公开工作年度报告"])
+            for pos, name in enumerate(SECTION_NAMES):
+                sid += 1
+                conn.execute("INSERT INTO sections (id, report_id, section, position, text) VALUES (?, ?, ?, ?, ?)",
+                             [sid, rid, name, pos, make_section(rng, pool)])
+                if sid >= n_sections:
+                    break
+            if sid >= n_sections:
+                break
+    t1 = time.perf_counter()
+    print(f"generated {sid:,} sections in {n_reports:,} reports + trigram index: {t1 - t0:.1f} s", flush=True)
+    step = 20000
+    with multiprocessing.Pool(workers) as pool_:
+        for start in range(1, sid + 1, step):
+            rows = conn.execute("SELECT id, text FROM sections WHERE id >= ? AND id < ?",
+                                [start, start + step]).fetchall()
+            with conn:
+                conn.executemany("INSERT INTO sections_seg (rowid, words, chars) VALUES (?, ?, ?)",
+                                 pool_.map(_streams, rows, chunksize=256))
+    t2 = time.perf_counter()
+    print(f"segmented index (jieba + characters, {workers} workers): {t2 - t1:.1f} s", flush=True)
+    from archive.db import open_db as _open
+    from archive.search import index_rows
+
+    db = _open(db_path)
+    with db.conn:
+        index_rows(db, "reports_seg", db.execute("SELECT id, title || ' ' || agency FROM reports").fetchall())
+    db.close()
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.close()
+    print(f"report title index: {time.perf_counter() - t2:.1f} s", flush=True)
+
+
+def queries(n: int, length: int, seed: int = 7) -> list[str]:
+    rng = random.Random(seed + length)
+    han = [c for c in clauses() if re.fullmatch(r"[\u4e00-\u9fff]+", c) and len(c) >= length]
+    out = []
+    while len(out) < n:
+        c = rng.choice(han)
+        i = rng.randrange(0, len(c) - length + 1)
+        out.append(c[i: i + length])
+    return out
+
+
+def timed_get(url: str) -> float:
+    t = time.perf_counter()
+    with urllib.request.urlopen(url, timeout=120) as r:
+        r.read()
+    return (time.perf_counter() - t) * 1000
+
+
+def pct(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
+
+
+def measure(db_path: Path, n: int) -> None:
+    import subprocess
+
+    from archive.cli import datasette_command
+
+    sys.path.insert(0, str(Path(__file__).parent.parent))
+    from tests.helpers_archive import free_port
+
+    port = free_port()
+    proc = subprocess.Popen(datasette_command(db_path, port=port), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(f"{base}/-/versions.json", timeout=2).read()
+                break
+            except OSError:
+                time.sleep(0.2)
+        name = db_path.stem
+        modes = {
+            "table JSON (rows+count+facets)": lambda q: f"{base}/{name}/sections.json?_search={q}&_size=20",
+            "table JSON rows only (_nocount,_nofacet)":
+                lambda q: f"{base}/{name}/sections.json?_search={q}&_size=20&_nocount=1&_nofacet=1",
+            "/-/search.json (ranked, all tables)": lambda q: f"{base}/-/search.json?q={q}",
+        }
+        print(f"\nlatency over HTTP, {n} queries per length (ms):")
+        print(f"{'mode':44} {'len':>3} {'p50':>8} {'p95':>8} {'max':>8}")
+        for label, make in modes.items():
+            for length in (1, 2, 4):
+                qs = queries(n, length)
+                timed_get(make(urllib.parse.quote(qs[0])))  # warm
+                times = [timed_get(make(urllib.parse.quote(q))) for q in qs]
+                print(f"{label:44} {length:>3} {statistics.median(times):8.1f} {pct(times, 95):8.1f} "
+                      f"{max(times):8.1f}", flush=True)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sections", type=int, default=1_000_000)
+    ap.add_argument("--db", type=Path, default=None, help="archive path (default: a temporary file)")
+    ap.add_argument("--reuse", action="store_true", help="measure an existing --db without rebuilding")
+    ap.add_argument("--queries", type=int, default=50, help="queries per length")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--no-export", action="store_true")
+    args = ap.parse_args()
+    tmp = None
+    if args.db is None:
+        tmp = Path(tempfile.mkdtemp(prefix="nianbao-bench-"))
+        args.db = tmp / "bench.db"
+    if not args.reuse:
+        build(args.db, args.sections, args.workers)
+    conn = sqlite3.connect(args.db)
+    n_sections = conn.execute("SELECT count(*) FROM sections").fetchone()[0]
+    n_reports = conn.execute("SELECT count(*) FROM reports").fetchone()[0]
+    seg_bytes = conn.execute("SELECT sum(pgsize) FROM dbstat WHERE name LIKE 'sections_seg%'").fetchone()[0] \
+        if _has_dbstat(conn) else None
+    fts_bytes = conn.execute("SELECT sum(pgsize) FROM dbstat WHERE name LIKE 'sections_fts%'").fetchone()[0] \
+        if _has_dbstat(conn) else None
+    conn.close()
+    size = args.db.stat().st_size
+    print(f"\narchive: {n_sections:,} sections, {n_reports:,} reports, {size / 1e6:,.1f} MB "
+          f"({size / n_reports * 1000 / 1e6:,.2f} MB per 1,000 synthetic reports of 7 × 300 characters)")
+    if seg_bytes:
+        print(f"  sections_seg (jieba words + characters): {seg_bytes / 1e6:,.1f} MB; "
+              f"sections_fts (trigram): {fts_bytes / 1e6:,.1f} MB")
+    measure(args.db, args.queries)
+    if not args.no_export:
+        from archive.export import export
+
+        out = Path(tempfile.mkdtemp(prefix="nianbao-export-"))
+        t = time.perf_counter()
+        result = export(args.db, out)
+        print(f"\nexport: {time.perf_counter() - t:.1f} s ({sum(result.rows.values()):,} CSV rows, "
+              f"{len(result.csv_files)} files)")
+        shutil.rmtree(out, ignore_errors=True)
+    if tmp:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+def _has_dbstat(conn: sqlite3.Connection) -> bool:
+    try:
+        conn.execute("SELECT 1 FROM dbstat LIMIT 1")
+        return True
+    except sqlite3.Error:
+        return False
+
+
+if __name__ == "__main__":
+    sys.exit(main())

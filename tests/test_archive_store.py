@@ -1,0 +1,144 @@
+"""The archive's write path: documents, versions, reports, changes — and one transaction per document."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from archive import store
+from archive.db import memory_db, open_db
+from archive.ingest import ingest_paths
+from pipelines.report import Report
+
+FIXTURES = Path(__file__).parent / "fixtures" / "archive"
+
+
+def counts(db) -> dict[str, int]:
+    return {t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+            for t in ("documents", "versions", "blobs", "reports", "sections", "figures", "checks", "changes")}
+
+
+def test_schema_has_every_table_and_view_of_the_design() -> None:
+    db = memory_db()
+    tables = set(db.table_names())
+    for name in ("portals", "crawls", "documents", "versions", "blobs", "reports", "sections", "figures",
+                 "checks", "changes", "sections_fts"):
+        assert name in tables, name
+    views = set(db.view_names())
+    for name in ("failed_checks", "applications_wide", "active_wide", "review_litigation_wide", "reports_latest"):
+        assert name in views, name
+
+
+def test_migrations_are_recorded_and_rerunnable(tmp_path: Path) -> None:
+    path = tmp_path / "a.db"
+    open_db(path).close()
+    db = open_db(path)  # second open applies nothing new and does not fail
+    applied = [r[0] for r in db.execute("SELECT name FROM _sqlite_migrations ORDER BY rowid")]
+    assert applied[:3] == ["m001_core_tables", "m002_sections_fts", "m003_views"]
+    assert len(applied) == len(set(applied))
+
+
+def test_same_bytes_twice_adds_nothing_and_changed_bytes_add_a_version() -> None:
+    db = memory_db()
+    v1 = (FIXTURES / "report_v1.txt").read_bytes()
+    v2 = (FIXTURES / "report_v2.txt").read_bytes()
+    first = store.store_document(db, url="file:///r.txt", body=v1, filename="r.txt")
+    assert first.new_version and first.status == "complete"
+    again = store.store_document(db, url="file:///r.txt", body=v1, filename="r.txt")
+    assert not again.new_version and again.version_id == first.version_id
+    before = counts(db)
+    assert before["documents"] == 1 and before["versions"] == 1 and before["reports"] == 1
+    changed = store.store_document(db, url="file:///r.txt", body=v2, filename="r.txt")
+    assert changed.new_version and changed.change_id is not None
+    after = counts(db)
+    assert after["documents"] == 1 and after["versions"] == 2 and after["reports"] == 2 and after["changes"] == 1
+    latest = db.execute("SELECT version_id FROM reports WHERE is_latest = 1").fetchall()
+    assert latest == [(changed.version_id,)]
+    change = db.execute("SELECT changed_figures, text_diff, summary FROM changes").fetchone()
+    figs = {(f["table"], f["row"], f["column"]): (f["old"], f["new"]) for f in json.loads(change[0])}
+    # v2 corrects new_received from 12 to 13 for natural persons and the total
+    assert figs[("applications", "new_received", "natural_person")] == (12, 13)
+    assert figs[("applications", "new_received", "total")] == (12, 13)
+    assert "+" in change[1] and "figures changed" in change[2]
+
+
+def test_reverting_to_earlier_bytes_is_a_change_back_to_the_old_version() -> None:
+    db = memory_db()
+    v1 = (FIXTURES / "report_v1.txt").read_bytes()
+    v2 = (FIXTURES / "report_v2.txt").read_bytes()
+    first, second, reverted = (store.store_document(db, url="file:///r.txt", body=body, filename="r.txt")
+                               for body in (v1, v2, v1))
+    assert not reverted.new_version and reverted.version_id == first.version_id
+    assert counts(db)["versions"] == 2 and counts(db)["blobs"] == 2  # versions are distinct contents
+    changes = db.execute("SELECT old_version_id, new_version_id FROM changes ORDER BY id").fetchall()
+    assert changes == [(first.version_id, second.version_id), (second.version_id, first.version_id)]
+    latest = db.execute("SELECT version_id FROM reports WHERE is_latest = 1").fetchall()
+    assert latest == [(first.version_id,)]
+    assert db.execute("SELECT current_version_id FROM documents").fetchone()[0] == first.version_id
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (b"", "empty file"),
+        (bytes(range(256)) * 8, "unsupported format: unrecognised bytes"),
+    ],
+    ids=["empty", "binary-junk"],
+)
+def test_unreadable_input_is_archived_with_the_reason(body: bytes, expected: str) -> None:
+    db = memory_db()
+    result = store.store_document(db, url="file:///bad.bin", body=body, filename="bad.bin")
+    assert result.status == "failed"
+    assert any(expected in p for p in result.problems), result.problems
+    row = db.execute("SELECT status, problems FROM reports").fetchone()
+    assert row[0] == "failed" and expected in row[1]
+    assert db.execute("SELECT size FROM blobs").fetchone()[0] == len(body)
+
+
+def test_a_failure_while_writing_leaves_no_half_written_document(monkeypatch: pytest.MonkeyPatch) -> None:
+    db = memory_db()
+    body = (FIXTURES / "report_v1.txt").read_bytes()
+    # A report that violates the schema's CHECK constraint makes the write fail half-way.
+    monkeypatch.setattr(store, "parse_bytes", lambda *_a, **_k: Report(template="bogus", status="complete"))  # type: ignore[arg-type]
+    with pytest.raises(sqlite3.IntegrityError):
+        store.store_document(db, url="file:///r.txt", body=body, filename="r.txt")
+    assert all(n == 0 for n in counts(db).values()), counts(db)
+
+
+def test_reparse_replaces_the_report_in_place_and_keeps_history() -> None:
+    db = memory_db()
+    v1 = (FIXTURES / "report_v1.txt").read_bytes()
+    v2 = (FIXTURES / "report_v2.txt").read_bytes()
+    store.store_document(db, url="file:///r.txt", body=v1, filename="r.txt")
+    second = store.store_document(db, url="file:///r.txt", body=v2, filename="r.txt")
+    ids_before = [r[0] for r in db.execute("SELECT id FROM reports ORDER BY id")]
+    db.execute("UPDATE reports SET agency = 'stale' WHERE version_id = ?", [second.version_id])
+    report = store.reparse_version(db, second.version_id)
+    ids_after = [r[0] for r in db.execute("SELECT id FROM reports ORDER BY id")]
+    assert ids_before == ids_after
+    assert db.execute("SELECT agency FROM reports WHERE version_id = ?", [second.version_id]).fetchone()[0] == report.agency
+    assert counts(db)["changes"] == 1 and counts(db)["versions"] == 2
+
+
+def test_ingest_folder_records_each_failure_by_name(tmp_path: Path) -> None:
+    (tmp_path / "good.txt").write_bytes((FIXTURES / "report_v1.txt").read_bytes())
+    (tmp_path / "empty.txt").write_bytes(b"")
+    (tmp_path / ".hidden.txt").write_bytes(b"ignored")
+    db = memory_db()
+    summary = ingest_paths(db, [tmp_path])
+    assert summary.files == 2
+    assert [Path(p).name for p, _ in summary.failed] == ["empty.txt"]
+    assert counts(db)["documents"] == 2
+
+
+def test_timeliness_is_filled_from_year_and_publication_date() -> None:
+    db = memory_db()
+    body = (FIXTURES / "report_v1.txt").read_bytes()
+    store.store_document(db, url="https://example.gov.cn/r.html", body=body, kind="report",
+                         published_date="2025-02-03")
+    deadline, late = db.execute("SELECT deadline, days_late FROM reports").fetchone()
+    assert deadline == "2025-01-31"  # a department's report for 2024
+    assert late == 3

@@ -1,0 +1,74 @@
+"""A real browser (Debian's Chromium, headless) types a Chinese query, opens a report and its history.
+
+Screenshots are saved under artifacts/ (gitignored) as test artifacts.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.helpers_archive import build_sample_archive, datasette_server
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).parent.parent / "artifacts"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed"),
+]
+
+
+def test_search_report_and_history_in_a_browser(tmp_path: Path) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    db_path = tmp_path / "nb.db"
+    ids = build_sample_archive(db_path)
+    ARTIFACTS.mkdir(exist_ok=True)
+    with datasette_server(db_path) as base, sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.set_default_timeout(15000)
+            # The home page's search box: one box across all tables.
+            page.goto(f"{base}/")
+            page.fill("#nb-home-q", "复议")
+            page.press("#nb-home-q", "Enter")
+            page.wait_for_selector(".nb-section-hits li")
+            hits = page.locator(".nb-section-hits li").all_inner_texts()
+            assert len(hits) == 3 and all("复议" in h for h in hits), hits
+            page.screenshot(path=str(ARTIFACTS / "browser-search.png"), full_page=True)
+
+            # The table page's own search box (Datasette's ?_search=), with a 2-character query.
+            page.goto(f"{base}/nb/sections")
+            page.fill('input[name="_search"]', "许可")
+            page.press('input[name="_search"]', "Enter")
+            page.wait_for_url("**_search=*")
+            assert "3 rows" in page.content()
+
+            # Open the latest 西城区 report from the search results, then its history.
+            page.goto(f"{base}/-/search?q=西城区")
+            page.click(f'.nb-report-hits a[href="/nb/-/report/{ids["xicheng"][1]}"]')
+            page.wait_for_selector("#report-title")
+            assert page.inner_text("#report-agency") == "北京市西城区人民政府"
+            assert page.locator("#table-applications").is_visible()
+            page.click('a[href="#history"]')
+            assert page.locator("#versions .nb-blob").count() == 2
+            assert "4 figures changed" in page.inner_text("#change-1")
+            page.screenshot(path=str(ARTIFACTS / "browser-report.png"), full_page=True)
+            # The dashboard draws its charts (datasette-dashboards, Vega-Lite) from the archive.
+            page.goto(f"{base}/-/dashboards/overview")
+            page.wait_for_selector("#chart-applications-by-year canvas, #chart-applications-by-year svg")
+            page.wait_for_selector("#chart-outcome-mix canvas, #chart-outcome-mix svg")
+            page.screenshot(path=str(ARTIFACTS / "browser-dashboard.png"), full_page=True)
+            # No script from a report ever runs.
+            dialogs: list[str] = []
+            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+            page.goto(f"{base}/nb/-/report/{ids['hostile'][0]}")
+            page.wait_for_selector("#report-title")
+            assert "<script>" in page.inner_text("#report-title") and dialogs == []
+        finally:
+            browser.close()
+    assert (ARTIFACTS / "browser-report.png").stat().st_size > 10_000
