@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -157,7 +156,9 @@ def serve(db_path: Path, port: int, host: str, immutable: bool) -> None:
     if not db_path.exists():
         raise click.UsageError(f"no archive at {db_path}")
     open_db(db_path).close()  # bring the schema up to date before serving
-    sys.exit(subprocess.call(datasette_command(db_path, port=port, host=host, immutable=immutable)))
+    cmd = datasette_command(db_path, port=port, host=host, immutable=immutable)
+    sys.stdout.flush()
+    os.execv(cmd[0], cmd)  # become Datasette: stopping `nianbao serve` stops the server, no orphan left
 
 
 def datasette_command(db_path: Path, *, port: int, host: str = "127.0.0.1", immutable: bool = False) -> list[str]:

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 
 from .codes import PREAMBLE, SECTIONS, SectionCode
-from .normalize import compact
+from .normalize import compact, strip_artifacts
 
 MAX_HEADING_CHARS = 40
 MAX_UNNUMBERED_CHARS = 30
@@ -77,4 +77,5 @@ def spans(lines: list[str], headings: list[Heading]) -> dict[str, tuple[int, int
 
 
 def section_texts(lines: list[str], ranges: dict[str, tuple[int, int]]) -> dict[str, str]:
-    return {code: "\n".join(lines[a:b]).strip() for code, (a, b) in ranges.items()}
+    """Each section's text as printed, less Word debris ([bookmark: …]) that readers should not see."""
+    return {code: strip_artifacts("\n".join(lines[a:b])).strip() for code, (a, b) in ranges.items()}

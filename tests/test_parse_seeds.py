@@ -143,6 +143,8 @@ def test_seed_004_sources_and_debris() -> None:
     assert licensing is not None and licensing.source == {"line": 44}
     assert (licensing.value, licensing.raw) == (2731, "2731")  # "[bookmark: OLE_LINK1]" stripped
     assert r.figure("applications", "new_received", "total").source == {"line": 95}
+    assert "改进措施：明确工作要求" in r.sections["problems"]
+    assert not any("[bookmark" in text for text in r.sections.values())
 
 
 @pytest.mark.parametrize("prefix", ["001", "003"])
