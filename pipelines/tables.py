@@ -12,7 +12,14 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .codes import ACTIVE_LAYOUT_2019, ACTIVE_LAYOUT_2021, APPLICATION_COLUMNS, REVIEW_COLUMNS, REVIEW_ROWS
+from .codes import (
+    ACTIVE_LAYOUT_2019,
+    ACTIVE_LAYOUT_2021,
+    APPLICATION_COLUMNS,
+    APPLICATION_ROW_CODES,
+    REVIEW_COLUMNS,
+    REVIEW_ROWS,
+)
 from .extract.base import Grid
 from .normalize import compact, is_blank, parse_value, strip_artifacts
 from .report import Figure
@@ -347,6 +354,26 @@ def application_row(key: str, previous: str | None) -> str | None:
     return _first(key, _APPLICATION_TAIL) or None
 
 
+_GROUP_WORDS = (("不予公开", "denied_"), ("无法提供", "unable_"), ("不予处理", "rejected_"), ("其他处理", "other_"))
+_GROUP_ROWS = {prefix: [c for c in APPLICATION_ROW_CODES if c.startswith(prefix)] for _, prefix in _GROUP_WORDS}
+_ITEM_NUMBER = re.compile(r"(?:^|\D)([1-8])\.[^\d]*$")
+
+
+def row_by_position(key: str, previous: str | None) -> str | None:
+    """A numbered sub-item whose label is garbled ("2.其他法律行政止公开": characters missing in the document
+    itself, or OCR noise): its group (the group label in the row, else the previous row's group) and its
+    number name the row."""
+    m = _ITEM_NUMBER.search(key)
+    if not m:
+        return None
+    prefix = next((p for word, p in reversed(_GROUP_WORDS) if word in key), None)
+    if prefix is None and previous:
+        prefix = next((p for _, p in _GROUP_WORDS if previous.startswith(p)), None)
+    rows = _GROUP_ROWS.get(prefix or "", [])
+    n = int(m.group(1))
+    return rows[n - 1] if 0 < n <= len(rows) else None
+
+
 def _applicant_columns(header: list[RowCell]) -> list[str]:
     """Columns in template order: 自然人, the 法人或其他组织 sub-columns as printed, 总计."""
     codes = _tokens_in_order(header, _APPLICANT_HEADER, drop=("法人或其他组织",))
@@ -365,9 +392,14 @@ def read_applications(rows: list[Row]) -> TableRead:
             if not columns:
                 header.extend(row.split()[0])
             continue
-        code = application_row(row.label_key(), previous)
+        key = row.label_key()
+        code = application_row(key, previous)
         if not code:
-            continue
+            code = row_by_position(key, previous)
+            if not code or code in out.rows:
+                continue
+            out.problems.append(f"applications table: row {code} recognised by its number only "
+                                f"(label printed as {row.split()[0][-1].text if row.split()[0] else key!r})")
         previous = code
         if not columns:
             columns = _applicant_columns(header)

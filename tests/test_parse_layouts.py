@@ -284,3 +284,14 @@ def test_agency_and_year_from_the_text_only_when_stated() -> None:
     r = parse_text(vague)
     assert (r.agency, r.year) == (None, 2022)
     assert "agency not stated" in r.problems
+
+
+def test_garbled_subitem_label_is_read_by_its_number() -> None:
+    """Real PDFs print "2.其他法律行政止公开" (characters missing in the document): the group and the item
+    number still name the row, and the report says so."""
+    r = parse("garbled_subitem_labels.txt")
+    assert r.value("applications", "denied_prohibited_by_law", "natural_person") == 2
+    assert r.value("applications", "denied_prohibited_by_law", "total") == 2
+    assert r.value("applications", "denied_three_safety_one_stability", "total") == 0
+    assert any("denied_prohibited_by_law recognised by its number only" in p for p in r.problems)
+    assert all(c.ok for c in r.checks if c.rule.startswith("applications"))
