@@ -86,13 +86,15 @@ def store_document(
     published_date: str | None = None,
     parse: bool = True,
     report_overrides: dict[str, Any] | None = None,
+    attachments: list[str] | None = None,
 ) -> StoreResult:
     """Archive `body` as the current content of `url`.
 
     Same bytes as the latest version: only `last_seen` moves. New bytes: a new version (and, when `parse`,
     a parsed report and a `changes` row against the previous version). `report_overrides` sets report
     columns the crawler knows better than the text (agency/region/level from the portal registry) — only
-    where the parser found nothing.
+    where the parser found nothing. `attachments` are the links of a report page: when the page itself
+    holds no report (a wrapper around a PDF), its problems point the reader there.
     """
     when = fetched_at or now_iso()
     sha = hashlib.sha256(body).hexdigest()
@@ -106,6 +108,9 @@ def store_document(
 
     report = (parse_bytes(body, filename=filename or url.rsplit("/", 1)[-1], content_type=content_type)
               if parse else None)
+    if report is not None and report.status == "failed" and attachments:
+        report.problems.append("the page holds no report text itself; its content is in the attachment(s): "
+                               + ", ".join(attachments[:5]))
     with db.atomic():
         if doc is None:
             doc_id = db["documents"].insert(

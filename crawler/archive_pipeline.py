@@ -73,6 +73,7 @@ class ArchivePipeline:
                     warc_file=item.warc.get("warc_file"), warc_offset=item.warc.get("warc_offset"),
                     warc_record_id=item.warc.get("warc_record_id"), crawl_id=self.crawl_id, parse=parse,
                     report_overrides={"region": portal.region, "level": portal.level},
+                    attachments=item.attachments,
                 )
                 stats.inc_value("nianbao/new_versions" if result.new_version else "nianbao/unchanged")
                 if result.new_version and item.kind in ("report", "attachment"):

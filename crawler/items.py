@@ -31,3 +31,4 @@ class DocumentItem:
     warc: dict[str, Any] = field(default_factory=dict)
     year: int | None = None
     evidence: str | None = None
+    attachments: list[str] = field(default_factory=list)  # attachment links of a report page

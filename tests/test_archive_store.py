@@ -142,3 +142,15 @@ def test_timeliness_is_filled_from_year_and_publication_date() -> None:
     deadline, late = db.execute("SELECT deadline, days_late FROM reports").fetchone()
     assert deadline == "2025-01-31"  # a department's report for 2024
     assert late == 3
+
+
+def test_wrapper_page_points_to_its_attachment() -> None:
+    db = memory_db()
+    page = ('<html><head><meta charset="utf-8"><title>示例市某某局2024年政府信息公开工作年度报告</title></head>'
+            '<body><h1>示例市某某局2024年政府信息公开工作年度报告</h1><p>详见附件。</p>'
+            '<a href="/files/report.pdf">附件：年度报告.pdf</a></body></html>').encode()
+    result = store.store_document(db, url="https://example.gov.cn/r.html", body=page, kind="report",
+                                  content_type="text/html; charset=utf-8",
+                                  attachments=["https://example.gov.cn/files/report.pdf"])
+    assert result.status == "failed"
+    assert any("https://example.gov.cn/files/report.pdf" in p for p in result.problems), result.problems

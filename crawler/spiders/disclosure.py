@@ -269,7 +269,10 @@ class DisclosureSpider(scrapy.Spider):
             stats.inc_value("nianbao/report_links_that_were_lists")
         if kind == "report":
             self._count_report(response.url, kind)
-            yield self._item(page, "report", body=response.body, filename=filename_of(response))
+            attachments = [link.url for link in anchors(page.selector, page.url)
+                           if is_attachment_url(link.url) and link.url != page.url]
+            yield self._item(page, "report", body=response.body, filename=filename_of(response),
+                             attachments=attachments)
             yield from self.report_links(page, response.meta)
         else:
             yield self._item(page, kind, body=response.body, filename=filename_of(response))
