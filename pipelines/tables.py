@@ -381,6 +381,24 @@ def _applicant_columns(header: list[RowCell]) -> list[str]:
     return [c for c in ("natural_person",) if c in codes] + middle + [c for c in ("total",) if c in codes]
 
 
+def _grid_value_cells(row: Row, n: int) -> list[RowCell] | None:
+    """In a grid the value columns are the last `n` cells, whatever a cell holds: a digit the OCR read as
+    "于" must not end the label run and shift the row. None when the row is too short or mostly not numbers."""
+    first_label = next((i for i, c in enumerate(row.cells) if c.key and not c.numeric), None)
+    if first_label is None or len(row.cells) - n <= first_label:
+        return None
+    tail = row.cells[-n:]
+    if sum(c.numeric or is_blank(c.text) for c in tail) * 2 < n:
+        return None
+    return tail
+
+
+def _typical_width(rows: list[Row]) -> int | None:
+    """The most common number of value cells in the table's data rows (None if no row has values)."""
+    widths = [len(row.values(99)) for row in rows if row.has_values()]
+    return max(set(widths), key=widths.count) if widths else None
+
+
 def read_applications(rows: list[Row]) -> TableRead:
     """Table 3: applicant columns from the header rows, rows by label, numbers left to right."""
     out = TableRead("applications")
@@ -403,10 +421,18 @@ def read_applications(rows: list[Row]) -> TableRead:
         previous = code
         if not columns:
             columns = _applicant_columns(header)
+            width = _typical_width(rows)
             if len(columns) < 2:
                 columns = list(APPLICATION_COLUMN_CODES)
                 out.problems.append("applications table: header not found; assumed the template's 7 columns")
+            elif width == len(APPLICATION_COLUMN_CODES) and len(columns) != width:
+                out.problems.append(
+                    f"applications table: header read as {len(columns)} columns ({', '.join(columns)}) but the rows "
+                    f"carry {width} numbers; assumed the template's 7 columns (garbled header, e.g. OCR)")
+                columns = list(APPLICATION_COLUMN_CODES)
         cells = row.values(len(columns))
+        if len(cells) not in (len(columns), len(columns) - 1) and row.from_grid:
+            cells = _grid_value_cells(row, len(columns)) or cells
         if len(cells) not in (len(columns), len(columns) - 1):
             out.problems.append(
                 f"applications table: row {code} has {len(cells)} values for {len(columns)} columns; not read")
@@ -457,6 +483,10 @@ def read_review(rows: list[Row]) -> TableRead:
         labels = [c for c in row.cells if c.key and not c.numeric]
         if any(h in c.key for c in labels for h in _REVIEW_HEADER):
             out.found = True  # 结果维持 / 尚未审结: the 2019+ header (pre-2019 tables count 复议 differently)
+        if (row.from_grid and len(row.cells) == 15 and sum(c.numeric for c in row.cells) >= 8
+                and not any(h in c.key for c in labels for h in _REVIEW_HEADER)):
+            runs.append(list(row.cells))  # the data row of a 15-column grid: junk (OCR) is a bad cell, not a gap
+            continue
         run = _numeric_run(row)
         if run and (not labels or (len(labels) == 1 and len(labels[0].key) <= 8)):
             runs.append(run)

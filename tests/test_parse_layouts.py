@@ -295,3 +295,44 @@ def test_garbled_subitem_label_is_read_by_its_number() -> None:
     assert r.value("applications", "denied_three_safety_one_stability", "total") == 0
     assert any("denied_prohibited_by_law recognised by its number only" in p for p in r.problems)
     assert all(c.ok for c in r.checks if c.rule.startswith("applications"))
+
+
+def _ocr_like_application_grid() -> Grid:
+    """Table 3 as OCR hands it over: a garbled header (自然人 read as 0, 商业企业 as 商业企.业) and a digit
+    read as a Chinese character in one value cell."""
+    head = "（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）"
+    rows = [
+        [head, head, head, "申请人情况", "申请人情况", "申请人情况", "申请人情况", "申请人情况", "申请人情况", "申请人情况"],
+        [head, head, head, "0", "法人或其他组织", "法人或其他组织", "法人或其他组织", "法人或其他组织", "法人或其他组织", "总计"],
+        [head, head, head, "0", "商业企.业", "科研构机", "社心云公八益组织", "法律服务机构", "其他", "总计"],
+        ["一、本年新收政府信息公开申请数量"] * 3 + ["3", "0", "0", "0", "0", "0", "3"],
+        ["二、上年结转政府信息公开申请数量"] * 3 + ["0", "0", "0", "0", "0", "0", "0"],
+        ["三、本年度办理结果", "（一）予以公开", "（一）予以公开", "2", "于", "0", "0", "0", "0", "2"],
+    ]
+    return Grid.from_strings(rows, {"page": 1, "table": 1})
+
+
+def test_grid_with_garbled_header_and_junk_cell_is_read_by_position() -> None:
+    ex = Extracted(format="pdf", extractor="test", text="三、收到和处理政府信息公开申请情况\n", grids=[_ocr_like_application_grid()])
+    r = parse_extracted(ex)
+    assert r.value("applications", "new_received", "natural_person") == 3
+    assert r.value("applications", "new_received", "total") == 3
+    assert r.value("applications", "granted", "natural_person") == 2
+    junk = r.figure("applications", "granted", "commercial_enterprise")
+    assert junk is not None and junk.value is None and junk.raw == "于" and "invalid_number" in junk.flags
+    assert r.value("applications", "granted", "total") == 2
+    assert any("header read as" in p and "assumed the template's 7 columns" in p for p in r.problems)
+    assert any("'于' is not a number" in p for p in r.problems)
+
+
+def test_review_grid_row_with_junk_keeps_positions() -> None:
+    header = ["行政复议"] * 5 + ["行政诉讼"] * 10
+    sub = ["结果维持", "结果纠正", "其他结果", "尚未审结", "总计"] * 3
+    data = ["1", "0", "于", "0", "1", "0", "0", "0", "1", "1", "0", "0", "2", "2", "4"]
+    ex = Extracted(format="pdf", extractor="test", text="四、政府信息公开行政复议、行政诉讼情况\n",
+                   grids=[Grid.from_strings([header, sub, data], {"page": 3, "table": 4})])
+    r = parse_extracted(ex)
+    assert r.value("review_litigation", "review", "upheld") == 1
+    assert r.value("review_litigation", "review", "other_result") is None
+    assert r.value("review_litigation", "litigation_after_review", "total") == 4
+    assert r.value("review_litigation", "litigation_direct", "pending") == 1

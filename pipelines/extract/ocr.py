@@ -180,6 +180,18 @@ def _ocr_small_cells(clean: Image.Image, boxes: list[tuple[float, float, float, 
     return out
 
 
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _needs_digit_pass(text: str) -> bool:
+    """A small cell that the Chinese model read as nothing, as digits, or as junk with at most one Chinese
+    character (a digit misread as 于/区/系…): the digits-only pass reads it again. Header words such as
+    其他/总计 have two or more characters and are kept."""
+    if not text:
+        return True
+    return len(_CJK.findall(text)) <= 1 and len(text) <= 4
+
+
 def _fix_digits(text: str) -> str:
     if text and _DIGITISH.match(text) and re.search(r"\d", text):
         return re.sub(r"\s+", "", text.translate(_DIGIT_FIX))
@@ -230,7 +242,7 @@ def ocr_image(image: Image.Image, page: int | None = None, table_index: int = 0)
                         source["origin"] = [r, c]
                     grid[rr][cc] = Cell(text, source)
         empty = [(r, c, bbox) for r, c, _rs, _cs, bbox in _spans(t)
-                 if grid[r][c] is not None and not grid[r][c].text and bbox[2] - bbox[0] < 0.3 * w
+                 if grid[r][c] is not None and _needs_digit_pass(grid[r][c].text) and bbox[2] - bbox[0] < 0.3 * w
                  and bbox[3] - bbox[1] < 0.08 * h]
         if empty:
             for (r, c, _bbox), text in zip(empty, _ocr_small_cells(clean, [e[2] for e in empty]), strict=True):
