@@ -130,11 +130,9 @@ def get_json(url: str) -> dict:
 
 
 @contextlib.contextmanager
-def datasette_server(db_path: Path, immutable: bool = False) -> Iterator[str]:
-    """Run Datasette exactly as `nianbao serve` does; yields the base URL (http://127.0.0.1:PORT)."""
-    port = free_port()
-    proc = subprocess.Popen(datasette_command(db_path, port=port, immutable=immutable),
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+def running_server(cmd: list[str], port: int) -> Iterator[str]:
+    """Start a Datasette command line listening on `port`; yield its base URL once it answers; stop it."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -154,3 +152,11 @@ def datasette_server(db_path: Path, immutable: bool = False) -> Iterator[str]:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@contextlib.contextmanager
+def datasette_server(db_path: Path, immutable: bool = False) -> Iterator[str]:
+    """Run Datasette exactly as `nianbao serve` does; yields the base URL (http://127.0.0.1:PORT)."""
+    port = free_port()
+    with running_server(datasette_command(db_path, port=port, immutable=immutable), port) as base:
+        yield base

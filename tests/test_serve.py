@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-import json
-import socket
-import subprocess
 import sys
-import time
 import urllib.parse
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,18 +12,9 @@ import pytest
 from archive.db import open_db
 from archive.ingest import ingest_paths
 
+from .helpers_archive import free_port, get_json, running_server
+
 FIXTURES = Path(__file__).parent / "fixtures" / "archive"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def get_json(url: str) -> dict:
-    with urllib.request.urlopen(url, timeout=30) as resp:
-        return json.loads(resp.read().decode("utf-8"))
 
 
 @pytest.fixture(scope="module")
@@ -39,24 +25,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     ingest_paths(db, [FIXTURES / "report_v1.txt"])
     db.close()
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "archive", "serve", "--db", str(db_path), "--port", str(port)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                get_json(f"{base}/-/versions.json")
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    out = proc.stdout.read().decode() if proc.stdout else ""
-                    raise RuntimeError(f"datasette did not start: {out}") from None
-                time.sleep(0.3)
+    cmd = [sys.executable, "-m", "archive", "serve", "--db", str(db_path), "--port", str(port)]
+    with running_server(cmd, port) as base:
         yield f"{base}/nb"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
 
 
 def test_figures_are_faceted_by_table_row_and_column(served: str) -> None:
