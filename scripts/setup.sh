@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install everything nianbao needs on a fresh Debian machine: system tools (LibreOffice for DOC/WPS,
-# Tesseract with the Simplified Chinese model for scans, poppler, Chromium for the browser test, Redis for
-# distributed crawls, CJK fonts for rendering), then the Python package with its test extras.
+# Tesseract with the Simplified Chinese model for scans, poppler, Chromium for the browser test, CJK fonts
+# for rendering), then the Python package with its test extras.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,7 +10,6 @@ APT_PACKAGES=(
   tesseract-ocr tesseract-ocr-chi-sim
   poppler-utils
   chromium chromium-driver
-  redis-server
   fonts-noto-cjk
 )
 
