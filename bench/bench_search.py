@@ -4,7 +4,7 @@
     python bench/bench_search.py --sections 100000 --db /tmp/b100k.db
     python bench/bench_search.py --db /tmp/b100k.db --reuse   # re-measure an archive built before
 
-Sections are ~300 characters of clauses cut from the seed reports (/work/shared/seeds, else a built-in
+Sections are ~300 characters of clauses cut from the seed reports (../shared/seeds beside the checkout, else a built-in
 sample), shuffled, 7 sections per report; the search indexes are built by the same code as the archive's
 (sections_fts trigram by its triggers, sections_seg by archive.search). Latency is measured over HTTP on a
 warm server: p50/p95 of N random 1-, 2- and 4-character queries taken from the text, for
@@ -29,7 +29,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-SEEDS = Path("/work/shared/seeds")
+SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 FALLBACK = (
     "本机关认真贯彻落实政府信息公开条例，坚持以公开为常态、不公开为例外。全年主动公开政府信息，"
     "及时回应社会关切。收到政府信息公开申请，均在法定期限内予以答复。行政复议和行政诉讼案件依法办理。"

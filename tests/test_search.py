@@ -24,7 +24,7 @@ from archive.search import (
 from archive.store import write_report
 from pipelines.report import Report
 
-SEEDS = Path("/work/shared/seeds")
+SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 
 
 def test_fold_width_traditional_and_case() -> None:
