@@ -9,6 +9,7 @@ which columns exist; rows are identified by distinctive key substrings (FORMAT.m
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -180,6 +181,17 @@ class TableRead:
         self.rows.append(row)
         self.figures.extend(figures)
 
+    def figures_of(self, row: str, cells: Iterable[tuple[str, RowCell]],
+                   kind: Callable[[str], str] = lambda _column: COUNT, yuan: Container[str] = ()) -> list[Figure]:
+        """(column, cell) pairs of one row as Figures; a cell that is not a number is recorded as a problem."""
+        figures = []
+        for column, cell in cells:
+            fig, problem = to_figure(self.table, row, column, cell, kind(column), column in yuan)
+            figures.append(fig)
+            if problem:
+                self.problems.append(problem)
+        return figures
+
 
 def to_figure(table: str, row: str, column: str, cell: RowCell, kind: str = COUNT,
               yuan: bool = False) -> tuple[Figure, str | None]:
@@ -298,13 +310,8 @@ def read_active(rows: list[Row]) -> TableRead:
         if len(cells) != len(use):
             out.problems.append(f"active table: row {code} has {len(cells)} values for {len(use)} columns; not read")
             continue
-        figures = []
-        for column, cell in zip(use, cells, strict=True):
-            fig, problem = to_figure("active", code, column, cell, _ACTIVE_KIND.get(column, COUNT), column in yuan)
-            figures.append(fig)
-            if problem:
-                out.problems.append(problem)
-        out.add_row(code, figures)
+        out.add_row(code, out.figures_of(code, zip(use, cells, strict=True),
+                                         kind=lambda c: _ACTIVE_KIND.get(c, COUNT), yuan=yuan))
     return out
 
 
@@ -437,12 +444,7 @@ def read_applications(rows: list[Row]) -> TableRead:
             out.problems.append(
                 f"applications table: row {code} has {len(cells)} values for {len(columns)} columns; not read")
             continue
-        figures = []
-        for column, cell in zip(columns, cells, strict=False):
-            fig, problem = to_figure("applications", code, column, cell)
-            figures.append(fig)
-            if problem:
-                out.problems.append(problem)
+        figures = out.figures_of(code, zip(columns, cells, strict=False))
         if len(cells) < len(columns):
             line = cells[-1].source.get("line") if cells else None
             figures.append(Figure("applications", code, columns[-1], None, flags=["truncated_row"],
@@ -502,11 +504,5 @@ def read_review(rows: list[Row]) -> TableRead:
         group = cells[i * 5: i * 5 + 5]
         if len(group) < 5:
             break
-        figures = []
-        for column, cell in zip(REVIEW_COLUMN_CODES, group, strict=True):
-            fig, problem = to_figure("review_litigation", code, column, cell)
-            figures.append(fig)
-            if problem:
-                out.problems.append(problem)
-        out.add_row(code, figures)
+        out.add_row(code, out.figures_of(code, zip(REVIEW_COLUMN_CODES, group, strict=True)))
     return out
