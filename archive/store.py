@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -18,12 +17,11 @@ import sqlite_utils
 
 from pipelines import PARSER_VERSION
 from pipelines.extract import ExtractionError, extract
+from pipelines.parse import parse_extracted
 from pipelines.report import Report
 
 from .search import index_report
 from .versions import record_change
-
-log = logging.getLogger(__name__)
 
 
 def now_iso() -> str:
@@ -45,22 +43,13 @@ class StoreResult:
 
 def parse_bytes(body: bytes, filename: str | None = None, content_type: str | None = None) -> Report:
     """Extract and parse `body`; never raises for bad input — a report that cannot be read says why."""
-    from pipelines.parse import parse_extracted
-
     try:
         extracted = extract(body, filename=filename, content_type=content_type)
     except ExtractionError as exc:
         name = filename or "document"
         return Report(status="failed", problems=[f"{name}: cannot extract text: {exc}"],
                       meta={"format": "unknown", "extractor": None})
-    report = parse_extracted(extracted)
-    report.meta.setdefault("format", extracted.format)
-    report.meta.setdefault("extractor", extracted.extractor)
-    if extracted.published_date:
-        report.meta.setdefault("published_date", extracted.published_date)
-    if extracted.title and not report.title:
-        report.title = extracted.title
-    return report
+    return parse_extracted(extracted)
 
 
 def store_document(
@@ -181,13 +170,13 @@ def write_report(
 ) -> int:
     """Replace the parsed report of `version_id` (reparse keeps the same report id) and mark the latest."""
     version = db.execute(
-        "SELECT v.document_id, d.url, d.portal_id, v.published_date, v.fetched_at FROM versions v"
+        "SELECT v.document_id, d.url, d.portal_id, v.published_date FROM versions v"
         " JOIN documents d ON d.id = v.document_id WHERE v.id = ?",
         [version_id],
     ).fetchone()
     if version is None:
         raise ValueError(f"no version {version_id}")
-    document_id, url, portal_id, published_date, _fetched_at = version
+    document_id, url, portal_id, published_date = version
     row: dict[str, Any] = {
         "version_id": version_id, "document_id": document_id, "portal_id": portal_id,
         "agency": report.agency, "year": report.year, "title": report.title, "template": report.template,

@@ -22,7 +22,7 @@ from crawler.demo.server import SiteServer
 
 
 def crawl(tmp: Path) -> tuple[list[dict], float]:
-    cmd = [sys.executable, "-m", "crawler.cli", "crawl", "--json", "--registry", str(tmp / "portals"),
+    cmd = [sys.executable, "-m", "archive", "crawl", "--json", "--registry", str(tmp / "portals"),
            "--db", str(tmp / "bench.db"), "--warc-dir", str(tmp / "warc")]
     start = time.monotonic()
     proc = subprocess.run(cmd, capture_output=True, text=True, check=True)

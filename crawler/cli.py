@@ -324,7 +324,7 @@ def demo(port: int, db_path: Path, data_dir: Path | None, datasette_port: int, n
         runs = []
         for n in (1, 2):
             server.set_variant(n)
-            cmd = [sys.executable, "-m", "crawler.cli", "crawl", "--registry", str(data_dir / "portals"),
+            cmd = [sys.executable, "-m", "archive", "crawl", "--registry", str(data_dir / "portals"),
                    "--db", str(db_path), "--warc-dir", str(data_dir / "warc"), "--json"]
             if n == 2:
                 cmd += ["--wacz", str(data_dir / "demo.wacz")]
@@ -357,8 +357,3 @@ def demo(port: int, db_path: Path, data_dir: Path | None, datasette_port: int, n
     finally:
         server.stop()
 
-
-if __name__ == "__main__":  # `python -m crawler.cli crawl …`: the full `nianbao` group
-    from archive.cli import main
-
-    main()

@@ -31,7 +31,6 @@ SECTIONS: tuple[SectionCode, ...] = (
                 ("存在的主要问题", "主要问题及改进", "存在问题")),
     SectionCode("other", 6, "其他需要报告的事项", "Other matters", ("其他需要报告的事项",)),
 )
-SECTION_BY_CODE = {s.code: s for s in SECTIONS}
 
 # Text before 一、 (title, legal basis, statistics period) is kept as this section.
 PREAMBLE = "preamble"

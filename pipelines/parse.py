@@ -38,6 +38,8 @@ def parse_extracted(ex: Extracted) -> Report:
     """Parse an extractor's output: sections and metadata from the text, tables from grids when given."""
     report = _guarded(ex.text or "", list(ex.grids or []), ex.title)
     report.meta.update(extractor=ex.extractor, format=ex.format, quality=dict(ex.quality or {}))
+    if ex.published_date:
+        report.meta["published_date"] = ex.published_date
     report.problems[:0] = [f"extraction: {p}" for p in ex.problems or []]
     return report
 
@@ -47,7 +49,8 @@ def _guarded(text: str, grids: list[Grid], title_hint: str | None) -> Report:
     try:
         return _parse(text, grids, title_hint)
     except Exception as exc:  # the contract: never raise through a crawl; say what broke instead
-        return Report(text=text, status="failed", problems=[f"parser error: {type(exc).__name__}: {exc}"])
+        return Report(text=text, title=title_hint, status="failed",
+                      problems=[f"parser error: {type(exc).__name__}: {exc}"])
 
 
 def _region(table: str, ranges: dict[str, tuple[int, int]], n: int) -> tuple[int, int]:

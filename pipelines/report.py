@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Template = Literal["2021", "2019", "free"]
@@ -103,11 +103,3 @@ class Report:
     def dumps(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_json(), ensure_ascii=False, indent=indent)
 
-
-def figure_from_dict(d: dict[str, Any]) -> Figure:
-    return Figure(**{k: d.get(k) for k in ("table", "row", "column", "value", "raw", "source")},
-                  flags=list(d.get("flags") or []))
-
-
-def as_dict(obj: Any) -> dict[str, Any]:
-    return asdict(obj)

@@ -4,10 +4,8 @@ pagination reached, WARC contents, versions, 304s and revisits, the WACZ, and `n
 from __future__ import annotations
 
 import json
-import sqlite3
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from warcio.archiveiterator import ArchiveIterator
@@ -15,10 +13,7 @@ from warcio.archiveiterator import ArchiveIterator
 from crawler.demo import generate_demo
 from crawler.demo.server import SiteServer
 
-
-def run_crawl(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "crawler.cli", "crawl", "--json", *args],
-                          capture_output=True, text=True, timeout=180)
+from .helpers_crawl import query, run_crawl
 
 
 @pytest.fixture(scope="module")
@@ -35,13 +30,6 @@ def demo(tmp_path_factory: pytest.TempPathFactory):
     server.stop()
 
 
-def q(db: Path, sql: str, *params: object) -> list[tuple]:
-    conn = sqlite3.connect(str(db))
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
-
 
 def summary(proc: subprocess.CompletedProcess[str]) -> dict[str, dict]:
     return {json.loads(line)["portal"]: json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")}
@@ -55,13 +43,13 @@ def test_crawls_succeed(demo):
 @pytest.mark.parametrize("portal", ["shili", "yangben", "fanli", "mofan"])
 def test_exact_reports_per_family(demo, portal):
     truth = demo["truth"]["portals"][portal]
-    found = {u for (u,) in q(demo["db"], "SELECT url FROM documents WHERE portal_id = ? AND kind = 'report'",
+    found = {u for (u,) in query(demo["db"], "SELECT url FROM documents WHERE portal_id = ? AND kind = 'report'",
                              f"demo-{portal}")}
     assert found == set(truth["reports"])
-    attachments = {u for (u,) in q(demo["db"], "SELECT url FROM documents WHERE portal_id = ? AND kind = 'attachment'",
+    attachments = {u for (u,) in query(demo["db"], "SELECT url FROM documents WHERE portal_id = ? AND kind = 'attachment'",
                                    f"demo-{portal}")}
     assert attachments == set(truth["attachments"])
-    fetched = {u for (u,) in q(demo["db"], "SELECT url FROM documents")}
+    fetched = {u for (u,) in query(demo["db"], "SELECT url FROM documents")}
     assert not fetched & set(truth["decoys"])
     assert summary(demo["first"])[f"demo-{portal}"]["decoys"] >= 4
 
@@ -69,27 +57,27 @@ def test_exact_reports_per_family(demo, portal):
 @pytest.mark.parametrize("portal", ["shili", "yangben", "fanli", "mofan"])
 def test_every_list_page_reached(demo, portal):
     """TRS index_N via createPageHTML, Hanweb dataproxy.jsp groups, ?page=N, JSON API pages."""
-    lists = {u for (u,) in q(demo["db"], "SELECT url FROM documents WHERE kind = 'list'")}
+    lists = {u for (u,) in query(demo["db"], "SELECT url FROM documents WHERE kind = 'list'")}
     assert set(demo["truth"]["portals"][portal]["list_pages"]) <= lists
 
 
 def test_gbk_portal_agency_in_chinese(demo):
-    agencies = {a for (a,) in q(demo["db"], "SELECT agency FROM reports r JOIN documents d ON d.id = r.document_id"
+    agencies = {a for (a,) in query(demo["db"], "SELECT agency FROM reports r JOIN documents d ON d.id = r.document_id"
                                             " WHERE d.portal_id = 'demo-fanli' AND r.agency IS NOT NULL")}
     assert agencies == {"范例区人民政府", "范例区民政局"}
-    assert q(demo["db"], "SELECT agency FROM portals WHERE id = 'demo-fanli'") == [("范例区人民政府",)]
+    assert query(demo["db"], "SELECT agency FROM portals WHERE id = 'demo-fanli'") == [("范例区人民政府",)]
 
 
 def test_versions_after_change(demo):
     changed = demo["truth"]["portals"]["shili"]["changed"]
-    new = q(demo["db"], "SELECT d.url FROM versions v JOIN documents d ON d.id = v.document_id"
+    new = query(demo["db"], "SELECT d.url FROM versions v JOIN documents d ON d.id = v.document_id"
                         " JOIN crawls c ON c.id = v.crawl_id WHERE c.id > 4 AND d.kind IN ('report', 'attachment')")
     assert [u for (u,) in new] == changed
-    per_doc = dict(q(demo["db"], "SELECT d.url, count(v.id) FROM documents d JOIN versions v ON v.document_id = d.id"
+    per_doc = dict(query(demo["db"], "SELECT d.url, count(v.id) FROM documents d JOIN versions v ON v.document_id = d.id"
                                  " WHERE d.kind = 'report' GROUP BY d.url"))
     assert per_doc[changed[0]] == 2
     assert all(n == 1 for url, n in per_doc.items() if url != changed[0])
-    assert q(demo["db"], "SELECT count(*) FROM changes c JOIN documents d ON d.id = c.document_id WHERE d.url = ?",
+    assert query(demo["db"], "SELECT count(*) FROM changes c JOIN documents d ON d.id = c.document_id WHERE d.url = ?",
              changed[0]) == [(1,)]
 
 
@@ -99,11 +87,11 @@ def test_recrawl_uses_conditional_requests(demo):
     # every report and attachment was asked with If-None-Match; all but the changed one answered 304
     assert sum(s["not_modified"] for s in second.values()) == reports - 1
     assert sum(s["bytes"] for s in second.values()) < sum(s["bytes"] for s in first.values()) / 5
-    assert q(demo["db"], "SELECT count(*) FROM documents WHERE gone_since IS NOT NULL") == [(0,)]
+    assert query(demo["db"], "SELECT count(*) FROM documents WHERE gone_since IS NOT NULL") == [(0,)]
 
 
 def test_versions_point_into_warc(demo):
-    rows = q(demo["db"], "SELECT d.url, v.warc_file, v.warc_offset, v.warc_record_id, v.sha256 FROM versions v"
+    rows = query(demo["db"], "SELECT d.url, v.warc_file, v.warc_offset, v.warc_record_id, v.sha256 FROM versions v"
                          " JOIN documents d ON d.id = v.document_id WHERE d.kind = 'report' LIMIT 5")
     assert rows
     import hashlib
@@ -162,7 +150,7 @@ def test_wacz_validates(demo):
 
 
 def test_nianbao_demo_no_serve(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "crawler.cli", "demo", "--no-serve", "--db", str(tmp_path / "d.db")],
+    proc = subprocess.run([sys.executable, "-m", "archive", "demo", "--no-serve", "--db", str(tmp_path / "d.db")],
                           capture_output=True, text=True, timeout=240, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "demo-shili: 13 reports" in proc.stdout
