@@ -6,7 +6,7 @@ See README.md in this folder.
 
 from __future__ import annotations
 
-from scrapy.http import Response
+from scrapy.http import Response, TextResponse
 
 from .base import CMSFamily, Link
 from .generic import GenericFamily
@@ -26,7 +26,9 @@ _INSTANCES = {name: cls() for name, cls in FAMILIES.items()}
 
 
 def detect(response: Response) -> list[str]:
-    """Names of the specific families whose fingerprints are on the page (may be empty)."""
+    """Names of the specific families whose fingerprints are on the page (may be empty; none for binary)."""
+    if not isinstance(response, TextResponse):
+        return []
     return [name for name, cls in FAMILIES.items() if name != "generic" and cls.detect(response)]
 
 

@@ -64,7 +64,7 @@ class CMSFamily:
     """Base class of a CMS family (alltheplaces' storefinders, for government portals).
 
     Override, as needed:
-    - `detect(response)`: does this page come from the family? (cheap: substring and regex tests)
+    - `detect(response)`: does this page (always a text response) come from the family? (cheap tests)
     - `links(response)`: candidate item links on a list page (default: every <a href>)
     - `pagination(response)`: URLs of the other pages of the same list
     - `data_requests(response)`: URLs of data endpoints (XML/JSON) that hold the list, with the kind
@@ -75,7 +75,7 @@ class CMSFamily:
     name = "base"
 
     @classmethod
-    def detect(cls, response: Response) -> bool:
+    def detect(cls, response: TextResponse) -> bool:
         return False
 
     def links(self, response: TextResponse) -> Iterable[Link]:

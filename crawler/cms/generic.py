@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-from scrapy.http import Response, TextResponse
+from scrapy.http import TextResponse
 
 from ..classify import LAST_PAGE_TEXT, PAGINATION_TEXT, TRS_PAGE_RE, normalize
 from .base import CMSFamily, anchors
@@ -22,7 +22,7 @@ class GenericFamily(CMSFamily):
     name = "generic"
 
     @classmethod
-    def detect(cls, response: Response) -> bool:
+    def detect(cls, response: TextResponse) -> bool:
         return True
 
     def pagination(self, response: TextResponse) -> Iterable[str]:

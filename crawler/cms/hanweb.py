@@ -55,9 +55,7 @@ class HanwebFamily(CMSFamily):
     name = "hanweb"
 
     @classmethod
-    def detect(cls, response: Response) -> bool:
-        if not isinstance(response, TextResponse):
-            return False
+    def detect(cls, response: TextResponse) -> bool:
         text = response.text
         return "dataproxy.jsp" in text or "<datastore>" in text or "/col/col" in text or "jpage" in text
 

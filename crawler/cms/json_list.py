@@ -53,9 +53,7 @@ class JsonListFamily(CMSFamily):
     name = "json_list"
 
     @classmethod
-    def detect(cls, response: Response) -> bool:
-        if not isinstance(response, TextResponse):
-            return False
+    def detect(cls, response: TextResponse) -> bool:
         return any(_ENDPOINT.search(s) for s in scripts(response)) or bool(
             response.xpath("//*[@data-api or @data-url]"))
 

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from scrapy.http import Response, TextResponse
+from scrapy.http import TextResponse
 
 from ..classify import page_param
 from .base import CMSFamily, anchors
@@ -33,9 +33,7 @@ class QueryStringFamily(CMSFamily):
     name = "query_string"
 
     @classmethod
-    def detect(cls, response: Response) -> bool:
-        if not isinstance(response, TextResponse):
-            return False
+    def detect(cls, response: TextResponse) -> bool:
         return any(page_param(link.url) for link in anchors(response.selector, response.url))
 
     def pagination(self, response: TextResponse) -> Iterable[str]:

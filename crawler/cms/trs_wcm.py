@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable
 from urllib.parse import urljoin
 
-from scrapy.http import Response, TextResponse
+from scrapy.http import TextResponse
 
 from .base import CMSFamily, scripts
 
@@ -49,9 +49,7 @@ class TrsWcmFamily(CMSFamily):
     name = "trs_wcm"
 
     @classmethod
-    def detect(cls, response: Response) -> bool:
-        if not isinstance(response, TextResponse):
-            return False
+    def detect(cls, response: TextResponse) -> bool:
         text = response.text
         return "createPageHTML" in text or "TRS_Editor" in text or bool(_ARTICLE.search(text))
 

@@ -92,7 +92,9 @@ def _title_variants(title: str, i: int) -> str:
     return title.replace("年政府信息公开工作年度报告", "年度政府信息公开工作报告") if i % 5 == 3 else title
 
 
-def _decoy_page(site: Site, path: str, title: str, charset: str = "utf-8") -> None:
+def _add_decoy(site: Site, path: str, title: str, charset: str = "utf-8") -> None:
+    """A look-alike item (工作要点, 月报 …): written, and listed as something the crawler must not take."""
+    site.decoys.append(site.url(path))
     site.write(path, page(title, f"<h1>{escape(title)}</h1><p>（正文略）</p>", charset=charset), encoding=charset)
 
 
@@ -125,8 +127,7 @@ def build_shili(site: Site) -> None:
             lis.append(f"<li><a href='./{y1}03/t{y1}0328_{it['id']}.html' title='{escape(title)}'>{escape(shown)}</a>"
                        f"<span>{y1}-03-28</span></li>")
             if it["decoy"]:
-                site.decoys.append(site.url(path))
-                _decoy_page(site, path, it["title"])
+                _add_decoy(site, path, it["title"])
                 continue
             site.reports.append(site.url(path))
             d = make_report(it["agency"], it["year"], it["id"])
@@ -181,8 +182,7 @@ def build_yangben(site: Site) -> None:
         records.append(f"<record><![CDATA[<li><a href='{path}' title='{escape(it['title'])}' target='_blank'>"
                        f"{escape(it['title'])}</a><span>{y1}-03-28</span></li>]]></record>")
         if it["decoy"]:
-            site.decoys.append(site.url(path))
-            _decoy_page(site, path, it["title"])
+            _add_decoy(site, path, it["title"])
             continue
         site.reports.append(site.url(path))
         d = make_report(it["agency"], it["year"], it["id"])
@@ -233,8 +233,7 @@ def build_fanli(site: Site) -> None:
             path = f"/zwgk/show.php?id={it['id']}"
             lis.append(f"<li><a href='show.php?id={it['id']}'>{escape(it['title'])}</a></li>")
             if it["decoy"]:
-                site.decoys.append(site.url(path))
-                _decoy_page(site, path, it["title"], charset="gbk")
+                _add_decoy(site, path, it["title"], charset="gbk")
                 continue
             site.reports.append(site.url(path))
             d = make_report(it["agency"], it["year"], it["id"])
@@ -276,8 +275,7 @@ def build_mofan(site: Site) -> None:
     for it in items:
         path = f"/xxgk/gknb/{it['year'] + 1}/{it['id']}.html"
         if it["decoy"]:
-            site.decoys.append(site.url(path))
-            _decoy_page(site, path, it["title"])
+            _add_decoy(site, path, it["title"])
         elif it["agency"] != agency and it["year"] == 2023:  # the only copy of this report is a PDF
             path = f"/xxgk/gknb/files/{it['title']}.pdf"
             site.write(path, write_pdf(make_report(it["agency"], it["year"], it["id"])))
