@@ -223,8 +223,7 @@ def index_rows(db: sqlite_utils.Database, seg_table: str, rows: Iterable[tuple[i
 
 
 def index_report(db: sqlite_utils.Database, report_id: int) -> None:
-    """Refresh what is derived from one written report: its search index rows (sections and title) and,
-    when the report has no publication date, the date read from its URL (archive/timeliness.py).
+    """Refresh the search index rows (sections and title) of one written report.
 
     Called by archive/store.py's write_report inside its transaction, after the report's sections were
     (re)inserted; sections deleted or edited before are un-indexed first (search_pending).
@@ -235,9 +234,6 @@ def index_report(db: sqlite_utils.Database, report_id: int) -> None:
                      [report_id]).fetchone()
     if row is not None:
         index_rows(db, "reports_seg", [(report_id, row[0])])
-    from .timeliness import fill_report_dates
-
-    fill_report_dates(db, report_id)
 
 
 def rebuild_index(db: sqlite_utils.Database, progress=None) -> int:

@@ -21,6 +21,7 @@ from pipelines.parse import parse_extracted
 from pipelines.report import Report
 
 from .search import index_report
+from .timeliness import report_dates
 from .versions import record_change
 
 
@@ -180,8 +181,7 @@ def write_report(
     row: dict[str, Any] = {
         "version_id": version_id, "document_id": document_id, "portal_id": portal_id,
         "agency": report.agency, "year": report.year, "title": report.title, "template": report.template,
-        "status": report.status, "published_date": published_date or report.meta.get("published_date"),
-        "source_url": url, "format": report.meta.get("format"), "extractor": report.meta.get("extractor"),
+        "status": report.status, "source_url": url, "format": report.meta.get("format"), "extractor": report.meta.get("extractor"),
         "quality": json.dumps(report.meta.get("quality") or {}, ensure_ascii=False),
         "meta": json.dumps({k: v for k, v in report.meta.items() if k != "quality"}, ensure_ascii=False),
         "problems": json.dumps(report.problems, ensure_ascii=False), "problem_count": len(report.problems),
@@ -191,7 +191,8 @@ def write_report(
     for key, value in (overrides or {}).items():
         if value is not None and row.get(key) in (None, ""):
             row[key] = value
-    _apply_timeliness(row)
+    row.update(report_dates(published_date, report.meta.get("published_date"), url, row["year"], row["agency"],
+                            row.get("level")))
     existing = db.execute("SELECT id FROM reports WHERE version_id = ?", [version_id]).fetchone()
     with db.atomic():
         if existing:
@@ -219,17 +220,8 @@ def write_report(
             for c in report.checks
         )
         _mark_latest(db, document_id)
-        index_report(db, report_id)  # search index + URL publication date (archive/search.py)
+        index_report(db, report_id)
     return report_id
-
-
-def _apply_timeliness(row: dict[str, Any]) -> None:
-    """Fill deadline and days_late (FORMAT.md §0.1) where year and publication date are known."""
-    from .timeliness import days_late, deadline_for
-
-    deadline = deadline_for(row.get("year"), row.get("agency"), row.get("level"))
-    row["deadline"] = deadline.isoformat() if deadline else None
-    row["days_late"] = days_late(row.get("published_date"), deadline)
 
 
 def _mark_latest(db: sqlite_utils.Database, document_id: int) -> None:

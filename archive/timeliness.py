@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Any
 
 # A county-or-higher people's government's own consolidated report is due 31 March; its departments',
 # 31 January (条例 第四十九条, reports for 2019 on). Before the 2019 条例 every report was due 31 March.
@@ -83,30 +84,20 @@ def date_from_url(url: str | None, year: int | None = None) -> date | None:
     return None
 
 
-def fill_report_dates(db, report_id: int) -> None:
-    """Record where a report's publication date came from and, when it has none, take it from its URL
-    (then recompute deadline and days late). Sources: `page` (the version's page or HTTP metadata),
-    `document` (a date in the document itself), `url` (a date token in the URL)."""
-    row = db.execute(
-        "SELECT r.published_date, r.source_url, r.year, r.agency, r.level, v.published_date"
-        " FROM reports r JOIN versions v ON v.id = r.version_id WHERE r.id = ?",
-        [report_id],
-    ).fetchone()
-    if row is None:
-        return
-    published, url, year, agency, level, version_date = row
-    if published:
-        source = "page" if version_date else "document"
-        db.execute("UPDATE reports SET published_date_source = ? WHERE id = ?", [source, report_id])
-        return
-    found = date_from_url(url, year)
-    if found is None:
-        db.execute("UPDATE reports SET published_date_source = NULL WHERE id = ?", [report_id])
-        return
+def report_dates(version_date: str | None, document_date: str | None, url: str | None, year: int | None,
+                 agency: str | None, level: str | None) -> dict[str, Any]:
+    """A report's publication date, where it came from, its statutory deadline and days late.
+
+    Sources, best first: `page` (the page's or the HTTP metadata, kept on the version), `document` (a date
+    the extractor found in the document), `url` (a date token the CMS wrote into the URL).
+    """
+    published, source = version_date, "page" if version_date else None
+    if not published and document_date:
+        published, source = document_date, "document"
+    if not published:
+        found = date_from_url(url, year)
+        if found is not None:
+            published, source = found.isoformat(), "url"
     deadline = deadline_for(year, agency, level)
-    db.execute(
-        "UPDATE reports SET published_date = ?, published_date_source = 'url', deadline = ?, days_late = ?"
-        " WHERE id = ?",
-        [found.isoformat(), deadline.isoformat() if deadline else None,
-         days_late(found.isoformat(), deadline), report_id],
-    )
+    return {"published_date": published, "published_date_source": source,
+            "deadline": deadline.isoformat() if deadline else None, "days_late": days_late(published, deadline)}

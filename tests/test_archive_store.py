@@ -154,3 +154,17 @@ def test_wrapper_page_points_to_its_attachment() -> None:
                                   attachments=["https://example.gov.cn/files/report.pdf"])
     assert result.status == "failed"
     assert any("https://example.gov.cn/files/report.pdf" in p for p in result.problems), result.problems
+
+
+def test_publication_date_sources_in_order_page_document_url() -> None:
+    from archive.timeliness import report_dates
+
+    url = "https://www.example.gov.cn/zfxxgk/202502/t20250203_1.html"
+    page = report_dates("2025-01-20", "2025-01-25", url, 2024, "示例市某某局", None)
+    assert (page["published_date"], page["published_date_source"], page["days_late"]) == ("2025-01-20", "page", -11)
+    doc = report_dates(None, "2025-01-25", url, 2024, "示例市某某局", None)
+    assert (doc["published_date"], doc["published_date_source"]) == ("2025-01-25", "document")
+    from_url = report_dates(None, None, url, 2024, "示例市人民政府", None)
+    assert (from_url["published_date"], from_url["published_date_source"]) == ("2025-02-03", "url")
+    assert (from_url["deadline"], from_url["days_late"]) == ("2025-03-31", -56)  # a government's own report
+    assert report_dates(None, None, None, 2024, None, None)["days_late"] is None
