@@ -19,16 +19,27 @@ err = Console(stderr=True)
 out = Console()
 
 
-
 def db_option(required: bool = True):
-    return click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), required=required,
-                        help="Archive SQLite file (created if missing).")
+    return click.option(
+        "--db",
+        "db_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        required=required,
+        help="Archive SQLite file (created if missing).",
+    )
 
 
 def _progress() -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    TextColumn("{task.fields[current]}"), console=err, transient=False,
-                    disable=not err.is_terminal and os.environ.get("NIANBAO_PROGRESS") != "1")
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[current]}"),
+        console=err,
+        transient=False,
+        disable=not err.is_terminal and os.environ.get("NIANBAO_PROGRESS") != "1",
+    )
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -57,8 +68,10 @@ def ingest(paths: tuple[Path, ...], db_path: Path) -> None:
     for _path, result in summary.results:
         if result.new_version and result.status:
             statuses[result.status] = statuses.get(result.status, 0) + 1
-    out.print(f"{summary.files} files: {summary.new_versions} new versions, {summary.unchanged} unchanged"
-              + (f"; parsed: {', '.join(f'{k} {v}' for k, v in sorted(statuses.items()))}" if statuses else ""))
+    out.print(
+        f"{summary.files} files: {summary.new_versions} new versions, {summary.unchanged} unchanged"
+        + (f"; parsed: {', '.join(f'{k} {v}' for k, v in sorted(statuses.items()))}" if statuses else "")
+    )
     for path, why in summary.failed:
         err.print(f"[red]failed[/red] {path}: {why}", markup=True, highlight=False)
     sys.exit(1 if summary.failed else 0)
@@ -66,7 +79,9 @@ def ingest(paths: tuple[Path, ...], db_path: Path) -> None:
 
 @main.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print the Report as JSON (the contract in docs/architecture.md).")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the Report as JSON (the contract in docs/architecture.md)."
+)
 def parse(file: Path, as_json: bool) -> None:
     """Parse one file and print the Report; archives nothing."""
     from .store import parse_bytes
@@ -81,9 +96,13 @@ def parse(file: Path, as_json: bool) -> None:
         click.echo(report.dumps())
     else:
         out.print(f"[bold]{report.title or file.name}[/bold]")
-        out.print(f"agency: {report.agency}  year: {report.year}  template: {report.template}  status: {report.status}")
-        out.print(f"sections: {', '.join(report.sections)}  figures: {len(report.figures)}  "
-                  f"checks: {sum(c.ok for c in report.checks)}/{len(report.checks)} hold")
+        out.print(
+            f"agency: {report.agency}  year: {report.year}  template: {report.template}  status: {report.status}"
+        )
+        out.print(
+            f"sections: {', '.join(report.sections)}  figures: {len(report.figures)}  "
+            f"checks: {sum(c.ok for c in report.checks)}/{len(report.checks)} hold"
+        )
         for p in report.problems:
             out.print(f"  problem: {p}", highlight=False)
         for c in report.checks:
@@ -108,17 +127,31 @@ def check(db_path: Path, as_json: bool) -> None:
     ).fetchall()
     if as_json:
         for r in rows:
-            click.echo(json.dumps(dict(zip(("report_id", "agency", "year", "rule", "row", "column", "detail",
-                                            "source_url"), r, strict=True)), ensure_ascii=False))
+            click.echo(
+                json.dumps(
+                    dict(
+                        zip(
+                            ("report_id", "agency", "year", "rule", "row", "column", "detail", "source_url"),
+                            r,
+                            strict=True,
+                        )
+                    ),
+                    ensure_ascii=False,
+                )
+            )
         return
-    checked = db.execute("SELECT count(*) FROM reports WHERE is_latest = 1 AND template != 'free'").fetchone()[0]
+    checked = db.execute(
+        "SELECT count(*) FROM reports WHERE is_latest = 1 AND template != 'free'"
+    ).fetchone()[0]
     failing = len({r[0] for r in rows})
     table = Table("report", "agency", "year", "rule", "row", "column", "detail")
     for r in rows:
         table.add_row(str(r[0]), r[1] or "—", str(r[2] or "—"), r[3], r[4] or "", r[5], r[6])
     if rows:
         out.print(table)
-    out.print(f"{failing} of {checked} reports with tables fail at least one check ({len(rows)} failing checks)")
+    out.print(
+        f"{failing} of {checked} reports with tables fail at least one check ({len(rows)} failing checks)"
+    )
 
 
 @main.command()
@@ -161,13 +194,32 @@ def serve(db_path: Path, port: int, host: str, immutable: bool) -> None:
     os.execv(cmd[0], cmd)  # become Datasette: stopping `nianbao serve` stops the server, no orphan left
 
 
-def datasette_command(db_path: Path, *, port: int, host: str = "127.0.0.1", immutable: bool = False) -> list[str]:
+def datasette_command(
+    db_path: Path, *, port: int, host: str = "127.0.0.1", immutable: bool = False
+) -> list[str]:
     """The `datasette serve` command line for an archive (database name = file stem)."""
     from .datasette_config import write_metadata
 
-    cmd = [sys.executable, "-m", "datasette", "serve", "-i" if immutable else "", str(db_path),
-           "--metadata", str(write_metadata(db_path.stem)), "--host", host, "--port", str(port),
-           "--setting", "allow_download", "on", "--setting", "sql_time_limit_ms", "5000"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "datasette",
+        "serve",
+        "-i" if immutable else "",
+        str(db_path),
+        "--metadata",
+        str(write_metadata(db_path.stem)),
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--setting",
+        "allow_download",
+        "on",
+        "--setting",
+        "sql_time_limit_ms",
+        "5000",
+    ]
     if (DATASETTE_DIR / "templates").is_dir():
         cmd += ["--template-dir", str(DATASETTE_DIR / "templates")]
     if (DATASETTE_DIR / "plugins").is_dir() and any((DATASETTE_DIR / "plugins").glob("*.py")):

@@ -12,10 +12,20 @@ out = Console()
 
 
 @click.command()
-@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="Archive SQLite file.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Directory for the bundle (created if missing).")
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Archive SQLite file.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Directory for the bundle (created if missing).",
+)
 def export(db_path: Path, out_dir: Path) -> None:
     """Write the bulk-download bundle: the SQLite file, one CSV per table and view, the data dictionary
     (Chinese and English), a datapackage.json and SHA256SUMS."""
@@ -27,15 +37,28 @@ def export(db_path: Path, out_dir: Path) -> None:
     open_db(db_path).close()  # schema up to date (search index included) before copying
     result = run_export(db_path, out_dir, progress=lambda name: err.print(f"csv {name}", highlight=False))
     total = sum(result.rows.values())
-    out.print(f"exported {len(result.csv_files)} tables and views ({total} rows) to {out_dir} "
-              f"in {result.seconds:.1f} s; database {result.database.name}", highlight=False)
+    out.print(
+        f"exported {len(result.csv_files)} tables and views ({total} rows) to {out_dir} "
+        f"in {result.seconds:.1f} s; database {result.database.name}",
+        highlight=False,
+    )
 
 
 @click.command()
-@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="Archive SQLite file.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Directory of snapshots.")
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Archive SQLite file.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Directory of snapshots.",
+)
 @click.option("--prefix", default="nianbao", show_default=True, help="Snapshot file name prefix.")
 def snapshot(db_path: Path, out_dir: Path, prefix: str) -> None:
     """Take a dated, read-only snapshot for publication (serve it with `nianbao serve --immutable`, which

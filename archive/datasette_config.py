@@ -25,5 +25,7 @@ def write_metadata(db_name: str, directory: Path | None = None) -> Path:
     """Write the rendered metadata to a file Datasette can read; returns its path."""
     target_dir = directory or Path(tempfile.mkdtemp(prefix="nianbao-datasette-"))
     path = target_dir / f"metadata-{db_name}.yml"
-    path.write_text(yaml.safe_dump(metadata_for(db_name), allow_unicode=True, sort_keys=False), encoding="utf-8")
+    path.write_text(
+        yaml.safe_dump(metadata_for(db_name), allow_unicode=True, sort_keys=False), encoding="utf-8"
+    )
     return path

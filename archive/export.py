@@ -45,7 +45,9 @@ def _is_search_index(conn: sqlite3.Connection, name: str) -> bool:
     sql = {n: (s or "").upper() for n, s in conn.execute("SELECT name, sql FROM sqlite_master")}
     if "VIRTUAL TABLE" in sql.get(name, ""):
         return True
-    return any(name.endswith(suf) and "VIRTUAL TABLE" in sql.get(name[: -len(suf)], "") for suf in SKIP_SUFFIXES)
+    return any(
+        name.endswith(suf) and "VIRTUAL TABLE" in sql.get(name[: -len(suf)], "") for suf in SKIP_SUFFIXES
+    )
 
 
 def exportable(conn: sqlite3.Connection) -> list[tuple[str, str]]:
@@ -102,8 +104,12 @@ def data_dictionary(conn: sqlite3.Connection | None = None) -> str:
         lines.append("")
     lines += ["## 统计表代码 / Codes of the statistical tables (`figures.table`, `row`, `column`)", ""]
     for table, (label, label_en) in codes.TABLES.items():
-        lines += [f"### `{table}` — {label} / {label_en}", "", "| kind | code | 中文 | English |",
-                  "| --- | --- | --- | --- |"]
+        lines += [
+            f"### `{table}` — {label} / {label_en}",
+            "",
+            "| kind | code | 中文 | English |",
+            "| --- | --- | --- | --- |",
+        ]
         seen: set[tuple[str, str]] = set()
         rows, cols = _codes_for(codes, table)
         for kind, labs in (("row", rows), ("column", cols)):
@@ -113,7 +119,12 @@ def data_dictionary(conn: sqlite3.Connection | None = None) -> str:
                 seen.add((kind, lab.code))
                 lines.append(f"| {kind} | `{lab.code}` | {lab.label} | {lab.label_en} |")
         lines.append("")
-    lines += ["### 校验规则 / Check rules (`checks.rule`)", "", "| rule | English | 中文 |", "| --- | --- | --- |"]
+    lines += [
+        "### 校验规则 / Check rules (`checks.rule`)",
+        "",
+        "| rule | English | 中文 |",
+        "| --- | --- | --- |",
+    ]
     for rule, (en, zh) in codes.RULES.items():
         lines.append(f"| `{rule}` | {en} | {zh} |")
     lines.append("")
@@ -143,8 +154,12 @@ def _column_describer(tables_meta: dict[str, Any], codes):
         for col, desc in (tm.get("columns") or {}).items():
             anywhere.setdefault(col, str(desc))
     code_labels: dict[str, str] = {}
-    for lab in (*codes.ACTIVE_COLUMNS_2021, *codes.ACTIVE_COLUMNS_2019, *codes.APPLICATION_COLUMNS,
-                *codes.REVIEW_COLUMNS):
+    for lab in (
+        *codes.ACTIVE_COLUMNS_2021,
+        *codes.ACTIVE_COLUMNS_2019,
+        *codes.APPLICATION_COLUMNS,
+        *codes.REVIEW_COLUMNS,
+    ):
         code_labels.setdefault(lab.code, f"{lab.label} / {lab.label_en}")
 
     def describe(table: str, col: str) -> str:
@@ -156,8 +171,10 @@ def _column_describer(tables_meta: dict[str, Any], codes):
 
 def _codes_for(codes, table: str):
     if table == "active":
-        return ((*codes.ACTIVE_ROWS_2021, *codes.ACTIVE_ROWS_2019),
-                (*codes.ACTIVE_COLUMNS_2021, *codes.ACTIVE_COLUMNS_2019))
+        return (
+            (*codes.ACTIVE_ROWS_2021, *codes.ACTIVE_ROWS_2019),
+            (*codes.ACTIVE_COLUMNS_2021, *codes.ACTIVE_COLUMNS_2019),
+        )
     if table == "applications":
         return tuple(lab for lab, _ in codes.APPLICATION_ROWS), codes.APPLICATION_COLUMNS
     return codes.REVIEW_ROWS, codes.REVIEW_COLUMNS
@@ -168,12 +185,27 @@ def datapackage(conn: sqlite3.Connection, name: str, csv_names: list[str]) -> di
     resources = []
     for table in csv_names:
         cols = meta.get(table, {}).get("columns", {})
-        fields = [{"name": c, "type": _frictionless_type(t), "description": str(cols.get(c, ""))}
-                  for c, t in _columns(conn, table) if (table, c) not in BINARY_COLUMNS]
-        resources.append({"name": table, "path": f"csv/{table}.csv", "format": "csv", "encoding": "utf-8-sig",
-                          "title": meta.get(table, {}).get("title", table), "schema": {"fields": fields}})
-    return {"name": name, "title": "nianbao 政府信息公开工作年度报告档案", "licenses": [{"name": "CC0-1.0"}],
-            "resources": resources}
+        fields = [
+            {"name": c, "type": _frictionless_type(t), "description": str(cols.get(c, ""))}
+            for c, t in _columns(conn, table)
+            if (table, c) not in BINARY_COLUMNS
+        ]
+        resources.append(
+            {
+                "name": table,
+                "path": f"csv/{table}.csv",
+                "format": "csv",
+                "encoding": "utf-8-sig",
+                "title": meta.get(table, {}).get("title", table),
+                "schema": {"fields": fields},
+            }
+        )
+    return {
+        "name": name,
+        "title": "nianbao 政府信息公开工作年度报告档案",
+        "licenses": [{"name": "CC0-1.0"}],
+        "resources": resources,
+    }
 
 
 def _frictionless_type(sqltype: str) -> str:
@@ -245,12 +277,14 @@ def export(db_path: Path, out: Path, progress: Callable[[str], None] | None = No
                 progress(name)
         (out / "data-dictionary.md").write_text(data_dictionary(conn), encoding="utf-8")
         (out / "datapackage.json").write_text(
-            json.dumps(datapackage(conn, db_path.stem, names), ensure_ascii=False, indent=2), encoding="utf-8")
+            json.dumps(datapackage(conn, db_path.stem, names), ensure_ascii=False, indent=2), encoding="utf-8"
+        )
     finally:
         conn.close()
     files = [target, *result.csv_files, out / "data-dictionary.md", out / "datapackage.json"]
     (out / "SHA256SUMS").write_text(
-        "".join(f"{sha256_file(p)}  {p.relative_to(out).as_posix()}\n" for p in files), encoding="utf-8")
+        "".join(f"{sha256_file(p)}  {p.relative_to(out).as_posix()}\n" for p in files), encoding="utf-8"
+    )
     result.seconds = time.perf_counter() - started
     return result
 

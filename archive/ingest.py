@@ -45,8 +45,9 @@ def ingest_file(db: sqlite_utils.Database, path: Path) -> StoreResult:
     return store_document(db, url=path.resolve().as_uri(), body=body, kind="local", filename=path.name)
 
 
-def ingest_paths(db: sqlite_utils.Database, paths: Iterable[str | Path],
-                 progress: Callable[[Path], None] | None = None) -> IngestSummary:
+def ingest_paths(
+    db: sqlite_utils.Database, paths: Iterable[str | Path], progress: Callable[[Path], None] | None = None
+) -> IngestSummary:
     """Archive every file under `paths`. Unreadable or unparseable files are recorded, not raised."""
     summary = IngestSummary()
     for path in iter_files(paths):

@@ -186,8 +186,10 @@ def _unindex_section(db: sqlite_utils.Database, section_id: int, text: str) -> N
     """Remove one section from the contentless index; `text` must be the text that was indexed."""
     if _indexed(db, section_id):
         words, chars = _streams(text)
-        db.execute("INSERT INTO sections_seg (sections_seg, rowid, words, chars) VALUES ('delete', ?, ?, ?)",
-                   [section_id, words, chars])
+        db.execute(
+            "INSERT INTO sections_seg (sections_seg, rowid, words, chars) VALUES ('delete', ?, ?, ?)",
+            [section_id, words, chars],
+        )
 
 
 def flush_pending(db: sqlite_utils.Database) -> int:
@@ -206,7 +208,9 @@ def index_sections(db: sqlite_utils.Database, rows: Iterable[tuple[int, str]]) -
     for section_id, text in rows:
         _unindex_section(db, section_id, text)
         words, chars = _streams(text)
-        db.execute("INSERT INTO sections_seg (rowid, words, chars) VALUES (?, ?, ?)", [section_id, words, chars])
+        db.execute(
+            "INSERT INTO sections_seg (rowid, words, chars) VALUES (?, ?, ?)", [section_id, words, chars]
+        )
         n += 1
     return n
 
@@ -229,9 +233,12 @@ def index_report(db: sqlite_utils.Database, report_id: int) -> None:
     (re)inserted; sections deleted or edited before are un-indexed first (search_pending).
     """
     flush_pending(db)
-    index_sections(db, db.execute("SELECT id, text FROM sections WHERE report_id = ?", [report_id]).fetchall())
-    row = db.execute("SELECT coalesce(title, '') || ' ' || coalesce(agency, '') FROM reports WHERE id = ?",
-                     [report_id]).fetchone()
+    index_sections(
+        db, db.execute("SELECT id, text FROM sections WHERE report_id = ?", [report_id]).fetchall()
+    )
+    row = db.execute(
+        "SELECT coalesce(title, '') || ' ' || coalesce(agency, '') FROM reports WHERE id = ?", [report_id]
+    ).fetchone()
     if row is not None:
         index_rows(db, "reports_seg", [(report_id, row[0])])
 
@@ -260,8 +267,10 @@ def search_sections_sql(ranked: bool = True, candidates: int = 2000) -> str:
     looks at the first `candidates` hits only; rarer terms are ranked over all of them.
     """
     if not ranked:
-        return ("SELECT rowid AS section_id, 0 AS score FROM sections_seg WHERE sections_seg MATCH :match"
-                " LIMIT :limit OFFSET :offset")
+        return (
+            "SELECT rowid AS section_id, 0 AS score FROM sections_seg WHERE sections_seg MATCH :match"
+            " LIMIT :limit OFFSET :offset"
+        )
     return (
         "SELECT section_id, score FROM (SELECT rowid AS section_id, bm25(sections_seg, 2.0, 1.0) AS score"
         f" FROM sections_seg WHERE sections_seg MATCH :match LIMIT {int(candidates)})"
@@ -285,7 +294,7 @@ def snippet_parts(text: str, query: str, width: int = 60) -> tuple[str, str, str
             start = max(0, pos - width)
             end = pos + len(t)
             before = ("…" if start else "") + text[start:pos]
-            after = text[end: end + width] + ("…" if end + width < len(text) else "")
+            after = text[end : end + width] + ("…" if end + width < len(text) else "")
             if aligned:
                 return before, text[pos:end], after
             return before + text[pos:end] + after, "", ""

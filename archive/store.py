@@ -48,8 +48,11 @@ def parse_bytes(body: bytes, filename: str | None = None, content_type: str | No
         extracted = extract(body, filename=filename, content_type=content_type)
     except ExtractionError as exc:
         name = filename or "document"
-        return Report(status="failed", problems=[f"{name}: cannot extract text: {exc}"],
-                      meta={"format": "unknown", "extractor": None})
+        return Report(
+            status="failed",
+            problems=[f"{name}: cannot extract text: {exc}"],
+            meta={"format": "unknown", "extractor": None},
+        )
     return parse_extracted(extracted)
 
 
@@ -96,20 +99,37 @@ def store_document(
         if same is not None:
             return _seen_again(db, doc, same[0], when, http_status, etag, last_modified)
 
-    report = (parse_bytes(body, filename=filename or url.rsplit("/", 1)[-1], content_type=content_type)
-              if parse else None)
+    report = (
+        parse_bytes(body, filename=filename or url.rsplit("/", 1)[-1], content_type=content_type)
+        if parse
+        else None
+    )
     if report is not None and report.status == "failed" and attachments:
-        report.problems.append("the page holds no report text itself; its content is in the attachment(s): "
-                               + ", ".join(attachments[:5]))
+        report.problems.append(
+            "the page holds no report text itself; its content is in the attachment(s): "
+            + ", ".join(attachments[:5])
+        )
     with db.atomic():
         if doc is None:
-            doc_id = db["documents"].insert(
-                {
-                    "url": url, "portal_id": portal_id, "kind": kind, "title": title, "link_text": link_text,
-                    "discovered_from": discovered_from, "first_seen": when, "last_seen": when,
-                    "etag": etag, "last_modified": last_modified, "last_status": http_status,
-                }
-            ).last_pk
+            doc_id = (
+                db["documents"]
+                .insert(
+                    {
+                        "url": url,
+                        "portal_id": portal_id,
+                        "kind": kind,
+                        "title": title,
+                        "link_text": link_text,
+                        "discovered_from": discovered_from,
+                        "first_seen": when,
+                        "last_seen": when,
+                        "etag": etag,
+                        "last_modified": last_modified,
+                        "last_status": http_status,
+                    }
+                )
+                .last_pk
+            )
         else:
             doc_id = doc["id"]
             db.execute(
@@ -118,19 +138,35 @@ def store_document(
                 " title = coalesce(?, title), link_text = coalesce(link_text, ?) WHERE id = ?",
                 [when, http_status, etag, last_modified, title, link_text, doc_id],
             )
-        db.execute("INSERT OR IGNORE INTO blobs (sha256, size, content) VALUES (?, ?, ?)", [sha, len(body), body])
+        db.execute(
+            "INSERT OR IGNORE INTO blobs (sha256, size, content) VALUES (?, ?, ?)", [sha, len(body), body]
+        )
         previous = doc["current_version_id"] if doc else None
-        version_id = db["versions"].insert(
-            {
-                "document_id": doc_id, "sha256": sha, "fetched_at": when, "http_status": http_status,
-                "content_type": content_type, "size": len(body),
-                "format": report.meta.get("format") if report else None,
-                "extractor": report.meta.get("extractor") if report else None,
-                "filename": filename, "warc_file": warc_file, "warc_offset": warc_offset,
-                "warc_record_id": warc_record_id, "crawl_id": crawl_id, "first_seen": when, "last_seen": when,
-                "published_date": published_date or (report.meta.get("published_date") if report else None),
-            }
-        ).last_pk
+        version_id = (
+            db["versions"]
+            .insert(
+                {
+                    "document_id": doc_id,
+                    "sha256": sha,
+                    "fetched_at": when,
+                    "http_status": http_status,
+                    "content_type": content_type,
+                    "size": len(body),
+                    "format": report.meta.get("format") if report else None,
+                    "extractor": report.meta.get("extractor") if report else None,
+                    "filename": filename,
+                    "warc_file": warc_file,
+                    "warc_offset": warc_offset,
+                    "warc_record_id": warc_record_id,
+                    "crawl_id": crawl_id,
+                    "first_seen": when,
+                    "last_seen": when,
+                    "published_date": published_date
+                    or (report.meta.get("published_date") if report else None),
+                }
+            )
+            .last_pk
+        )
         db.execute("UPDATE documents SET current_version_id = ? WHERE id = ?", [version_id, doc_id])
         result = StoreResult(doc_id, version_id, True)
         if report is not None:
@@ -142,8 +178,15 @@ def store_document(
     return result
 
 
-def _seen_again(db: sqlite_utils.Database, doc: dict[str, Any], version_id: int, when: str,
-                http_status: int | None, etag: str | None, last_modified: str | None) -> StoreResult:
+def _seen_again(
+    db: sqlite_utils.Database,
+    doc: dict[str, Any],
+    version_id: int,
+    when: str,
+    http_status: int | None,
+    etag: str | None,
+    last_modified: str | None,
+) -> StoreResult:
     """Bytes already archived for this document: unchanged, or a revert to an earlier version.
 
     A revert (A → B → A) adds no version — versions are distinct contents — but it is a change: the
@@ -163,7 +206,9 @@ def _seen_again(db: sqlite_utils.Database, doc: dict[str, Any], version_id: int,
             change_id = record_change(db, doc["id"], current, version_id, when)
             _mark_latest(db, doc["id"])
     rid = db.execute("SELECT id, status FROM reports WHERE version_id = ?", [version_id]).fetchone()
-    return StoreResult(doc["id"], version_id, False, rid[0] if rid else None, change_id, rid[1] if rid else None)
+    return StoreResult(
+        doc["id"], version_id, False, rid[0] if rid else None, change_id, rid[1] if rid else None
+    )
 
 
 def write_report(
@@ -179,20 +224,39 @@ def write_report(
         raise ValueError(f"no version {version_id}")
     document_id, url, portal_id, published_date = version
     row: dict[str, Any] = {
-        "version_id": version_id, "document_id": document_id, "portal_id": portal_id,
-        "agency": report.agency, "year": report.year, "title": report.title, "template": report.template,
-        "status": report.status, "source_url": url, "format": report.meta.get("format"), "extractor": report.meta.get("extractor"),
+        "version_id": version_id,
+        "document_id": document_id,
+        "portal_id": portal_id,
+        "agency": report.agency,
+        "year": report.year,
+        "title": report.title,
+        "template": report.template,
+        "status": report.status,
+        "source_url": url,
+        "format": report.meta.get("format"),
+        "extractor": report.meta.get("extractor"),
         "quality": json.dumps(report.meta.get("quality") or {}, ensure_ascii=False),
         "meta": json.dumps({k: v for k, v in report.meta.items() if k != "quality"}, ensure_ascii=False),
-        "problems": json.dumps(report.problems, ensure_ascii=False), "problem_count": len(report.problems),
-        "failed_checks": sum(1 for c in report.checks if not c.ok), "parsed_at": now_iso(),
-        "parser_version": PARSER_VERSION, "text": report.text,
+        "problems": json.dumps(report.problems, ensure_ascii=False),
+        "problem_count": len(report.problems),
+        "failed_checks": sum(1 for c in report.checks if not c.ok),
+        "parsed_at": now_iso(),
+        "parser_version": PARSER_VERSION,
+        "text": report.text,
     }
     for key, value in (overrides or {}).items():
         if value is not None and row.get(key) in (None, ""):
             row[key] = value
-    row.update(report_dates(published_date, report.meta.get("published_date"), url, row["year"], row["agency"],
-                            row.get("level")))
+    row.update(
+        report_dates(
+            published_date,
+            report.meta.get("published_date"),
+            url,
+            row["year"],
+            row["agency"],
+            row.get("level"),
+        )
+    )
     existing = db.execute("SELECT id FROM reports WHERE version_id = ?", [version_id]).fetchone()
     with db.atomic():
         if existing:
@@ -208,15 +272,26 @@ def write_report(
         )
         db["figures"].insert_all(
             {
-                "report_id": report_id, "table": f.table, "row": f.row, "column": f.column, "value": f.value,
-                "raw": f.raw, "flags": json.dumps(f.flags, ensure_ascii=False) if f.flags else None,
+                "report_id": report_id,
+                "table": f.table,
+                "row": f.row,
+                "column": f.column,
+                "value": f.value,
+                "raw": f.raw,
+                "flags": json.dumps(f.flags, ensure_ascii=False) if f.flags else None,
                 "source": json.dumps(f.source, ensure_ascii=False) if f.source else None,
             }
             for f in report.figures
         )
         db["checks"].insert_all(
-            {"report_id": report_id, "rule": c.rule, "row": c.row, "column": c.column, "ok": int(c.ok),
-             "detail": c.detail}
+            {
+                "report_id": report_id,
+                "rule": c.rule,
+                "row": c.row,
+                "column": c.column,
+                "ok": int(c.ok),
+                "detail": c.detail,
+            }
             for c in report.checks
         )
         _mark_latest(db, document_id)
@@ -238,23 +313,30 @@ def _find_document(db: sqlite_utils.Database, url: str) -> dict[str, Any] | None
     return {"id": row[0], "current_version_id": row[1]} if row else None
 
 
-def mark_seen_unchanged(db: sqlite_utils.Database, url: str, when: str | None = None,
-                        http_status: int = 304) -> bool:
+def mark_seen_unchanged(
+    db: sqlite_utils.Database, url: str, when: str | None = None, http_status: int = 304
+) -> bool:
     """A conditional request answered 304: the document is still served, unchanged. False if unknown URL."""
     doc = _find_document(db, url)
     if doc is None:
         return False
     when = when or now_iso()
     with db.atomic():
-        db.execute("UPDATE documents SET last_seen = ?, gone_since = NULL, last_status = ? WHERE id = ?",
-                   [when, http_status, doc["id"]])
-        db.execute("UPDATE versions SET last_seen = ? WHERE id = (SELECT coalesce(current_version_id,"
-                   " (SELECT max(id) FROM versions WHERE document_id = documents.id)) FROM documents WHERE id = ?)",
-                   [when, doc["id"]])
+        db.execute(
+            "UPDATE documents SET last_seen = ?, gone_since = NULL, last_status = ? WHERE id = ?",
+            [when, http_status, doc["id"]],
+        )
+        db.execute(
+            "UPDATE versions SET last_seen = ? WHERE id = (SELECT coalesce(current_version_id,"
+            " (SELECT max(id) FROM versions WHERE document_id = documents.id)) FROM documents WHERE id = ?)",
+            [when, doc["id"]],
+        )
     return True
 
 
-def mark_gone(db: sqlite_utils.Database, url: str, when: str | None = None, http_status: int | None = None) -> bool:
+def mark_gone(
+    db: sqlite_utils.Database, url: str, when: str | None = None, http_status: int | None = None
+) -> bool:
     """The portal no longer serves `url` (404/410 or dropped from its list): keep it, note since when."""
     doc = _find_document(db, url)
     if doc is None:
@@ -284,9 +366,15 @@ def reparse_version(db: sqlite_utils.Database, version_id: int) -> Report:
         " LEFT JOIN portals p ON p.id = d.portal_id WHERE v.id = ?",
         [version_id],
     ).fetchone()
-    write_report(db, version_id, report,
-                 overrides={"region": overrides[1], "level": overrides[2]} if overrides else None)
+    write_report(
+        db,
+        version_id,
+        report,
+        overrides={"region": overrides[1], "level": overrides[2]} if overrides else None,
+    )
     with db.atomic():
-        db.execute("UPDATE versions SET format = ?, extractor = ? WHERE id = ?",
-                   [report.meta.get("format"), report.meta.get("extractor"), version_id])
+        db.execute(
+            "UPDATE versions SET format = ?, extractor = ? WHERE id = ?",
+            [report.meta.get("format"), report.meta.get("extractor"), version_id],
+        )
     return report

@@ -71,7 +71,7 @@ def date_from_url(url: str | None, year: int | None = None) -> date | None:
     if not url or not url.lower().startswith(("http://", "https://")):
         return None
     path = url.split("://", 1)[1]
-    path = path[path.find("/"):] if "/" in path else ""
+    path = path[path.find("/") :] if "/" in path else ""
     for pattern in _URL_DATES:
         for m in pattern.finditer(path):
             try:
@@ -84,8 +84,14 @@ def date_from_url(url: str | None, year: int | None = None) -> date | None:
     return None
 
 
-def report_dates(version_date: str | None, document_date: str | None, url: str | None, year: int | None,
-                 agency: str | None, level: str | None) -> dict[str, Any]:
+def report_dates(
+    version_date: str | None,
+    document_date: str | None,
+    url: str | None,
+    year: int | None,
+    agency: str | None,
+    level: str | None,
+) -> dict[str, Any]:
     """A report's publication date, where it came from, its statutory deadline and days late.
 
     Sources, best first: `page` (the page's or the HTTP metadata, kept on the version), `document` (a date
@@ -99,5 +105,9 @@ def report_dates(version_date: str | None, document_date: str | None, url: str |
         if found is not None:
             published, source = found.isoformat(), "url"
     deadline = deadline_for(year, agency, level)
-    return {"published_date": published, "published_date_source": source,
-            "deadline": deadline.isoformat() if deadline else None, "days_late": days_late(published, deadline)}
+    return {
+        "published_date": published,
+        "published_date_source": source,
+        "deadline": deadline.isoformat() if deadline else None,
+        "days_late": days_late(published, deadline),
+    }

@@ -12,7 +12,9 @@ MAX_DIFF_LINES = 400
 
 
 def _report_of(db: sqlite_utils.Database, version_id: int) -> tuple[int, str] | None:
-    row = db.execute("SELECT id, coalesce(text, '') FROM reports WHERE version_id = ?", [version_id]).fetchone()
+    row = db.execute(
+        "SELECT id, coalesce(text, '') FROM reports WHERE version_id = ?", [version_id]
+    ).fetchone()
     return (row[0], row[1]) if row else None
 
 
@@ -33,7 +35,9 @@ def text_diff(old: str, new: str) -> str:
     return "\n".join(lines)
 
 
-def changed_figures(old: dict[tuple[str, str, str], Any], new: dict[tuple[str, str, str], Any]) -> list[dict[str, Any]]:
+def changed_figures(
+    old: dict[tuple[str, str, str], Any], new: dict[tuple[str, str, str], Any]
+) -> list[dict[str, Any]]:
     out = []
     for key in sorted(set(old) | set(new)):
         a, b = old.get(key), new.get(key)
@@ -42,8 +46,9 @@ def changed_figures(old: dict[tuple[str, str, str], Any], new: dict[tuple[str, s
     return out
 
 
-def record_change(db: sqlite_utils.Database, document_id: int, old_version_id: int, new_version_id: int,
-                  when: str) -> int:
+def record_change(
+    db: sqlite_utils.Database, document_id: int, old_version_id: int, new_version_id: int, when: str
+) -> int:
     """Insert the `changes` row for a new version of a document that already had one."""
     old, new = _report_of(db, old_version_id), _report_of(db, new_version_id)
     diff, figs = "", []
@@ -57,10 +62,19 @@ def record_change(db: sqlite_utils.Database, document_id: int, old_version_id: i
         parts.append(f"text: +{added} −{removed} lines")
     if not parts:
         parts.append("bytes changed; extracted text and figures identical")
-    return db["changes"].insert(
-        {
-            "document_id": document_id, "old_version_id": old_version_id, "new_version_id": new_version_id,
-            "detected_at": when, "summary": "; ".join(parts), "text_diff": diff,
-            "changed_figures": json.dumps(figs, ensure_ascii=False), "changed_figure_count": len(figs),
-        }
-    ).last_pk
+    return (
+        db["changes"]
+        .insert(
+            {
+                "document_id": document_id,
+                "old_version_id": old_version_id,
+                "new_version_id": new_version_id,
+                "detected_at": when,
+                "summary": "; ".join(parts),
+                "text_diff": diff,
+                "changed_figures": json.dumps(figs, ensure_ascii=False),
+                "changed_figure_count": len(figs),
+            }
+        )
+        .last_pk
+    )

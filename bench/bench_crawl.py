@@ -22,11 +22,24 @@ from crawler.demo.server import SiteServer
 
 
 def crawl(tmp: Path) -> tuple[list[dict], float]:
-    cmd = [sys.executable, "-m", "archive", "crawl", "--json", "--registry", str(tmp / "portals"),
-           "--db", str(tmp / "bench.db"), "--warc-dir", str(tmp / "warc")]
+    cmd = [
+        sys.executable,
+        "-m",
+        "archive",
+        "crawl",
+        "--json",
+        "--registry",
+        str(tmp / "portals"),
+        "--db",
+        str(tmp / "bench.db"),
+        "--warc-dir",
+        str(tmp / "warc"),
+    ]
     start = time.monotonic()
     proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
-    return [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")], time.monotonic() - start
+    return [
+        json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")
+    ], time.monotonic() - start
 
 
 def warc_bytes(tmp: Path, before: set[Path]) -> int:
@@ -46,11 +59,18 @@ def one_run() -> dict[str, float]:
             w2 = warc_bytes(tmp, files1)
     pages1 = sum(r["pages"] for r in rows1)
     return {
-        "pages": pages1, "reports": sum(r["reports"] for r in rows1), "wall_s": wall1,
-        "pages_per_s_wall": pages1 / wall1, "pages_per_s_crawl": rows1[0]["pages_per_second_all"],
-        "bytes_1": sum(r["bytes"] for r in rows1), "bytes_2": sum(r["bytes"] for r in rows2),
-        "warc_bytes_1": w1, "warc_bytes_2": w2, "not_modified_2": sum(r["not_modified"] for r in rows2),
-        "revisits_2": sum(r["revisits"] for r in rows2), "new_report_versions_2": sum(r["new_report_versions"] for r in rows2),
+        "pages": pages1,
+        "reports": sum(r["reports"] for r in rows1),
+        "wall_s": wall1,
+        "pages_per_s_wall": pages1 / wall1,
+        "pages_per_s_crawl": rows1[0]["pages_per_second_all"],
+        "bytes_1": sum(r["bytes"] for r in rows1),
+        "bytes_2": sum(r["bytes"] for r in rows2),
+        "warc_bytes_1": w1,
+        "warc_bytes_2": w2,
+        "not_modified_2": sum(r["not_modified"] for r in rows2),
+        "revisits_2": sum(r["revisits"] for r in rows2),
+        "new_report_versions_2": sum(r["new_report_versions"] for r in rows2),
         "wall_2_s": wall2,
     }
 
@@ -62,13 +82,17 @@ def main() -> None:
     runs = [one_run() for _ in range(args.runs)]
     med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
     print(f"demo crawl, {args.runs} runs (medians): {med['pages']:.0f} pages, {med['reports']:.0f} reports")
-    print(f"  crawl 1: {med['pages_per_s_crawl']:.1f} pages/s crawl-only, {med['pages_per_s_wall']:.1f} pages/s wall "
-          f"({med['wall_s']:.1f} s incl. start-up); {med['bytes_1']:.0f} bytes received, WARC {med['warc_bytes_1']:.0f} B")
+    print(
+        f"  crawl 1: {med['pages_per_s_crawl']:.1f} pages/s crawl-only, {med['pages_per_s_wall']:.1f} pages/s wall "
+        f"({med['wall_s']:.1f} s incl. start-up); {med['bytes_1']:.0f} bytes received, WARC {med['warc_bytes_1']:.0f} B"
+    )
     saved = med["bytes_1"] - med["bytes_2"]
-    print(f"  recrawl: {med['bytes_2']:.0f} bytes received ({saved:.0f} saved, {100 * saved / med['bytes_1']:.0f}%), "
-          f"{med['not_modified_2']:.0f} × 304, {med['revisits_2']:.0f} revisit records, "
-          f"{med['new_report_versions_2']:.0f} new report version(s); WARC {med['warc_bytes_2']:.0f} B "
-          f"({100 * (1 - med['warc_bytes_2'] / med['warc_bytes_1']):.0f}% smaller); {med['wall_2_s']:.1f} s wall")
+    print(
+        f"  recrawl: {med['bytes_2']:.0f} bytes received ({saved:.0f} saved, {100 * saved / med['bytes_1']:.0f}%), "
+        f"{med['not_modified_2']:.0f} × 304, {med['revisits_2']:.0f} revisit records, "
+        f"{med['new_report_versions_2']:.0f} new report version(s); WARC {med['warc_bytes_2']:.0f} B "
+        f"({100 * (1 - med['warc_bytes_2'] / med['warc_bytes_1']):.0f}% smaller); {med['wall_2_s']:.1f} s wall"
+    )
 
 
 if __name__ == "__main__":

@@ -65,7 +65,9 @@ def bench_formats(repeat: int, skip_ocr: bool) -> None:
                 extractor.add(str(r.meta.get("extractor")))
         dt = time.perf_counter() - t0
         st = "/".join(str(statuses[s]) for s in ("complete", "partial", "failed"))
-        print(f"| {fmt} | {len(files)} | {n / dt:.1f} | {ok / total:.1%} ({ok}/{total}) | {st} | {', '.join(sorted(extractor))} |")
+        print(
+            f"| {fmt} | {len(files)} | {n / dt:.1f} | {ok / total:.1%} ({ok}/{total}) | {st} | {', '.join(sorted(extractor))} |"
+        )
 
 
 def bench_pdf_engines() -> None:
@@ -75,7 +77,9 @@ def bench_pdf_engines() -> None:
     from pipelines.parse import parse_extracted, parse_text
 
     print("\n## PDF engines (text-layer PDFs)\n")
-    print("| file | pages | pdfplumber+pdfium ms/page | figures ok | pypdfium2 text only ms/page | figures ok |")
+    print(
+        "| file | pages | pdfplumber+pdfium ms/page | figures ok | pypdfium2 text only ms/page | figures ok |"
+    )
     print("|---|---|---|---|---|---|")
     files = [f for f in sorted(FIX.glob("*.pdf")) if ".scan." not in f.name]
     files += sorted(CORPUS.glob("*.pdf")) if CORPUS.exists() else []
@@ -87,7 +91,9 @@ def bench_pdf_engines() -> None:
         t1 = time.perf_counter() - t
         t = time.perf_counter()
         doc = pdfium.PdfDocument(data)
-        text = "\n".join(doc[i].get_textpage().get_text_bounded().replace("\r\n", "\n") for i in range(len(doc)))
+        text = "\n".join(
+            doc[i].get_textpage().get_text_bounded().replace("\r\n", "\n") for i in range(len(doc))
+        )
         r2 = parse_text(text)
         t2 = time.perf_counter() - t
         pages = len(doc)
@@ -100,7 +106,10 @@ def bench_pdf_engines() -> None:
         else:  # real report: figures agreeing between the engines / figures the coordinate path read
             got = {(x.table, x.row, x.column): x.value for x in r1.figures if x.value is not None}
             agree = sum(1 for k, v in got.items() if r2.value(*k) == v)
-            s1, s2 = f"{len(got)} read, checks ok {sum(c.ok for c in r1.checks)}/{len(r1.checks)}", f"{agree}/{len(got)} agree"
+            s1, s2 = (
+                f"{len(got)} read, checks ok {sum(c.ok for c in r1.checks)}/{len(r1.checks)}",
+                f"{agree}/{len(got)} agree",
+            )
         print(f"| {f.name} | {pages} | {1000 * t1 / pages:.0f} | {s1} | {1000 * t2 / pages:.0f} | {s2} |")
 
 
@@ -129,18 +138,24 @@ def bench_ocr() -> None:
     # the page holds tables 2 and the first part of table 3: score against numbers present on it
     for psm in ("3", "6", "11"):
         t = time.perf_counter()
-        d = pytesseract.image_to_data(img, lang="chi_sim", config=f"--psm {psm}", output_type=pytesseract.Output.DICT)
+        d = pytesseract.image_to_data(
+            img, lang="chi_sim", config=f"--psm {psm}", output_type=pytesseract.Output.DICT
+        )
         dt = time.perf_counter() - t
         print(f"| tesseract chi_sim psm {psm} (raw page) | {dt:.1f} | {_score(d['text'], expected):.1%} | |")
     t = time.perf_counter()
     res = ocr_image(img)
     dt = time.perf_counter() - t
     cells = [c.text for g in res.grids for row in g.rows for c in row if not c.source.get("merged")]
-    print(f"| tesseract (nianbao: lines removed, psm 11 + digit pass) | {dt:.1f} | {_score(cells + res.text.split(), expected):.1%} | mean conf {res.confidence} |")
+    print(
+        f"| tesseract (nianbao: lines removed, psm 11 + digit pass) | {dt:.1f} | {_score(cells + res.text.split(), expected):.1%} | mean conf {res.confidence} |"
+    )
     try:
         from rapidocr_onnxruntime import RapidOCR
     except ImportError:
-        print("| rapidocr-onnxruntime 1.4.4 | – | – | not installed (pip install rapidocr-onnxruntime==1.4.4) |")
+        print(
+            "| rapidocr-onnxruntime 1.4.4 | – | – | not installed (pip install rapidocr-onnxruntime==1.4.4) |"
+        )
         return
     engine = RapidOCR()
     engine(img.convert("RGB"))  # warm-up: model load
@@ -148,7 +163,9 @@ def bench_ocr() -> None:
     out, _ = engine(img.convert("RGB"))
     dt = time.perf_counter() - t
     tokens = [o[1] for o in (out or [])]
-    print(f"| rapidocr-onnxruntime 1.4.4 (PP-OCRv4, raw page) | {dt:.1f} | {_score(tokens, expected):.1%} | models in the wheel |")
+    print(
+        f"| rapidocr-onnxruntime 1.4.4 (PP-OCRv4, raw page) | {dt:.1f} | {_score(tokens, expected):.1%} | models in the wheel |"
+    )
 
 
 def main() -> int:

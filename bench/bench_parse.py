@@ -1,6 +1,6 @@
 """Time the parser on the five seed reports: median of N runs, in-process and per report.
 
-    python bench/bench_parse.py [N] [SEEDS_DIR]
+python bench/bench_parse.py [N] [SEEDS_DIR]
 """
 
 from __future__ import annotations
@@ -29,13 +29,17 @@ def main() -> None:
         reports = [parse_text(t) for t in texts]
         runs.append(time.perf_counter() - t0)
     med = statistics.median(runs)
-    print(f"{len(files)} reports, {n} runs: median {med * 1000:.1f} ms for all "
-          f"({med / len(files) * 1000:.2f} ms/report, {len(files) / med:.0f} reports/s); "
-          f"min {min(runs) * 1000:.1f} ms, max {max(runs) * 1000:.1f} ms")
+    print(
+        f"{len(files)} reports, {n} runs: median {med * 1000:.1f} ms for all "
+        f"({med / len(files) * 1000:.2f} ms/report, {len(files) / med:.0f} reports/s); "
+        f"min {min(runs) * 1000:.1f} ms, max {max(runs) * 1000:.1f} ms"
+    )
     for f, r in zip(files, reports, strict=True):
         failed = sum(not c.ok for c in r.checks)
-        print(f"  {f.name}: {r.status} template={r.template} agency={r.agency} year={r.year} "
-              f"figures={len(r.figures)} checks={len(r.checks)} failed={failed} problems={len(r.problems)}")
+        print(
+            f"  {f.name}: {r.status} template={r.template} agency={r.agency} year={r.year} "
+            f"figures={len(r.figures)} checks={len(r.checks)} failed={failed} problems={len(r.problems)}"
+        )
 
 
 if __name__ == "__main__":

@@ -40,7 +40,9 @@ SECTION_NAMES = ("preamble", "overview", "active", "applications", "review_litig
 
 
 def clauses() -> list[str]:
-    text = "".join(p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt"))) if SEEDS.is_dir() else ""
+    text = (
+        "".join(p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt"))) if SEEDS.is_dir() else ""
+    )
     parts = [c.strip() for c in re.split(r"[，。；！？、\n]", text or FALLBACK) if len(c.strip()) >= 4]
     return parts
 
@@ -74,7 +76,9 @@ def build(db_path: Path, n_sections: int, workers: int, seed: int = 1) -> None:
     conn.execute("PRAGMA journal_mode = OFF")
     rng = random.Random(seed)
     pool = clauses()
-    agencies = [f"第{i}区{kind}" for i in range(200) for kind in ("人民政府", "卫生健康委员会", "财政局", "教育局")]
+    agencies = [
+        f"第{i}区{kind}" for i in range(200) for kind in ("人民政府", "卫生健康委员会", "财政局", "教育局")
+    ]
     n_reports = max(1, n_sections // SECTIONS_PER_REPORT)
     t0 = time.perf_counter()
     sid = 0
@@ -84,18 +88,27 @@ def build(db_path: Path, n_sections: int, workers: int, seed: int = 1) -> None:
             year = 2019 + (rid // len(agencies)) % 7
             url = f"https://example.gov.cn/{rid}/t{year + 1}0120_{rid}.html"
             sha = f"{rid:064x}"
-            conn.execute("INSERT INTO documents (id, url, kind, first_seen, last_seen) VALUES (?, ?, 'report', 'x', 'x')",
-                         [rid, url])
+            conn.execute(
+                "INSERT INTO documents (id, url, kind, first_seen, last_seen) VALUES (?, ?, 'report', 'x', 'x')",
+                [rid, url],
+            )
             conn.execute("INSERT INTO blobs VALUES (?, 1, x'00')", [sha])
-            conn.execute("INSERT INTO versions (id, document_id, sha256, fetched_at, size, first_seen, last_seen)"
-                         " VALUES (?, ?, ?, 'x', 1, 'x', 'x')", [rid, rid, sha])
-            conn.execute("INSERT INTO reports (id, version_id, document_id, agency, year, title, template, status,"
-                         " is_latest, parsed_at) VALUES (?, ?, ?, ?, ?, ?, '2021', 'complete', 1, 'x')",
-                         [rid, rid, rid, agency, year, f"{agency}{year}年政府信息公开工作年度报告"])
+            conn.execute(
+                "INSERT INTO versions (id, document_id, sha256, fetched_at, size, first_seen, last_seen)"
+                " VALUES (?, ?, ?, 'x', 1, 'x', 'x')",
+                [rid, rid, sha],
+            )
+            conn.execute(
+                "INSERT INTO reports (id, version_id, document_id, agency, year, title, template, status,"
+                " is_latest, parsed_at) VALUES (?, ?, ?, ?, ?, ?, '2021', 'complete', 1, 'x')",
+                [rid, rid, rid, agency, year, f"{agency}{year}年政府信息公开工作年度报告"],
+            )
             for pos, name in enumerate(SECTION_NAMES):
                 sid += 1
-                conn.execute("INSERT INTO sections (id, report_id, section, position, text) VALUES (?, ?, ?, ?, ?)",
-                             [sid, rid, name, pos, make_section(rng, pool)])
+                conn.execute(
+                    "INSERT INTO sections (id, report_id, section, position, text) VALUES (?, ?, ?, ?, ?)",
+                    [sid, rid, name, pos, make_section(rng, pool)],
+                )
                 if sid >= n_sections:
                     break
             if sid >= n_sections:
@@ -105,11 +118,14 @@ def build(db_path: Path, n_sections: int, workers: int, seed: int = 1) -> None:
     step = 20000
     with multiprocessing.Pool(workers) as pool_:
         for start in range(1, sid + 1, step):
-            rows = conn.execute("SELECT id, text FROM sections WHERE id >= ? AND id < ?",
-                                [start, start + step]).fetchall()
+            rows = conn.execute(
+                "SELECT id, text FROM sections WHERE id >= ? AND id < ?", [start, start + step]
+            ).fetchall()
             with conn:
-                conn.executemany("INSERT INTO sections_seg (rowid, words, chars) VALUES (?, ?, ?)",
-                                 pool_.map(_streams, rows, chunksize=256))
+                conn.executemany(
+                    "INSERT INTO sections_seg (rowid, words, chars) VALUES (?, ?, ?)",
+                    pool_.map(_streams, rows, chunksize=256),
+                )
     t2 = time.perf_counter()
     print(f"segmented index (jieba + characters, {workers} workers): {t2 - t1:.1f} s", flush=True)
     from archive.db import open_db as _open
@@ -131,7 +147,7 @@ def queries(n: int, length: int, seed: int = 7) -> list[str]:
     while len(out) < n:
         c = rng.choice(han)
         i = rng.randrange(0, len(c) - length + 1)
-        out.append(c[i: i + length])
+        out.append(c[i : i + length])
     return out
 
 
@@ -156,8 +172,9 @@ def measure(db_path: Path, n: int) -> None:
     from tests.helpers_archive import free_port
 
     port = free_port()
-    proc = subprocess.Popen(datasette_command(db_path, port=port), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        datasette_command(db_path, port=port), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):
@@ -169,8 +186,9 @@ def measure(db_path: Path, n: int) -> None:
         name = db_path.stem
         modes = {
             "table JSON (rows+count+facets)": lambda q: f"{base}/{name}/sections.json?_search={q}&_size=20",
-            "table JSON rows only (_nocount,_nofacet)":
-                lambda q: f"{base}/{name}/sections.json?_search={q}&_size=20&_nocount=1&_nofacet=1",
+            "table JSON rows only (_nocount,_nofacet)": lambda q: (
+                f"{base}/{name}/sections.json?_search={q}&_size=20&_nocount=1&_nofacet=1"
+            ),
             "/-/search.json (ranked, all tables)": lambda q: f"{base}/-/search.json?q={q}",
         }
         print(f"\nlatency over HTTP, {n} queries per length (ms):")
@@ -180,8 +198,11 @@ def measure(db_path: Path, n: int) -> None:
                 qs = queries(n, length)
                 timed_get(make(urllib.parse.quote(qs[0])))  # warm
                 times = [timed_get(make(urllib.parse.quote(q))) for q in qs]
-                print(f"{label:44} {length:>3} {statistics.median(times):8.1f} {pct(times, 95):8.1f} "
-                      f"{max(times):8.1f}", flush=True)
+                print(
+                    f"{label:44} {length:>3} {statistics.median(times):8.1f} {pct(times, 95):8.1f} "
+                    f"{max(times):8.1f}",
+                    flush=True,
+                )
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -205,17 +226,27 @@ def main() -> int:
     conn = sqlite3.connect(args.db)
     n_sections = conn.execute("SELECT count(*) FROM sections").fetchone()[0]
     n_reports = conn.execute("SELECT count(*) FROM reports").fetchone()[0]
-    seg_bytes = conn.execute("SELECT sum(pgsize) FROM dbstat WHERE name LIKE 'sections_seg%'").fetchone()[0] \
-        if _has_dbstat(conn) else None
-    fts_bytes = conn.execute("SELECT sum(pgsize) FROM dbstat WHERE name LIKE 'sections_fts%'").fetchone()[0] \
-        if _has_dbstat(conn) else None
+    seg_bytes = (
+        conn.execute("SELECT sum(pgsize) FROM dbstat WHERE name LIKE 'sections_seg%'").fetchone()[0]
+        if _has_dbstat(conn)
+        else None
+    )
+    fts_bytes = (
+        conn.execute("SELECT sum(pgsize) FROM dbstat WHERE name LIKE 'sections_fts%'").fetchone()[0]
+        if _has_dbstat(conn)
+        else None
+    )
     conn.close()
     size = args.db.stat().st_size
-    print(f"\narchive: {n_sections:,} sections, {n_reports:,} reports, {size / 1e6:,.1f} MB "
-          f"({size / n_reports * 1000 / 1e6:,.2f} MB per 1,000 synthetic reports of 7 × 300 characters)")
+    print(
+        f"\narchive: {n_sections:,} sections, {n_reports:,} reports, {size / 1e6:,.1f} MB "
+        f"({size / n_reports * 1000 / 1e6:,.2f} MB per 1,000 synthetic reports of 7 × 300 characters)"
+    )
     if seg_bytes:
-        print(f"  sections_seg (jieba words + characters): {seg_bytes / 1e6:,.1f} MB; "
-              f"sections_fts (trigram): {fts_bytes / 1e6:,.1f} MB")
+        print(
+            f"  sections_seg (jieba words + characters): {seg_bytes / 1e6:,.1f} MB; "
+            f"sections_fts (trigram): {fts_bytes / 1e6:,.1f} MB"
+        )
     measure(args.db, args.queries)
     if not args.no_export:
         from archive.export import export
@@ -223,8 +254,10 @@ def main() -> int:
         out = Path(tempfile.mkdtemp(prefix="nianbao-export-"))
         t = time.perf_counter()
         result = export(args.db, out)
-        print(f"\nexport: {time.perf_counter() - t:.1f} s ({sum(result.rows.values()):,} CSV rows, "
-              f"{len(result.csv_files)} files)")
+        print(
+            f"\nexport: {time.perf_counter() - t:.1f} s ({sum(result.rows.values()):,} CSV rows, "
+            f"{len(result.csv_files)} files)"
+        )
         shutil.rmtree(out, ignore_errors=True)
     if tmp:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -44,15 +44,25 @@ class ArchivePipeline:
         self.db = open_db(self.crawler.settings.get("NIANBAO_DB"))
         portal = spider.portal
         self.db["portals"].upsert(
-            {"id": portal.name, "name": portal.title or portal.agency, "agency": portal.agency,
-             "region": portal.region, "level": portal.level, "cms": portal.cms,
-             "start_urls": json.dumps(portal.start_urls, ensure_ascii=False),
-             "allowed_domains": json.dumps(portal.allowed_domains), "hints": json.dumps(portal.hints, ensure_ascii=False),
-             "registered_at": now_iso()},
+            {
+                "id": portal.name,
+                "name": portal.title or portal.agency,
+                "agency": portal.agency,
+                "region": portal.region,
+                "level": portal.level,
+                "cms": portal.cms,
+                "start_urls": json.dumps(portal.start_urls, ensure_ascii=False),
+                "allowed_domains": json.dumps(portal.allowed_domains),
+                "hints": json.dumps(portal.hints, ensure_ascii=False),
+                "registered_at": now_iso(),
+            },
             pk="id",
         )
-        self.crawl_id = self.db["crawls"].insert({"portal_id": portal.name, "started_at": now_iso(),
-                                                  "status": "running"}).last_pk
+        self.crawl_id = (
+            self.db["crawls"]
+            .insert({"portal_id": portal.name, "started_at": now_iso(), "status": "running"})
+            .last_pk
+        )
         spider.crawl_id = self.crawl_id
         if not self.can_parse:
             log.warning("pipelines.parse is not available: documents are archived without parsing")
@@ -66,12 +76,25 @@ class ArchivePipeline:
             if item.event == "fetched":
                 parse = self.can_parse and item.kind in ("report", "attachment")
                 result = store_document(
-                    self.db, url=item.url, body=item.body, kind=item.kind, portal_id=item.portal_id,
-                    fetched_at=item.fetched_at, http_status=item.http_status, content_type=item.content_type,
-                    filename=item.filename, title=item.title, link_text=item.link_text,
-                    discovered_from=item.discovered_from, etag=item.etag, last_modified=item.last_modified,
-                    warc_file=item.warc.get("warc_file"), warc_offset=item.warc.get("warc_offset"),
-                    warc_record_id=item.warc.get("warc_record_id"), crawl_id=self.crawl_id, parse=parse,
+                    self.db,
+                    url=item.url,
+                    body=item.body,
+                    kind=item.kind,
+                    portal_id=item.portal_id,
+                    fetched_at=item.fetched_at,
+                    http_status=item.http_status,
+                    content_type=item.content_type,
+                    filename=item.filename,
+                    title=item.title,
+                    link_text=item.link_text,
+                    discovered_from=item.discovered_from,
+                    etag=item.etag,
+                    last_modified=item.last_modified,
+                    warc_file=item.warc.get("warc_file"),
+                    warc_offset=item.warc.get("warc_offset"),
+                    warc_record_id=item.warc.get("warc_record_id"),
+                    crawl_id=self.crawl_id,
+                    parse=parse,
                     report_overrides={"region": portal.region, "level": portal.level},
                     attachments=item.attachments,
                 )
@@ -84,7 +107,9 @@ class ArchivePipeline:
                 if mark_gone(self.db, item.url, when=item.fetched_at, http_status=item.http_status):
                     stats.inc_value("nianbao/gone")
             elif item.event == "blocked":
-                self.db["crawls"].update(self.crawl_id, {"status": "blocked", "blocked_evidence": item.evidence})
+                self.db["crawls"].update(
+                    self.crawl_id, {"status": "blocked", "blocked_evidence": item.evidence}
+                )
         except Exception as exc:  # never let one document stop the crawl: the WARC still has the bytes
             log.exception("could not archive %s: %s", item.url, exc)
             stats.inc_value("nianbao/store_errors")
@@ -113,7 +138,9 @@ class ArchivePipeline:
             present = self.seen | spider.linked
             rows = self.db.execute(
                 "SELECT url FROM documents WHERE portal_id = ? AND kind IN ('report', 'attachment')"
-                " AND gone_since IS NULL", [spider.portal_name]).fetchall()
+                " AND gone_since IS NULL",
+                [spider.portal_name],
+            ).fetchall()
             for (url,) in rows:
                 if url not in present and mark_gone(self.db, url):
                     gone += 1
@@ -125,17 +152,28 @@ class ArchivePipeline:
         writer = getattr(spider, "warc_writer", None)
         warc_files = [str(p) for p in writer.paths()] if writer else []
         row = {
-            "finished_at": now_iso(), "status": status, "pages": pages,
+            "finished_at": now_iso(),
+            "status": status,
+            "pages": pages,
             "reports_found": len(spider.reports),
             "bytes_received": stats.get_value("nianbao/bytes_received", 0),
             "warc_files": json.dumps(warc_files),
-            "stats": json.dumps({**stats.get_stats(), "finish_reason": reason}, default=str, ensure_ascii=False),
+            "stats": json.dumps(
+                {**stats.get_stats(), "finish_reason": reason}, default=str, ensure_ascii=False
+            ),
         }
         if blocked:
             row["blocked_evidence"] = spider.blocked_evidence
         self.db["crawls"].update(self.crawl_id, row)
-        log.info("crawl %s of %s: %s, %d pages, %d reports, %d marked gone", self.crawl_id, spider.portal_name,
-                 status, pages, len(spider.reports), gone)
+        log.info(
+            "crawl %s of %s: %s, %d pages, %d reports, %d marked gone",
+            self.crawl_id,
+            spider.portal_name,
+            status,
+            pages,
+            len(spider.reports),
+            gone,
+        )
         self.db.close()
         self.db = None
 

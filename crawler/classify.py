@@ -68,22 +68,79 @@ _DISCLOSURE_COLUMN_TEXT = re.compile(
     r"(?:政府信息公开|信息公开|政务公开|法定主动公开|主动公开|公开目录|信息公开目录|部门信息公开|乡镇信息公开|街道信息公开)"
 )
 _ANNUAL_URL_TOKENS = {"gknb", "zfxxgknb", "xxgknb", "ndbg", "zfxxgkndbg", "nb", "gknb1", "xxgkndbg", "ndbb"}
-_DISCLOSURE_URL_TOKENS = {"zfxxgk", "xxgk", "zwgk", "xxgkml", "gkml", "zfxxgkml", "fdzdgknr", "zdgk", "zwxxgk",
-                          "govinfo", "xxgkzl", "zfxxgkzl", "public"}
+_DISCLOSURE_URL_TOKENS = {
+    "zfxxgk",
+    "xxgk",
+    "zwgk",
+    "xxgkml",
+    "gkml",
+    "zfxxgkml",
+    "fdzdgknr",
+    "zdgk",
+    "zwxxgk",
+    "govinfo",
+    "xxgkzl",
+    "zfxxgkzl",
+    "public",
+}
 _TOKEN_SPLIT = re.compile(r"[/_\-.?=&]+")
 # Never follow these as columns even if a token matches (forms, searches, feedback).
 _COLUMN_DENY_TEXT = re.compile(r"(?:申请|指南|制度|意见箱|留言|登录|注册|检索|搜索|纠错|企业年报)")
 
-PAGINATION_TEXT = re.compile(r"^(?:下一页|下页|后页|尾页|末页|最后一页|上一页|上页|前页|首页|第一页|>|>>|»|›|\d{1,4}|\[\d{1,4}\])$")
+PAGINATION_TEXT = re.compile(
+    r"^(?:下一页|下页|后页|尾页|末页|最后一页|上一页|上页|前页|首页|第一页|>|>>|»|›|\d{1,4}|\[\d{1,4}\])$"
+)
 LAST_PAGE_TEXT = re.compile(r"^(?:尾页|末页|最后一页)$")
-PAGE_PARAMS = ("page", "pageindex", "pageno", "pagenum", "pagenumber", "curpage", "currentpage", "p", "pn",
-               "cpage", "pageidx", "page_no", "page_num", "startpage")
+PAGE_PARAMS = (
+    "page",
+    "pageindex",
+    "pageno",
+    "pagenum",
+    "pagenumber",
+    "curpage",
+    "currentpage",
+    "p",
+    "pn",
+    "cpage",
+    "pageidx",
+    "page_no",
+    "page_num",
+    "startpage",
+)
 TRS_PAGE_RE = re.compile(r"/(?:index|default|list|index_\w+?)_(\d+)\.s?html?$", re.I)
 
-ATTACHMENT_EXT = {"pdf", "doc", "docx", "wps", "xls", "xlsx", "et", "ofd", "jpg", "jpeg", "png", "gif", "tif",
-                  "tiff", "bmp", "zip", "rar", "7z", "txt", "rtf", "odt", "ods", "csv", "pptx", "ppt"}
-_DOWNLOAD_TOKENS = re.compile(r"(?:download|downfile|downloadfile|getfile|filedown|attachment|fujian|/attach|"
-                              r"showfile|fileview|file\.jsp|filedownload)", re.I)
+ATTACHMENT_EXT = {
+    "pdf",
+    "doc",
+    "docx",
+    "wps",
+    "xls",
+    "xlsx",
+    "et",
+    "ofd",
+    "jpg",
+    "jpeg",
+    "png",
+    "gif",
+    "tif",
+    "tiff",
+    "bmp",
+    "zip",
+    "rar",
+    "7z",
+    "txt",
+    "rtf",
+    "odt",
+    "ods",
+    "csv",
+    "pptx",
+    "ppt",
+}
+_DOWNLOAD_TOKENS = re.compile(
+    r"(?:download|downfile|downloadfile|getfile|filedown|attachment|fujian|/attach|"
+    r"showfile|fileview|file\.jsp|filedownload)",
+    re.I,
+)
 HTML_EXT = {"html", "htm", "shtml", "jsp", "asp", "aspx", "php", "do", "action", "xhtml"}
 
 
@@ -128,8 +185,12 @@ def classify_title(title: str | None, *, in_report_column: bool = False) -> Verd
     if not t or len(t) > 120:
         return Verdict(False, None, "empty or too long")
     year = find_year(t)
-    looks_annual = bool(_REPORT_RE.search(t) or (in_report_column and _COLUMN_REPORT_RE.search(t))
-                        or ("公开" in t and year is not None) or "年报" in t)
+    looks_annual = bool(
+        _REPORT_RE.search(t)
+        or (in_report_column and _COLUMN_REPORT_RE.search(t))
+        or ("公开" in t and year is not None)
+        or "年报" in t
+    )
     for word, why in _REJECT:
         if word in t:
             return Verdict(False, year, why, decoy=looks_annual)
@@ -165,8 +226,21 @@ def column_kind(text: str | None, url: str) -> str | None:
         return "disclosure"
     # A bare URL token only counts for index-like pages, not for every article filed under /zfxxgknb/.
     last = urlsplit(url).path.rsplit("/", 1)[-1].lower()
-    index_like = last in ("", "index.html", "index.htm", "index.shtml", "index.jsp", "default.html", "index.php",
-                          "list.html", "list.htm", "list.shtml", "list.jsp", "index.aspx", "default.aspx")
+    index_like = last in (
+        "",
+        "index.html",
+        "index.htm",
+        "index.shtml",
+        "index.jsp",
+        "default.html",
+        "index.php",
+        "list.html",
+        "list.htm",
+        "list.shtml",
+        "list.jsp",
+        "index.aspx",
+        "default.aspx",
+    )
     if not index_like or (t and find_year(t) is not None):
         return None
     if toks & _ANNUAL_URL_TOKENS:
@@ -189,8 +263,10 @@ def is_attachment_url(url: str) -> bool:
     if ext in HTML_EXT:
         return bool(_DOWNLOAD_TOKENS.search(urlsplit(url).path))
     parts = urlsplit(url)
-    return bool(_DOWNLOAD_TOKENS.search(parts.path) or
-                any(k.lower() in ("fileid", "attachid", "filename", "file") for k, _ in parse_qsl(parts.query)))
+    return bool(
+        _DOWNLOAD_TOKENS.search(parts.path)
+        or any(k.lower() in ("fileid", "attachid", "filename", "file") for k, _ in parse_qsl(parts.query))
+    )
 
 
 def page_param(url: str) -> tuple[str, int] | None:

@@ -41,16 +41,28 @@ def crawl_settings(db_path: Path, warc_dir: Path, portals: list[Portal], overrid
     settings.set("NIANBAO_WARC_DIR", str(warc_dir), priority="cmdline")
     if portals and all(is_loopback(u) for p in portals for u in p.start_urls):
         # Loopback (demo, tests): politeness delays protect nobody and only slow the crawl down.
-        for key, value in (("DOWNLOAD_DELAY", 0), ("AUTOTHROTTLE_START_DELAY", 0.0), ("RETRY_BACKOFF_BASE", 0.1),
-                           ("CONCURRENT_REQUESTS_PER_DOMAIN", 4), ("RANDOMIZE_DOWNLOAD_DELAY", False)):
+        for key, value in (
+            ("DOWNLOAD_DELAY", 0),
+            ("AUTOTHROTTLE_START_DELAY", 0.0),
+            ("RETRY_BACKOFF_BASE", 0.1),
+            ("CONCURRENT_REQUESTS_PER_DOMAIN", 4),
+            ("RANDOMIZE_DOWNLOAD_DELAY", False),
+        ):
             settings.set(key, value, priority="cmdline")
     for key, value in overrides.items():
         settings.set(key, value, priority="cmdline")
     return settings
 
 
-def run_crawl(portals: list[Portal], *, db_path: Path, warc_dir: Path, registry: Path | None = None,
-              jobdir: Path | None = None, overrides: dict[str, str] | None = None) -> list[int]:
+def run_crawl(
+    portals: list[Portal],
+    *,
+    db_path: Path,
+    warc_dir: Path,
+    registry: Path | None = None,
+    jobdir: Path | None = None,
+    overrides: dict[str, str] | None = None,
+) -> list[int]:
     """Crawl `portals` concurrently in this process; return the ids of their `crawls` rows."""
     from scrapy.crawler import CrawlerProcess
 
@@ -135,9 +147,15 @@ def _with_referred_files(files: list[str]) -> list[str]:
                     continue
                 url = rec.rec_headers.get_header("WARC-Target-URI")
                 digest = rec.rec_headers.get_header("WARC-Payload-Digest")
-                row = (conn.execute("SELECT warc_file FROM digests WHERE url = ? AND digest = ?", [url, digest]).fetchone()
-                       if digest else
-                       conn.execute("SELECT warc_file FROM digests WHERE url = ? ORDER BY date DESC", [url]).fetchone())
+                row = (
+                    conn.execute(
+                        "SELECT warc_file FROM digests WHERE url = ? AND digest = ?", [url, digest]
+                    ).fetchone()
+                    if digest
+                    else conn.execute(
+                        "SELECT warc_file FROM digests WHERE url = ? ORDER BY date DESC", [url]
+                    ).fetchone()
+                )
                 if row:
                     path = str(Path(f).parent / row[0])
                     if path not in out:
@@ -162,19 +180,32 @@ def _summary(db_path: Path, crawl_ids: list[int], elapsed: float) -> list[dict[s
     conn = sqlite3.connect(str(db_path))
     rows = []
     for cid in crawl_ids:
-        r = conn.execute("SELECT portal_id, status, pages, reports_found, bytes_received, stats, blocked_evidence"
-                         " FROM crawls WHERE id = ?", [cid]).fetchone()
+        r = conn.execute(
+            "SELECT portal_id, status, pages, reports_found, bytes_received, stats, blocked_evidence"
+            " FROM crawls WHERE id = ?",
+            [cid],
+        ).fetchone()
         if r is None:
             continue
         stats = json.loads(r[5] or "{}")
-        rows.append({"crawl_id": cid, "portal": r[0], "status": r[1], "pages": r[2] or 0, "reports": r[3] or 0,
-                     "bytes": r[4] or 0, "new_versions": stats.get("nianbao/new_versions", 0),
-                     "new_report_versions": stats.get("nianbao/new_report_versions", 0),
-                     "unchanged": stats.get("nianbao/unchanged", 0),
-                     "not_modified": stats.get("nianbao/not_modified", 0),
-                     "decoys": stats.get("nianbao/decoys_rejected", 0),
-                     "revisits": stats.get("nianbao/warc_revisits", 0), "gone": stats.get("nianbao/marked_gone", 0),
-                     "evidence": r[6]})
+        rows.append(
+            {
+                "crawl_id": cid,
+                "portal": r[0],
+                "status": r[1],
+                "pages": r[2] or 0,
+                "reports": r[3] or 0,
+                "bytes": r[4] or 0,
+                "new_versions": stats.get("nianbao/new_versions", 0),
+                "new_report_versions": stats.get("nianbao/new_report_versions", 0),
+                "unchanged": stats.get("nianbao/unchanged", 0),
+                "not_modified": stats.get("nianbao/not_modified", 0),
+                "decoys": stats.get("nianbao/decoys_rejected", 0),
+                "revisits": stats.get("nianbao/warc_revisits", 0),
+                "gone": stats.get("nianbao/marked_gone", 0),
+                "evidence": r[6],
+            }
+        )
     conn.close()
     total_pages = sum(r["pages"] for r in rows)
     for r in rows:
@@ -185,25 +216,54 @@ def _summary(db_path: Path, crawl_ids: list[int], elapsed: float) -> list[dict[s
 
 @click.command()
 @click.argument("names", nargs=-1)
-@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="Archive SQLite file (created if missing).")
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Archive SQLite file (created if missing).",
+)
 @click.option("--url", help="Crawl one portal that is not in the registry, from this start URL.")
 @click.option("--agency", help="Agency name for --url.")
-@click.option("--registry", type=click.Path(file_okay=False, exists=True, path_type=Path),
-              help="Portal registry folder (default: crawler/portals).")
-@click.option("--warc-dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Where WARC files go (default: <db stem>-warc beside the archive).")
-@click.option("--jobdir", type=click.Path(file_okay=False, path_type=Path),
-              help="Resumable crawl state (Scrapy JOBDIR), one sub-folder per portal.")
-@click.option("--wacz", "wacz_out", type=click.Path(dir_okay=False, path_type=Path),
-              help="Also package this crawl's WARC files as a validated WACZ.")
+@click.option(
+    "--registry",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="Portal registry folder (default: crawler/portals).",
+)
+@click.option(
+    "--warc-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where WARC files go (default: <db stem>-warc beside the archive).",
+)
+@click.option(
+    "--jobdir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Resumable crawl state (Scrapy JOBDIR), one sub-folder per portal.",
+)
+@click.option(
+    "--wacz",
+    "wacz_out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also package this crawl's WARC files as a validated WACZ.",
+)
 @click.option("--max-pages", type=int, help="Page budget per portal.")
 @click.option("--max-depth", type=int, help="Discovery depth per portal.")
 @click.option("-s", "settings", multiple=True, help="Any Scrapy setting, KEY=VALUE (repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON lines.")
-def crawl(names: tuple[str, ...], db_path: Path, url: str | None, agency: str | None, registry: Path | None,
-          warc_dir: Path | None, jobdir: Path | None, wacz_out: Path | None, max_pages: int | None,
-          max_depth: int | None, settings: tuple[str, ...], as_json: bool) -> None:
+def crawl(
+    names: tuple[str, ...],
+    db_path: Path,
+    url: str | None,
+    agency: str | None,
+    registry: Path | None,
+    warc_dir: Path | None,
+    jobdir: Path | None,
+    wacz_out: Path | None,
+    max_pages: int | None,
+    max_depth: int | None,
+    settings: tuple[str, ...],
+    as_json: bool,
+) -> None:
     """Crawl registry portals (all, or those NAMED) or one --url portal into the archive, keeping every
     response in WARC files. Exit code 1 when a portal was blocked or failed."""
     try:
@@ -224,8 +284,9 @@ def crawl(names: tuple[str, ...], db_path: Path, url: str | None, agency: str | 
         overrides["NIANBAO_MAX_DEPTH"] = str(max_depth)
     warc_dir = warc_dir or db_path.with_name(db_path.stem + "-warc")
     start = time.monotonic()
-    crawl_ids = run_crawl(portals, db_path=db_path, warc_dir=warc_dir, registry=registry, jobdir=jobdir,
-                          overrides=overrides)
+    crawl_ids = run_crawl(
+        portals, db_path=db_path, warc_dir=warc_dir, registry=registry, jobdir=jobdir, overrides=overrides
+    )
     elapsed = time.monotonic() - start
     rows = _summary(db_path, crawl_ids, elapsed)
     if wacz_out:
@@ -233,7 +294,9 @@ def crawl(names: tuple[str, ...], db_path: Path, url: str | None, agency: str | 
         import sqlite3
 
         conn = sqlite3.connect(str(db_path))
-        conn.executemany("UPDATE crawls SET wacz_path = ? WHERE id = ?", [(str(wacz_out), c) for c in crawl_ids])
+        conn.executemany(
+            "UPDATE crawls SET wacz_path = ? WHERE id = ?", [(str(wacz_out), c) for c in crawl_ids]
+        )
         conn.commit()
         conn.close()
     failed = False
@@ -241,16 +304,20 @@ def crawl(names: tuple[str, ...], db_path: Path, url: str | None, agency: str | 
         if as_json:
             click.echo(json.dumps(r, ensure_ascii=False))
         else:
-            click.echo(f"{r['portal']}: {r['status']}, {r['pages']} pages, {r['reports']} reports, "
-                       f"{r['new_versions']} new versions, {r['unchanged']} unchanged, "
-                       f"{r['not_modified']} not modified (304), {r['decoys']} decoys rejected")
+            click.echo(
+                f"{r['portal']}: {r['status']}, {r['pages']} pages, {r['reports']} reports, "
+                f"{r['new_versions']} new versions, {r['unchanged']} unchanged, "
+                f"{r['not_modified']} not modified (304), {r['decoys']} decoys rejected"
+            )
         if r["status"] in ("blocked", "failed"):
             failed = True
             click.echo(f"{r['portal']}: {r['status']}: {(r['evidence'] or '')[:300]}", err=True)
     if not as_json:
         pages = sum(r["pages"] for r in rows)
-        click.echo(f"{pages} pages in {elapsed:.1f} s ({pages / elapsed:.1f} pages/s); WARC in {warc_dir}"
-                   + (f"; WACZ {wacz_out}" if wacz_out else ""))
+        click.echo(
+            f"{pages} pages in {elapsed:.1f} s ({pages / elapsed:.1f} pages/s); WARC in {warc_dir}"
+            + (f"; WACZ {wacz_out}" if wacz_out else "")
+        )
     sys.exit(1 if failed else 0)
 
 
@@ -265,7 +332,9 @@ def portals_list(registry: Path | None) -> None:
     """List the registered portals."""
     found, errors = validate_registry(registry)
     for p in found.values():
-        click.echo(f"{p.name}\t{p.agency}\t{p.region or ''}\t{p.level or ''}\t{p.cms or ''}\t{' '.join(p.start_urls)}")
+        click.echo(
+            f"{p.name}\t{p.agency}\t{p.region or ''}\t{p.level or ''}\t{p.cms or ''}\t{' '.join(p.start_urls)}"
+        )
     for e in errors:
         click.echo(e, err=True)
 
@@ -283,8 +352,11 @@ def portals_validate(registry: Path | None) -> None:
 
 @portals.command("import")
 @click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
-              help="Registry file to write (default: crawler/portals/import-<csv stem>.toml).")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Registry file to write (default: crawler/portals/import-<csv stem>.toml).",
+)
 def portals_import(csv_file: Path, out: Path | None) -> None:
     """Import a CSV of portals (name, agency, url or domain, region, level) into one registry file."""
     from .portals import REGISTRY_DIR
@@ -298,11 +370,23 @@ def portals_import(csv_file: Path, out: Path | None) -> None:
 
 
 @click.command()
-@click.option("--port", type=int, default=0, help="Demo portal server port on 127.0.0.1 (default: a free one).")
-@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=Path("demo.db"),
-              show_default=True, help="Archive to build (replaced).")
-@click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Where the generated site and WARC files go (default: <db stem>-data).")
+@click.option(
+    "--port", type=int, default=0, help="Demo portal server port on 127.0.0.1 (default: a free one)."
+)
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("demo.db"),
+    show_default=True,
+    help="Archive to build (replaced).",
+)
+@click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where the generated site and WARC files go (default: <db stem>-data).",
+)
 @click.option("--datasette-port", type=int, default=8001, show_default=True)
 @click.option("--no-serve", is_flag=True, help="Build the archive and exit (CI, tests).")
 def demo(port: int, db_path: Path, data_dir: Path | None, datasette_port: int, no_serve: bool) -> None:
@@ -314,7 +398,11 @@ def demo(port: int, db_path: Path, data_dir: Path | None, datasette_port: int, n
     data_dir = data_dir or db_path.with_name(db_path.stem + "-data")
     if data_dir.exists():
         shutil.rmtree(data_dir)
-    for stale in (db_path, db_path.with_name(db_path.name + "-wal"), db_path.with_name(db_path.name + "-shm")):
+    for stale in (
+        db_path,
+        db_path.with_name(db_path.name + "-wal"),
+        db_path.with_name(db_path.name + "-shm"),
+    ):
         stale.unlink(missing_ok=True)
     server = SiteServer(data_dir / "site", port=port)
     server.start()
@@ -324,12 +412,25 @@ def demo(port: int, db_path: Path, data_dir: Path | None, datasette_port: int, n
         runs = []
         for n in (1, 2):
             server.set_variant(n)
-            cmd = [sys.executable, "-m", "archive", "crawl", "--registry", str(data_dir / "portals"),
-                   "--db", str(db_path), "--warc-dir", str(data_dir / "warc"), "--json"]
+            cmd = [
+                sys.executable,
+                "-m",
+                "archive",
+                "crawl",
+                "--registry",
+                str(data_dir / "portals"),
+                "--db",
+                str(db_path),
+                "--warc-dir",
+                str(data_dir / "warc"),
+                "--json",
+            ]
             if n == 2:
                 cmd += ["--wacz", str(data_dir / "demo.wacz")]
             start = time.monotonic()
-            proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "NIANBAO_LOG_LEVEL": "WARNING"})
+            proc = subprocess.run(
+                cmd, capture_output=True, text=True, env={**os.environ, "NIANBAO_LOG_LEVEL": "WARNING"}
+            )
             elapsed = time.monotonic() - start
             if proc.returncode != 0:
                 click.echo(proc.stderr[-3000:], err=True)
@@ -339,14 +440,20 @@ def demo(port: int, db_path: Path, data_dir: Path | None, datasette_port: int, n
         (rows1, t1), (rows2, _t2) = runs
         click.echo("reports found per portal (crawl 1):")
         for r in rows1:
-            click.echo(f"  {r['portal']}: {r['reports']} reports, {r['pages']} pages, {r['decoys']} decoys rejected")
+            click.echo(
+                f"  {r['portal']}: {r['reports']} reports, {r['pages']} pages, {r['decoys']} decoys rejected"
+            )
         pages1 = sum(r["pages"] for r in rows1)
-        click.echo(f"crawl 1: {pages1} pages in {t1:.1f} s wall ({pages1 / t1:.1f} pages/s incl. start-up; "
-                   f"{rows1[0]['pages_per_second_all'] if rows1 else 0} pages/s crawling)")
+        click.echo(
+            f"crawl 1: {pages1} pages in {t1:.1f} s wall ({pages1 / t1:.1f} pages/s incl. start-up; "
+            f"{rows1[0]['pages_per_second_all'] if rows1 else 0} pages/s crawling)"
+        )
         b1, b2 = sum(r["bytes"] for r in rows1), sum(r["bytes"] for r in rows2)
-        click.echo(f"crawl 2 (after a change): {sum(r['new_report_versions'] for r in rows2)} new report versions, "
-                   f"{sum(r['not_modified'] for r in rows2)} not modified (304), {sum(r['revisits'] for r in rows2)} "
-                   f"WARC revisits; {b2} bytes received vs {b1} ({b1 - b2} saved)")
+        click.echo(
+            f"crawl 2 (after a change): {sum(r['new_report_versions'] for r in rows2)} new report versions, "
+            f"{sum(r['not_modified'] for r in rows2)} not modified (304), {sum(r['revisits'] for r in rows2)} "
+            f"WARC revisits; {b2} bytes received vs {b1} ({b1 - b2} saved)"
+        )
         click.echo(f"archive: {db_path}; WACZ: {data_dir / 'demo.wacz'}")
         if no_serve:
             return
@@ -356,4 +463,3 @@ def demo(port: int, db_path: Path, data_dir: Path | None, datasette_port: int, n
         subprocess.call(datasette_command(db_path, port=datasette_port))
     finally:
         server.stop()
-

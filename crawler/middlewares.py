@@ -67,10 +67,14 @@ class WarcMiddleware:
     def spider_opened(self, spider: Any) -> None:
         s = self.crawler.settings
         prefix = f"nianbao-{getattr(spider, 'portal_name', spider.name)}"
-        self.writer = WarcWriter(Path(s.get("NIANBAO_WARC_DIR")), prefix=prefix,
-                                 max_size=s.getint("NIANBAO_WARC_MAX_SIZE"), software=s.get("USER_AGENT"),
-                                 operator=s.get("CONTACT_URL"),
-                                 robots="obey" if s.getbool("ROBOTSTXT_OBEY") else "ignore")
+        self.writer = WarcWriter(
+            Path(s.get("NIANBAO_WARC_DIR")),
+            prefix=prefix,
+            max_size=s.getint("NIANBAO_WARC_MAX_SIZE"),
+            software=s.get("USER_AGENT"),
+            operator=s.get("CONTACT_URL"),
+            robots="obey" if s.getbool("ROBOTSTXT_OBEY") else "ignore",
+        )
         spider.warc_writer = self.writer
 
     def spider_closed(self, spider: Any) -> None:
@@ -82,15 +86,24 @@ class WarcMiddleware:
             return response
         status = response.status
         record = self.writer.write_exchange(
-            url=request.url, method=request.method, request_headers=_headers(request.headers),
-            request_body=request.body or b"", status=status, reason=REASONS.get(status, ""),
+            url=request.url,
+            method=request.method,
+            request_headers=_headers(request.headers),
+            request_body=request.body or b"",
+            status=status,
+            reason=REASONS.get(status, ""),
             protocol=getattr(response, "protocol", None) or "HTTP/1.1",
-            response_headers=_headers(response.headers), body=response.body,
+            response_headers=_headers(response.headers),
+            body=response.body,
             ip_address=str(response.ip_address) if getattr(response, "ip_address", None) else None,
             date=warc_date(),
         )
-        request.meta["nb_warc"] = {"warc_file": record.warc_file, "warc_offset": record.offset,
-                                   "warc_record_id": record.record_id, "record_type": record.record_type}
+        request.meta["nb_warc"] = {
+            "warc_file": record.warc_file,
+            "warc_offset": record.offset,
+            "warc_record_id": record.record_id,
+            "record_type": record.record_type,
+        }
         stats = self.crawler.stats
         assert stats is not None
         stats.inc_value("nianbao/warc_records")
@@ -123,7 +136,8 @@ class ArchiveState:
             return None
         row = self.conn.execute(
             "SELECT b.content, v.content_type FROM documents d JOIN versions v ON v.document_id = d.id"
-            " JOIN blobs b ON b.sha256 = v.sha256 WHERE d.url = ? ORDER BY v.id DESC LIMIT 1", [url]
+            " JOIN blobs b ON b.sha256 = v.sha256 WHERE d.url = ? ORDER BY v.id DESC LIMIT 1",
+            [url],
         ).fetchone()
         return (bytes(row[0]), row[1]) if row else None
 

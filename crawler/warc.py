@@ -63,12 +63,15 @@ class DigestIndex:
         self.conn.commit()
 
     def lookup(self, url: str, digest: str) -> tuple[str, str, str] | None:
-        row = self.conn.execute("SELECT record_id, date, warc_file FROM digests WHERE url = ? AND digest = ?",
-                                [url, digest]).fetchone()
+        row = self.conn.execute(
+            "SELECT record_id, date, warc_file FROM digests WHERE url = ? AND digest = ?", [url, digest]
+        ).fetchone()
         return (row[0], row[1], row[2]) if row else None
 
     def add(self, url: str, digest: str, record_id: str, date: str, warc_file: str) -> None:
-        self.conn.execute("INSERT OR IGNORE INTO digests VALUES (?, ?, ?, ?, ?)", [url, digest, record_id, date, warc_file])
+        self.conn.execute(
+            "INSERT OR IGNORE INTO digests VALUES (?, ?, ?, ?, ?)", [url, digest, record_id, date, warc_file]
+        )
         self.conn.commit()
 
     def close(self) -> None:
@@ -78,9 +81,17 @@ class DigestIndex:
 class WarcWriter:
     """Rotating WARC/1.1 writer. `prefix-YYYYmmddHHMMSS-NNNNN.warc.gz`, a new file past `max_size` bytes."""
 
-    def __init__(self, directory: Path | str, prefix: str = "nianbao", max_size: int = 100 * 1024 * 1024,
-                 software: str = "nianbao/0.1", operator: str | None = None, robots: str = "obey",
-                 dedup: bool = True, index_path: Path | None = None):
+    def __init__(
+        self,
+        directory: Path | str,
+        prefix: str = "nianbao",
+        max_size: int = 100 * 1024 * 1024,
+        software: str = "nianbao/0.1",
+        operator: str | None = None,
+        robots: str = "obey",
+        dedup: bool = True,
+        index_path: Path | None = None,
+    ):
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
         self.prefix = prefix
@@ -106,9 +117,12 @@ class WarcWriter:
         self._fh = open(path, "wb")  # noqa: SIM115 - kept open across records, closed on rotation
         self._writer = WARCWriter(self._fh, gzip=True, warc_version="WARC/1.1")
         self.files.append(name)
-        info = {"software": self.software, "format": "WARC File Format 1.1",
-                "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
-                "robots": self.robots}
+        info = {
+            "software": self.software,
+            "format": "WARC File Format 1.1",
+            "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
+            "robots": self.robots,
+        }
         if self.operator:
             info["operator"] = self.operator
         self._writer.write_record(self._writer.create_warcinfo_record(name, info))
@@ -141,14 +155,27 @@ class WarcWriter:
                 self.index = None
 
     # -- records -----------------------------------------------------------------------------------------
-    def write_exchange(self, *, url: str, method: str, request_headers: list[tuple[str, str]],
-                       request_body: bytes, status: int, reason: str, protocol: str,
-                       response_headers: list[tuple[str, str]], body: bytes, ip_address: str | None = None,
-                       date: str | None = None) -> WrittenRecord:
+    def write_exchange(
+        self,
+        *,
+        url: str,
+        method: str,
+        request_headers: list[tuple[str, str]],
+        request_body: bytes,
+        status: int,
+        reason: str,
+        protocol: str,
+        response_headers: list[tuple[str, str]],
+        body: bytes,
+        ip_address: str | None = None,
+        date: str | None = None,
+    ) -> WrittenRecord:
         """Write a response (or revisit) record and its request record; return where the response went."""
         date = date or warc_date()
         protocol = protocol or "HTTP/1.1"
-        headers = [(f"X-Archive-Orig-{k}" if k.lower() in _FRAMING_HEADERS else k, v) for k, v in response_headers]
+        headers = [
+            (f"X-Archive-Orig-{k}" if k.lower() in _FRAMING_HEADERS else k, v) for k, v in response_headers
+        ]
         status_line = f"{status} {reason}".strip()
         http_headers = StatusAndHeaders(status_line, headers, protocol=protocol)
         digest = sha1_b32(body)
@@ -159,23 +186,35 @@ class WarcWriter:
             writer = self._ensure_file()
             previous = self.index.lookup(url, digest) if self.index is not None and status != 304 else None
             if status == 304:
-                record = writer.create_warc_record(url, "revisit", http_headers=http_headers,
-                                                   warc_headers_dict=dict(warc_headers))
+                record = writer.create_warc_record(
+                    url, "revisit", http_headers=http_headers, warc_headers_dict=dict(warc_headers)
+                )
                 record.rec_headers.add_header("WARC-Profile", PROFILE_NOT_MODIFIED)
                 record.rec_headers.add_header("WARC-Refers-To-Target-URI", url)
                 kind = "revisit"
             elif previous is not None and body:
-                record = writer.create_revisit_record(url, digest, url, previous[1], http_headers=http_headers,
-                                                      warc_headers_dict=dict(warc_headers))
+                record = writer.create_revisit_record(
+                    url,
+                    digest,
+                    url,
+                    previous[1],
+                    http_headers=http_headers,
+                    warc_headers_dict=dict(warc_headers),
+                )
                 record.rec_headers.replace_header("WARC-Profile", PROFILE_IDENTICAL)
                 record.rec_headers.add_header("WARC-Refers-To", previous[0])
                 kind = "revisit"
                 self.revisits += 1
                 self.payload_bytes_saved += len(body)
             else:
-                record = writer.create_warc_record(url, "response", payload=io.BytesIO(body),
-                                                   length=len(body), http_headers=http_headers,
-                                                   warc_headers_dict=dict(warc_headers))
+                record = writer.create_warc_record(
+                    url,
+                    "response",
+                    payload=io.BytesIO(body),
+                    length=len(body),
+                    http_headers=http_headers,
+                    warc_headers_dict=dict(warc_headers),
+                )
                 kind = "response"
             assert self._fh is not None
             offset = self._fh.tell()
@@ -191,11 +230,16 @@ class WarcWriter:
             req_headers = list(request_headers)
             if not any(k.lower() == "host" for k, _ in req_headers):
                 req_headers.insert(0, ("Host", parts.netloc))
-            req_http = StatusAndHeaders(f"{method} {target} {protocol}", req_headers, protocol=protocol,
-                                        is_http_request=True)
-            req_record = writer.create_warc_record(url, "request", payload=io.BytesIO(request_body or b""),
-                                                   length=len(request_body or b""), http_headers=req_http,
-                                                   warc_headers_dict={"WARC-Date": date,
-                                                                      "WARC-Concurrent-To": record_id})
+            req_http = StatusAndHeaders(
+                f"{method} {target} {protocol}", req_headers, protocol=protocol, is_http_request=True
+            )
+            req_record = writer.create_warc_record(
+                url,
+                "request",
+                payload=io.BytesIO(request_body or b""),
+                length=len(request_body or b""),
+                http_headers=req_http,
+                warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": record_id},
+            )
             writer.write_record(req_record)
         return WrittenRecord(file_name, offset, record_id, kind, digest, length)

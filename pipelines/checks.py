@@ -27,7 +27,9 @@ def _same(a: Number, b: Number) -> bool:
 class _Evaluator:
     def __init__(self, report: Report) -> None:
         self.report = report
-        self.cells: dict[tuple[str, str, str], Figure] = {(f.table, f.row, f.column): f for f in report.figures}
+        self.cells: dict[tuple[str, str, str], Figure] = {
+            (f.table, f.row, f.column): f for f in report.figures
+        }
         self.checks: list[Check] = []
         # (rule, reason) → the rows or columns not checked
         self.skipped: dict[tuple[str, str], list[str]] = defaultdict(list)
@@ -51,22 +53,29 @@ class _Evaluator:
     def balance(self) -> None:
         rule = "applications.balance"
         for col in self.columns():
-            keys = [("applications", r, col) for r in ("new_received", "carried_over", "total_handled",
-                                                        "carried_forward")]
+            keys = [
+                ("applications", r, col)
+                for r in ("new_received", "carried_over", "total_handled", "carried_forward")
+            ]
             v = self.values(rule, col, keys)
             if v is None:
                 continue
             ok = _same(v[0] + v[1], v[2] + v[3])
             sign = "=" if ok else "≠"
-            self.checks.append(Check(rule, col, ok, f"{_fmt(v[0])}+{_fmt(v[1])} {sign} {_fmt(v[2])}+{_fmt(v[3])}"))
+            self.checks.append(
+                Check(rule, col, ok, f"{_fmt(v[0])}+{_fmt(v[1])} {sign} {_fmt(v[2])}+{_fmt(v[3])}")
+            )
 
     def total_handled(self) -> None:
         rule = "applications.total_handled"
         template = self.report.meta.get("table_templates", {}).get("applications") or self.report.template
         results = RESULT_ROWS_2019 if template == "2019" else RESULT_ROWS_2021
         for col in self.columns():
-            v = self.values(rule, col, [("applications", "total_handled", col)]
-                            + [("applications", r, col) for r in results])
+            v = self.values(
+                rule,
+                col,
+                [("applications", "total_handled", col)] + [("applications", r, col) for r in results],
+            )
             if v is None:
                 continue
             total, parts = v[0], v[1:]
@@ -82,8 +91,9 @@ class _Evaluator:
             return
         rows = list(dict.fromkeys(f.row for f in self.report.figures if f.table == "applications"))
         for row in rows:
-            v = self.values(rule, row, [("applications", row, "total")]
-                            + [("applications", row, c) for c in applicants])
+            v = self.values(
+                rule, row, [("applications", row, "total")] + [("applications", row, c) for c in applicants]
+            )
             if v is not None:
                 self._sum_check(rule, row, v[0], v[1:])
 
@@ -99,8 +109,9 @@ class _Evaluator:
     def _sum_check(self, rule: str, row: str, total: Number, parts: list[Number]) -> None:
         ok = _same(total, sum(parts))
         sign = "=" if ok else "≠"
-        self.checks.append(Check(rule, "total", ok, f"{_fmt(total)} {sign} {'+'.join(_fmt(p) for p in parts)}",
-                                 row=row))
+        self.checks.append(
+            Check(rule, "total", ok, f"{_fmt(total)} {sign} {'+'.join(_fmt(p) for p in parts)}", row=row)
+        )
 
     def notes(self) -> list[str]:
         out = []

@@ -22,13 +22,34 @@ class SectionCode:
 
 SECTIONS: tuple[SectionCode, ...] = (
     SectionCode("overview", 1, "总体情况", "Overview", ("总体情况", "概述", "基本情况")),
-    SectionCode("active", 2, "主动公开政府信息情况", "Proactive disclosure", ("主动公开政府信息情况", "主动公开政府信息")),
-    SectionCode("applications", 3, "收到和处理政府信息公开申请情况", "Applications received and handled",
-                ("收到和处理政府信息公开申请", "收到和处理政府信息公开申请情况", "依申请公开政府信息情况")),
-    SectionCode("review_litigation", 4, "政府信息公开行政复议、行政诉讼情况", "Administrative review and litigation",
-                ("行政复议、行政诉讼", "行政复议和提起行政诉讼", "行政复议、提起行政诉讼", "行政复议行政诉讼")),
-    SectionCode("problems", 5, "存在的主要问题及改进情况", "Main problems and improvements",
-                ("存在的主要问题", "主要问题及改进", "存在问题")),
+    SectionCode(
+        "active",
+        2,
+        "主动公开政府信息情况",
+        "Proactive disclosure",
+        ("主动公开政府信息情况", "主动公开政府信息"),
+    ),
+    SectionCode(
+        "applications",
+        3,
+        "收到和处理政府信息公开申请情况",
+        "Applications received and handled",
+        ("收到和处理政府信息公开申请", "收到和处理政府信息公开申请情况", "依申请公开政府信息情况"),
+    ),
+    SectionCode(
+        "review_litigation",
+        4,
+        "政府信息公开行政复议、行政诉讼情况",
+        "Administrative review and litigation",
+        ("行政复议、行政诉讼", "行政复议和提起行政诉讼", "行政复议、提起行政诉讼", "行政复议行政诉讼"),
+    ),
+    SectionCode(
+        "problems",
+        5,
+        "存在的主要问题及改进情况",
+        "Main problems and improvements",
+        ("存在的主要问题", "主要问题及改进", "存在问题"),
+    ),
     SectionCode("other", 6, "其他需要报告的事项", "Other matters", ("其他需要报告的事项",)),
 )
 
@@ -123,29 +144,134 @@ APPLICANT_CODES = tuple(c.code for c in APPLICANT_COLUMNS)
 
 # Table 3 rows, in template order. `templates` says which template has the row.
 APPLICATION_ROWS: tuple[tuple[Label, tuple[str, ...]], ...] = (
-    (Label("new_received", "一、本年新收政府信息公开申请数量", "New applications received this year"), ("2019", "2021")),
-    (Label("carried_over", "二、上年结转政府信息公开申请数量", "Carried over from last year"), ("2019", "2021")),
+    (
+        Label("new_received", "一、本年新收政府信息公开申请数量", "New applications received this year"),
+        ("2019", "2021"),
+    ),
+    (
+        Label("carried_over", "二、上年结转政府信息公开申请数量", "Carried over from last year"),
+        ("2019", "2021"),
+    ),
     (Label("granted", "（一）予以公开", "Granted"), ("2019", "2021")),
-    (Label("partly_granted", "（二）部分公开（区分处理的，只计这一情形，不计其他情形）", "Partly granted"), ("2019", "2021")),
+    (
+        Label("partly_granted", "（二）部分公开（区分处理的，只计这一情形，不计其他情形）", "Partly granted"),
+        ("2019", "2021"),
+    ),
     (Label("denied_state_secret", "（三）不予公开 1.属于国家秘密", "Denied: state secret"), ("2019", "2021")),
-    (Label("denied_prohibited_by_law", "（三）不予公开 2.其他法律行政法规禁止公开", "Denied: prohibited by other laws"), ("2019", "2021")),
-    (Label("denied_three_safety_one_stability", "（三）不予公开 3.危及“三安全一稳定”", "Denied: endangers the 'three securities, one stability'"), ("2019", "2021")),
-    (Label("denied_third_party", "（三）不予公开 4.保护第三方合法权益", "Denied: protects third-party rights"), ("2019", "2021")),
-    (Label("denied_internal_affairs", "（三）不予公开 5.属于三类内部事务信息", "Denied: internal affairs"), ("2019", "2021")),
-    (Label("denied_process_info", "（三）不予公开 6.属于四类过程性信息", "Denied: process information"), ("2019", "2021")),
-    (Label("denied_enforcement_file", "（三）不予公开 7.属于行政执法案卷", "Denied: law-enforcement files"), ("2019", "2021")),
-    (Label("denied_inquiry_matter", "（三）不予公开 8.属于行政查询事项", "Denied: administrative inquiry matters"), ("2019", "2021")),
-    (Label("unable_not_held", "（四）无法提供 1.本机关不掌握相关政府信息", "Unable: not held"), ("2019", "2021")),
-    (Label("unable_needs_creation", "（四）无法提供 2.没有现成信息需要另行制作", "Unable: would need creating"), ("2019", "2021")),
-    (Label("unable_unclear_after_correction", "（四）无法提供 3.补正后申请内容仍不明确", "Unable: unclear after correction"), ("2019", "2021")),
-    (Label("rejected_petition_complaint", "（五）不予处理 1.信访举报投诉类申请", "Not processed: petitions/complaints"), ("2019", "2021")),
+    (
+        Label(
+            "denied_prohibited_by_law",
+            "（三）不予公开 2.其他法律行政法规禁止公开",
+            "Denied: prohibited by other laws",
+        ),
+        ("2019", "2021"),
+    ),
+    (
+        Label(
+            "denied_three_safety_one_stability",
+            "（三）不予公开 3.危及“三安全一稳定”",
+            "Denied: endangers the 'three securities, one stability'",
+        ),
+        ("2019", "2021"),
+    ),
+    (
+        Label(
+            "denied_third_party", "（三）不予公开 4.保护第三方合法权益", "Denied: protects third-party rights"
+        ),
+        ("2019", "2021"),
+    ),
+    (
+        Label("denied_internal_affairs", "（三）不予公开 5.属于三类内部事务信息", "Denied: internal affairs"),
+        ("2019", "2021"),
+    ),
+    (
+        Label("denied_process_info", "（三）不予公开 6.属于四类过程性信息", "Denied: process information"),
+        ("2019", "2021"),
+    ),
+    (
+        Label(
+            "denied_enforcement_file", "（三）不予公开 7.属于行政执法案卷", "Denied: law-enforcement files"
+        ),
+        ("2019", "2021"),
+    ),
+    (
+        Label(
+            "denied_inquiry_matter",
+            "（三）不予公开 8.属于行政查询事项",
+            "Denied: administrative inquiry matters",
+        ),
+        ("2019", "2021"),
+    ),
+    (
+        Label("unable_not_held", "（四）无法提供 1.本机关不掌握相关政府信息", "Unable: not held"),
+        ("2019", "2021"),
+    ),
+    (
+        Label(
+            "unable_needs_creation",
+            "（四）无法提供 2.没有现成信息需要另行制作",
+            "Unable: would need creating",
+        ),
+        ("2019", "2021"),
+    ),
+    (
+        Label(
+            "unable_unclear_after_correction",
+            "（四）无法提供 3.补正后申请内容仍不明确",
+            "Unable: unclear after correction",
+        ),
+        ("2019", "2021"),
+    ),
+    (
+        Label(
+            "rejected_petition_complaint",
+            "（五）不予处理 1.信访举报投诉类申请",
+            "Not processed: petitions/complaints",
+        ),
+        ("2019", "2021"),
+    ),
     (Label("rejected_duplicate", "（五）不予处理 2.重复申请", "Not processed: duplicate"), ("2019", "2021")),
-    (Label("rejected_publication", "（五）不予处理 3.要求提供公开出版物", "Not processed: asks for publications"), ("2019", "2021")),
-    (Label("rejected_mass_repeated", "（五）不予处理 4.无正当理由大量反复申请", "Not processed: mass repeated"), ("2019", "2021")),
-    (Label("rejected_confirm_or_reissue", "（五）不予处理 5.要求行政机关确认或重新出具已获取信息", "Not processed: confirm or reissue"), ("2019", "2021")),
+    (
+        Label(
+            "rejected_publication",
+            "（五）不予处理 3.要求提供公开出版物",
+            "Not processed: asks for publications",
+        ),
+        ("2019", "2021"),
+    ),
+    (
+        Label(
+            "rejected_mass_repeated",
+            "（五）不予处理 4.无正当理由大量反复申请",
+            "Not processed: mass repeated",
+        ),
+        ("2019", "2021"),
+    ),
+    (
+        Label(
+            "rejected_confirm_or_reissue",
+            "（五）不予处理 5.要求行政机关确认或重新出具已获取信息",
+            "Not processed: confirm or reissue",
+        ),
+        ("2019", "2021"),
+    ),
     (Label("other", "（六）其他处理", "Other handling (2019 template: one row)"), ("2019",)),
-    (Label("other_no_correction", "（六）其他处理 1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请", "Other: no correction in time"), ("2021",)),
-    (Label("other_unpaid_fee", "（六）其他处理 2.申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请", "Other: fee not paid"), ("2021",)),
+    (
+        Label(
+            "other_no_correction",
+            "（六）其他处理 1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请",
+            "Other: no correction in time",
+        ),
+        ("2021",),
+    ),
+    (
+        Label(
+            "other_unpaid_fee",
+            "（六）其他处理 2.申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请",
+            "Other: fee not paid",
+        ),
+        ("2021",),
+    ),
     (Label("other_other", "（六）其他处理 3.其他", "Other: other"), ("2021",)),
     (Label("total_handled", "（七）总计", "Total handled"), ("2019", "2021")),
     (Label("carried_forward", "四、结转下年度继续办理", "Carried forward to next year"), ("2019", "2021")),
@@ -172,13 +298,19 @@ REVIEW_COLUMNS = (
 # ---------------------------------------------------------------- check rules (DESIGN.md)
 
 RULES = {
-    "applications.balance": ("new_received + carried_over = total_handled + carried_forward, per column",
-                             "第一项加第二项之和，等于第三项加第四项之和"),
-    "applications.total_handled": ("total_handled = sum of all result rows (予以公开 … 其他处理), per column",
-                                   "（七）总计等于（一）至（六）各项之和"),
+    "applications.balance": (
+        "new_received + carried_over = total_handled + carried_forward, per column",
+        "第一项加第二项之和，等于第三项加第四项之和",
+    ),
+    "applications.total_handled": (
+        "total_handled = sum of all result rows (予以公开 … 其他处理), per column",
+        "（七）总计等于（一）至（六）各项之和",
+    ),
     "applications.row_total": ("total = sum of the applicant columns, per row", "总计等于各类申请人之和"),
-    "review_litigation.total": ("total = upheld + corrected + other_result + pending, per row",
-                                "总计等于维持、纠正、其他结果、尚未审结之和"),
+    "review_litigation.total": (
+        "total = upheld + corrected + other_result + pending, per row",
+        "总计等于维持、纠正、其他结果、尚未审结之和",
+    ),
 }
 
 

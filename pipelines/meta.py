@@ -14,15 +14,31 @@ from .normalize import clean
 
 _TITLE_MARKS = ("年度报告", "年报", "公开工作报告")
 _ATTACHMENT = re.compile(r"^附件\s*\d*\s*[:：]?\s*")
-_CN_DIGITS = {"〇": "0", "零": "0", "○": "0", "一": "1", "二": "2", "三": "3", "四": "4", "五": "5", "六": "6",
-              "七": "7", "八": "8", "九": "9"}
+_CN_DIGITS = {
+    "〇": "0",
+    "零": "0",
+    "○": "0",
+    "一": "1",
+    "二": "2",
+    "三": "3",
+    "四": "4",
+    "五": "5",
+    "六": "6",
+    "七": "7",
+    "八": "8",
+    "九": "9",
+}
 _YEAR = r"((?:19|20)\d{2}|[〇零○一二三四五六七八九]{4})"
 _TITLE = re.compile(rf"^(?P<before>.*?){_YEAR}年度?(?P<after>.*)$")
-_SUFFIX = (r"(?:委员会|管理委员会|管委会|街道办事处|办事处|办公室|人民政府|政府|服务中心|中心|局|委|厅|院|署|办|"
-           r"街道|镇|乡)")
+_SUFFIX = (
+    r"(?:委员会|管理委员会|管委会|街道办事处|办事处|办公室|人民政府|政府|服务中心|中心|局|委|厅|院|署|办|"
+    r"街道|镇|乡)"
+)
 _NAME = rf"([\u4e00-\u9fff]{{2,30}}?{_SUFFIX})"
 _ALIAS = re.compile(rf"{_NAME}[(（]以下简称")
-_ACTOR = re.compile(rf"(?:^|[，。；,;]|\d{{4}}年度?[，,]?){_NAME}(?:认真|坚持|深入|始终|严格|高度|紧紧|全面|积极|切实|在)")
+_ACTOR = re.compile(
+    rf"(?:^|[，。；,;]|\d{{4}}年度?[，,]?){_NAME}(?:认真|坚持|深入|始终|严格|高度|紧紧|全面|积极|切实|在)"
+)
 _AGENCY_LINE = re.compile(rf"^[\u4e00-\u9fff()]{{2,30}}{_SUFFIX}$")
 _PROSE = re.compile(r"[,;。]|如下")
 # A name found in prose must carry a place before its office ("西城区卫生健康委员会"), not just "区政府".
@@ -30,7 +46,9 @@ _PLACED = re.compile(r"^[\u4e00-\u9fff]+?(?:省|市|区|县|州|盟|旗)[\u4e00-
 _NOT_NAME = re.compile(r"^(?:我|本|该|各|全|市委|区委|县委|省委)|党")
 _PERIOD = re.compile(r"(\d{4})年1月1日起?(?:至|到|-|—|~)(?:(\d{4})年)?12月31日")
 _YEAR_LEAD = re.compile(r"^(?:在)?(\d{4})年(?:度|以来)?[，,]")
-_YEAR_WE = re.compile(r"(\d{4})年度?[，,]?(?:我|本)(?:局|委|办|厅|院|中心|单位|机关|街道|镇|乡|部|署|会|区|县|市)")
+_YEAR_WE = re.compile(
+    r"(\d{4})年度?[，,]?(?:我|本)(?:局|委|办|厅|院|中心|单位|机关|街道|镇|乡|部|署|会|区|县|市)"
+)
 
 
 @dataclass
@@ -56,8 +74,7 @@ def find_title(lines: list[str]) -> str | None:
     previous = ""
     for line in lines:
         text = _ATTACHMENT.sub("", clean(line))
-        if (text and any(m in text for m in _TITLE_MARKS) and len(text) <= 80
-                and not _PROSE.search(text)):
+        if text and any(m in text for m in _TITLE_MARKS) and len(text) <= 80 and not _PROSE.search(text):
             starts_with_year = re.match(rf"^{_YEAR}\s*年", text)
             return f"{previous} {text}" if starts_with_year and _AGENCY_LINE.match(previous) else text
         previous = text or previous
@@ -108,7 +125,9 @@ def year_from_text(whole: str, overview: list[str]) -> int | None:
     return None
 
 
-def describe(lines: list[str], opening: list[str], overview: list[str], title_hint: str | None = None) -> Meta:
+def describe(
+    lines: list[str], opening: list[str], overview: list[str], title_hint: str | None = None
+) -> Meta:
     """Title, agency and year. `opening` = lines before the first section heading (or the first lines),
     `overview` = lines of section 一; `title_hint` = a title the extractor found (HTML <title>, PDF metadata)."""
     title = find_title(opening) or (find_title([title_hint]) if title_hint else None)

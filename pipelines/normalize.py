@@ -14,11 +14,24 @@ from dataclasses import dataclass
 _BOOKMARK = re.compile(r"\[bookmark:[^\]]*\]")
 _WS = re.compile(r"\s+")
 # NFKC already folds （）：，． to ASCII; these are the marks it leaves alone.
-_UNIFY = str.maketrans({
-    "【": "[", "】": "]", "〔": "[", "〕": "]",
-    "“": '"', "”": '"', "‘": "'", "’": "'", "「": '"', "」": '"', "『": '"', "』": '"',
-    "、": ".", "。": ".",
-})
+_UNIFY = str.maketrans(
+    {
+        "【": "[",
+        "】": "]",
+        "〔": "[",
+        "〕": "]",
+        "“": '"',
+        "”": '"',
+        "‘": "'",
+        "’": "'",
+        "「": '"',
+        "」": '"',
+        "『": '"',
+        "』": '"',
+        "、": ".",
+        "。": ".",
+    }
+)
 _CIRCLED = re.compile(r"[\u2460-\u2473\u2776-\u277f]")  # ①… footnote marks; NFKC would turn them into digits
 _DASHES = frozenset({"-", "--", "—", "——", "–", "―", "―――", "/", "无", "N/A", "n/a", "NA", "\\"})
 _NUMBER = re.compile(

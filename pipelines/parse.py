@@ -49,8 +49,12 @@ def _guarded(text: str, grids: list[Grid], title_hint: str | None) -> Report:
     try:
         return _parse(text, grids, title_hint)
     except Exception as exc:  # the contract: never raise through a crawl; say what broke instead
-        return Report(text=text, title=title_hint, status="failed",
-                      problems=[f"parser error: {type(exc).__name__}: {exc}"])
+        return Report(
+            text=text,
+            title=title_hint,
+            status="failed",
+            problems=[f"parser error: {type(exc).__name__}: {exc}"],
+        )
 
 
 def _region(table: str, ranges: dict[str, tuple[int, int]], n: int) -> tuple[int, int]:
@@ -63,8 +67,9 @@ def _region(table: str, ranges: dict[str, tuple[int, int]], n: int) -> tuple[int
     return ranges.get(PREAMBLE, (0, n))
 
 
-def _read_tables(lines: list[str], ranges: dict[str, tuple[int, int]], grids: list[Grid],
-                 sources: dict[str, str]) -> dict[str, TableRead]:
+def _read_tables(
+    lines: list[str], ranges: dict[str, tuple[int, int]], grids: list[Grid], sources: dict[str, str]
+) -> dict[str, TableRead]:
     grid_rows: dict[str, list[Row]] = {t: [] for t in TABLES}
     for grid in grids:
         rows = rows_from_grid(grid)
@@ -87,8 +92,9 @@ def _template(report: Report, reads: dict[str, TableRead]) -> None:
     detected = {t: r.template for t, r in reads.items() if r.found and r.template}
     report.meta["table_templates"] = detected
     if len(set(detected.values())) > 1:
-        report.problems.append("mixed templates: " + ", ".join(f"{t} table follows {v}"
-                                                               for t, v in detected.items()))
+        report.problems.append(
+            "mixed templates: " + ", ".join(f"{t} table follows {v}" for t, v in detected.items())
+        )
     if not any(r.found for r in reads.values()):
         report.template = "free"
     elif detected:
@@ -157,7 +163,9 @@ def _parse(text: str, grids: list[Grid], title_hint: str | None) -> Report:
         return report
     if report.template == "free":
         report.status = "partial"
-        report.problems.append("no standard tables found: sections and text kept (pre-2019 or non-standard report)")
+        report.problems.append(
+            "no standard tables found: sections and text kept (pre-2019 or non-standard report)"
+        )
     else:
         report.status = "complete" if _completeness(report, reads) else "partial"
     if report.agency is None:

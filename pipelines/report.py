@@ -30,7 +30,12 @@ class Figure:
     source: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"table": self.table, "row": self.row, "column": self.column, "value": self.value}
+        out: dict[str, Any] = {
+            "table": self.table,
+            "row": self.row,
+            "column": self.column,
+            "value": self.value,
+        }
         if self.raw is not None:
             out["raw"] = self.raw
         if self.flags:
@@ -102,4 +107,3 @@ class Report:
 
     def dumps(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_json(), ensure_ascii=False, indent=indent)
-

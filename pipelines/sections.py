@@ -41,7 +41,7 @@ def heading_of(line: str) -> SectionCode | None:
     if not s or len(s) > MAX_HEADING_CHARS or s.startswith("("):
         return None
     m = _NUMBERED.match(s)
-    body = s[m.end():] if m else s
+    body = s[m.end() :] if m else s
     if not m and (len(s) > MAX_UNNUMBERED_CHARS or _SENTENCE.search(s)):
         return None
     if not body or body.startswith("("):

@@ -53,7 +53,7 @@ class Row:
         for i, c in enumerate(self.cells):
             if c.key and not c.numeric:
                 last = i
-        return [c for c in self.cells[: last + 1] if c.key], self.cells[last + 1:]
+        return [c for c in self.cells[: last + 1] if c.key], self.cells[last + 1 :]
 
     def label_key(self) -> str:
         return "".join(c.key for c in self.split()[0])
@@ -142,9 +142,28 @@ def rows_from_grid(grid: Grid) -> list[Row]:
 
 
 _HINTS = {
-    "active": ("第二十条", "信息内容", "规范性文件", "行政许可", "行政处罚", "行政事业性收费", "制发件数", "处理决定数量"),
-    "applications": ("申请人情况", "自然人", "本年新收", "上年结转", "予以公开", "国家秘密", "结转下年度", "不予处理",
-                     "无法提供", "重复申请"),
+    "active": (
+        "第二十条",
+        "信息内容",
+        "规范性文件",
+        "行政许可",
+        "行政处罚",
+        "行政事业性收费",
+        "制发件数",
+        "处理决定数量",
+    ),
+    "applications": (
+        "申请人情况",
+        "自然人",
+        "本年新收",
+        "上年结转",
+        "予以公开",
+        "国家秘密",
+        "结转下年度",
+        "不予处理",
+        "无法提供",
+        "重复申请",
+    ),
     "review_litigation": ("行政复议", "行政诉讼", "结果维持", "尚未审结", "复议后起诉", "直接起诉"),
 }
 
@@ -181,8 +200,13 @@ class TableRead:
         self.rows.append(row)
         self.figures.extend(figures)
 
-    def figures_of(self, row: str, cells: Iterable[tuple[str, RowCell]],
-                   kind: Callable[[str], str] = lambda _column: COUNT, yuan: Container[str] = ()) -> list[Figure]:
+    def figures_of(
+        self,
+        row: str,
+        cells: Iterable[tuple[str, RowCell]],
+        kind: Callable[[str], str] = lambda _column: COUNT,
+        yuan: Container[str] = (),
+    ) -> list[Figure]:
         """(column, cell) pairs of one row as Figures; a cell that is not a number is recorded as a problem."""
         figures = []
         for column, cell in cells:
@@ -193,8 +217,9 @@ class TableRead:
         return figures
 
 
-def to_figure(table: str, row: str, column: str, cell: RowCell, kind: str = COUNT,
-              yuan: bool = False) -> tuple[Figure, str | None]:
+def to_figure(
+    table: str, row: str, column: str, cell: RowCell, kind: str = COUNT, yuan: bool = False
+) -> tuple[Figure, str | None]:
     """One cell as a Figure. Blank and dash cells of an existing cell are 0 (flagged, raw kept); money is
     万元 (元 converted when the cell or its header says 元); counts must be whole and non-negative."""
     fig = Figure(table, row, column, None, raw=cell.text, source=dict(cell.source) or None)
@@ -220,8 +245,9 @@ def to_figure(table: str, row: str, column: str, cell: RowCell, kind: str = COUN
     return fig, None
 
 
-def _tokens_in_order(cells: list[RowCell], keys: tuple[tuple[str, str], ...],
-                     drop: tuple[str, ...] = ()) -> list[str]:
+def _tokens_in_order(
+    cells: list[RowCell], keys: tuple[tuple[str, str], ...], drop: tuple[str, ...] = ()
+) -> list[str]:
     """Codes of the header labels found in `cells`, in reading order, each once."""
     found: list[tuple[int, int, str]] = []
     for i, cell in enumerate(cells):
@@ -234,7 +260,7 @@ def _tokens_in_order(cells: list[RowCell], keys: tuple[tuple[str, str], ...],
             pos = text.find(needle)
             while pos >= 0:
                 found.append((i, pos, code))
-                text = text[:pos] + "#" * len(needle) + text[pos + len(needle):]
+                text = text[:pos] + "#" * len(needle) + text[pos + len(needle) :]
                 pos = text.find(needle)
     out: list[str] = []
     for _, _, code in sorted(found):
@@ -246,21 +272,46 @@ def _tokens_in_order(cells: list[RowCell], keys: tuple[tuple[str, str], ...],
 # ---------------------------------------------------------------- table 2: 主动公开
 
 _ACTIVE_ROWS = (
-    ("其他对外管理服务", "other_services"), ("集中采购", "procurement"), ("行政事业性收费", "fees"),
-    ("行政许可", "licensing"), ("行政处罚", "penalty"), ("行政强制", "coercion"),
-    ("规范性文件", "normative_documents"), ("规章", "regulations"),
+    ("其他对外管理服务", "other_services"),
+    ("集中采购", "procurement"),
+    ("行政事业性收费", "fees"),
+    ("行政许可", "licensing"),
+    ("行政处罚", "penalty"),
+    ("行政强制", "coercion"),
+    ("规范性文件", "normative_documents"),
+    ("规章", "regulations"),
 )
 _ACTIVE_COLUMNS = (
-    ("制发", "issued"), ("废止", "repealed"), ("现行有效", "in_force"), ("收费金额", "amount_10k_yuan"),
-    ("新制作", "new_made"), ("新公开", "new_published"), ("公开总数", "total_published"),
-    ("上一年项目", "items_last_year"), ("上年项目", "items_last_year"), ("增/减", "items_change"),
-    ("增减", "items_change"), ("增(减)", "items_change"), ("处理决定", "decisions"),
-    ("采购项目", "projects"), ("采购总金额", "amount"), ("采购金额", "amount"),
+    ("制发", "issued"),
+    ("废止", "repealed"),
+    ("现行有效", "in_force"),
+    ("收费金额", "amount_10k_yuan"),
+    ("新制作", "new_made"),
+    ("新公开", "new_published"),
+    ("公开总数", "total_published"),
+    ("上一年项目", "items_last_year"),
+    ("上年项目", "items_last_year"),
+    ("增/减", "items_change"),
+    ("增减", "items_change"),
+    ("增(减)", "items_change"),
+    ("处理决定", "decisions"),
+    ("采购项目", "projects"),
+    ("采购总金额", "amount"),
+    ("采购金额", "amount"),
 )
 _ACTIVE_KIND = {"amount_10k_yuan": MONEY, "amount": MONEY, "items_change": SIGNED}
 _ACTIVE_2021 = {"issued", "repealed", "in_force", "amount_10k_yuan"}
-_ACTIVE_2019 = {"new_made", "new_published", "total_published", "items_last_year", "items_change", "projects",
-                "amount", "other_services", "procurement"}
+_ACTIVE_2019 = {
+    "new_made",
+    "new_published",
+    "total_published",
+    "items_last_year",
+    "items_change",
+    "projects",
+    "amount",
+    "other_services",
+    "procurement",
+}
 
 
 def _first(key: str, table: tuple[tuple[str, str], ...]) -> str | None:
@@ -308,10 +359,16 @@ def read_active(rows: list[Row]) -> TableRead:
         if len(cells) != len(use) and len(row.values(len(expected))) == len(expected):
             use, cells = expected, row.values(len(expected))
         if len(cells) != len(use):
-            out.problems.append(f"active table: row {code} has {len(cells)} values for {len(use)} columns; not read")
+            out.problems.append(
+                f"active table: row {code} has {len(cells)} values for {len(use)} columns; not read"
+            )
             continue
-        out.add_row(code, out.figures_of(code, zip(use, cells, strict=True),
-                                         kind=lambda c: _ACTIVE_KIND.get(c, COUNT), yuan=yuan))
+        out.add_row(
+            code,
+            out.figures_of(
+                code, zip(use, cells, strict=True), kind=lambda c: _ACTIVE_KIND.get(c, COUNT), yuan=yuan
+            ),
+        )
     return out
 
 
@@ -327,25 +384,50 @@ def _yuan_columns(labels: list[RowCell]) -> set[str]:
 # ---------------------------------------------------------------- table 3: 收到和处理申请
 
 _APPLICATION_ROWS = (
-    ("国家秘密", "denied_state_secret"), ("禁止公开", "denied_prohibited_by_law"),
-    ("三安全一稳定", "denied_three_safety_one_stability"), ("第三方合法权益", "denied_third_party"),
-    ("保护第三方", "denied_third_party"), ("内部事务", "denied_internal_affairs"),
-    ("过程性信息", "denied_process_info"), ("执法案卷", "denied_enforcement_file"),
-    ("行政查询", "denied_inquiry_matter"), ("不掌握", "unable_not_held"), ("另行制作", "unable_needs_creation"),
-    ("补正后", "unable_unclear_after_correction"), ("信访", "rejected_petition_complaint"),
-    ("重复申请", "rejected_duplicate"), ("出版物", "rejected_publication"), ("大量反复", "rejected_mass_repeated"),
-    ("确认或重新出具", "rejected_confirm_or_reissue"), ("逾期不补正", "other_no_correction"),
-    ("收费通知", "other_unpaid_fee"), ("缴纳费用", "other_unpaid_fee"),
+    ("国家秘密", "denied_state_secret"),
+    ("禁止公开", "denied_prohibited_by_law"),
+    ("三安全一稳定", "denied_three_safety_one_stability"),
+    ("第三方合法权益", "denied_third_party"),
+    ("保护第三方", "denied_third_party"),
+    ("内部事务", "denied_internal_affairs"),
+    ("过程性信息", "denied_process_info"),
+    ("执法案卷", "denied_enforcement_file"),
+    ("行政查询", "denied_inquiry_matter"),
+    ("不掌握", "unable_not_held"),
+    ("另行制作", "unable_needs_creation"),
+    ("补正后", "unable_unclear_after_correction"),
+    ("信访", "rejected_petition_complaint"),
+    ("重复申请", "rejected_duplicate"),
+    ("出版物", "rejected_publication"),
+    ("大量反复", "rejected_mass_repeated"),
+    ("确认或重新出具", "rejected_confirm_or_reissue"),
+    ("逾期不补正", "other_no_correction"),
+    ("收费通知", "other_unpaid_fee"),
+    ("缴纳费用", "other_unpaid_fee"),
 )
 _APPLICATION_TAIL = (
-    ("其他处理", "other"), ("总计", "total_handled"), ("结转下年度", "carried_forward"), ("本年新收", "new_received"),
-    ("新收", "new_received"), ("上年结转", "carried_over"), ("部分公开", "partly_granted"),
-    ("不予公开", ""), ("无法提供", ""), ("不予处理", ""), ("予以公开", "granted"),
+    ("其他处理", "other"),
+    ("总计", "total_handled"),
+    ("结转下年度", "carried_forward"),
+    ("本年新收", "new_received"),
+    ("新收", "new_received"),
+    ("上年结转", "carried_over"),
+    ("部分公开", "partly_granted"),
+    ("不予公开", ""),
+    ("无法提供", ""),
+    ("不予处理", ""),
+    ("予以公开", "granted"),
 )
 _APPLICANT_HEADER = (
-    ("自然人", "natural_person"), ("商业企业", "commercial_enterprise"), ("科研机构", "research_institution"),
-    ("社会公益组织", "social_welfare_org"), ("法律服务机构", "legal_service_org"), ("其他", "other_org"),
-    ("其它", "other_org"), ("小计", "org_subtotal"), ("总计", "total"),
+    ("自然人", "natural_person"),
+    ("商业企业", "commercial_enterprise"),
+    ("科研机构", "research_institution"),
+    ("社会公益组织", "social_welfare_org"),
+    ("法律服务机构", "legal_service_org"),
+    ("其他", "other_org"),
+    ("其它", "other_org"),
+    ("小计", "org_subtotal"),
+    ("总计", "total"),
 )
 _OTHER_SUBITEM = re.compile(r"(?:^|\D)3\.?其[他它]$")
 
@@ -355,14 +437,22 @@ def application_row(key: str, previous: str | None) -> str | None:
     code = _first(key, _APPLICATION_ROWS)
     if code:
         return code
-    if _OTHER_SUBITEM.search(key) or (key.endswith(("其他", "其它")) and previous in ("other_no_correction",
-                                                                                   "other_unpaid_fee")):
+    if _OTHER_SUBITEM.search(key) or (
+        key.endswith(("其他", "其它")) and previous in ("other_no_correction", "other_unpaid_fee")
+    ):
         return "other_other"
     return _first(key, _APPLICATION_TAIL) or None
 
 
-_GROUP_WORDS = (("不予公开", "denied_"), ("无法提供", "unable_"), ("不予处理", "rejected_"), ("其他处理", "other_"))
-_GROUP_ROWS = {prefix: [c for c in APPLICATION_ROW_CODES if c.startswith(prefix)] for _, prefix in _GROUP_WORDS}
+_GROUP_WORDS = (
+    ("不予公开", "denied_"),
+    ("无法提供", "unable_"),
+    ("不予处理", "rejected_"),
+    ("其他处理", "other_"),
+)
+_GROUP_ROWS = {
+    prefix: [c for c in APPLICATION_ROW_CODES if c.startswith(prefix)] for _, prefix in _GROUP_WORDS
+}
 _ITEM_NUMBER = re.compile(r"(?:^|\D)([1-8])\.[^\d]*$")
 
 
@@ -423,8 +513,10 @@ def read_applications(rows: list[Row]) -> TableRead:
             code = row_by_position(key, previous)
             if not code or code in out.rows:
                 continue
-            out.problems.append(f"applications table: row {code} recognised by its number only "
-                                f"(label printed as {row.split()[0][-1].text if row.split()[0] else key!r})")
+            out.problems.append(
+                f"applications table: row {code} recognised by its number only "
+                f"(label printed as {row.split()[0][-1].text if row.split()[0] else key!r})"
+            )
         previous = code
         if not columns:
             columns = _applicant_columns(header)
@@ -435,20 +527,30 @@ def read_applications(rows: list[Row]) -> TableRead:
             elif width == len(APPLICATION_COLUMN_CODES) and len(columns) != width:
                 out.problems.append(
                     f"applications table: header read as {len(columns)} columns ({', '.join(columns)}) but the rows "
-                    f"carry {width} numbers; assumed the template's 7 columns (garbled header, e.g. OCR)")
+                    f"carry {width} numbers; assumed the template's 7 columns (garbled header, e.g. OCR)"
+                )
                 columns = list(APPLICATION_COLUMN_CODES)
         cells = row.values(len(columns))
         if len(cells) not in (len(columns), len(columns) - 1) and row.from_grid:
             cells = _grid_value_cells(row, len(columns)) or cells
         if len(cells) not in (len(columns), len(columns) - 1):
             out.problems.append(
-                f"applications table: row {code} has {len(cells)} values for {len(columns)} columns; not read")
+                f"applications table: row {code} has {len(cells)} values for {len(columns)} columns; not read"
+            )
             continue
         figures = out.figures_of(code, zip(columns, cells, strict=False))
         if len(cells) < len(columns):
             line = cells[-1].source.get("line") if cells else None
-            figures.append(Figure("applications", code, columns[-1], None, flags=["truncated_row"],
-                                  source={"line": line} if line else None))
+            figures.append(
+                Figure(
+                    "applications",
+                    code,
+                    columns[-1],
+                    None,
+                    flags=["truncated_row"],
+                    source={"line": line} if line else None,
+                )
+            )
             out.truncated.append(code)
         out.add_row(code, figures)
     # Pre-2019 statistics tables share some labels (国家秘密…); the template's header or many rows decide.
@@ -456,7 +558,8 @@ def read_applications(rows: list[Row]) -> TableRead:
     if out.truncated:
         out.problems.append(
             f"applications table: {len(out.truncated)} rows have one value fewer than the header (the export cut "
-            f"the grid); their {columns[-1]} cell is recorded as null (truncated_row): {', '.join(out.truncated)}")
+            f"the grid); their {columns[-1]} cell is recorded as null (truncated_row): {', '.join(out.truncated)}"
+        )
     subitems = {"other_no_correction", "other_unpaid_fee", "other_other"} & set(out.rows)
     if subitems and "other" in out.rows:
         out.problems.append("applications table: both a single (六)其他处理 row and its 2021 sub-items")
@@ -474,7 +577,7 @@ REVIEW_COLUMN_CODES = tuple(c.code for c in REVIEW_COLUMNS)
 def _numeric_run(row: Row) -> list[RowCell]:
     """A row's cells from its first to its last number (blanks between are real, empty cells)."""
     idx = [i for i, c in enumerate(row.cells) if c.numeric]
-    return row.cells[idx[0]: idx[-1] + 1] if idx else []
+    return row.cells[idx[0] : idx[-1] + 1] if idx else []
 
 
 def read_review(rows: list[Row]) -> TableRead:
@@ -485,9 +588,15 @@ def read_review(rows: list[Row]) -> TableRead:
         labels = [c for c in row.cells if c.key and not c.numeric]
         if any(h in c.key for c in labels for h in _REVIEW_HEADER):
             out.found = True  # 结果维持 / 尚未审结: the 2019+ header (pre-2019 tables count 复议 differently)
-        if (row.from_grid and len(row.cells) == 15 and sum(c.numeric for c in row.cells) >= 8
-                and not any(h in c.key for c in labels for h in _REVIEW_HEADER)):
-            runs.append(list(row.cells))  # the data row of a 15-column grid: junk (OCR) is a bad cell, not a gap
+        if (
+            row.from_grid
+            and len(row.cells) == 15
+            and sum(c.numeric for c in row.cells) >= 8
+            and not any(h in c.key for c in labels for h in _REVIEW_HEADER)
+        ):
+            runs.append(
+                list(row.cells)
+            )  # the data row of a 15-column grid: junk (OCR) is a bad cell, not a gap
             continue
         run = _numeric_run(row)
         if run and (not labels or (len(labels) == 1 and len(labels[0].key) <= 8)):
@@ -501,7 +610,7 @@ def read_review(rows: list[Row]) -> TableRead:
     if len(cells) < 15:
         out.problems.append(f"review_litigation table: {len(cells)} of 15 numbers found")
     for i, code in enumerate(REVIEW_ROW_CODES):
-        group = cells[i * 5: i * 5 + 5]
+        group = cells[i * 5 : i * 5 + 5]
         if len(group) < 5:
             break
         out.add_row(code, out.figures_of(code, zip(REVIEW_COLUMN_CODES, group, strict=True)))

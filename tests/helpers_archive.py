@@ -21,55 +21,101 @@ from archive.db import open_db
 from pipelines.report import Check, Figure, Report
 
 
-def _figures(received: int, granted: int, extra: dict[tuple[str, str, str], float] | None = None) -> list[Figure]:
+def _figures(
+    received: int, granted: int, extra: dict[tuple[str, str, str], float] | None = None
+) -> list[Figure]:
     cells = {
-        ("applications", "new_received", "total"): received, ("applications", "carried_over", "total"): 2,
-        ("applications", "granted", "total"): granted, ("applications", "partly_granted", "total"): 3,
-        ("applications", "denied_state_secret", "total"): 1, ("applications", "unable_not_held", "total"): 4,
-        ("applications", "total_handled", "total"): granted + 8, ("applications", "carried_forward", "total"): 1,
+        ("applications", "new_received", "total"): received,
+        ("applications", "carried_over", "total"): 2,
+        ("applications", "granted", "total"): granted,
+        ("applications", "partly_granted", "total"): 3,
+        ("applications", "denied_state_secret", "total"): 1,
+        ("applications", "unable_not_held", "total"): 4,
+        ("applications", "total_handled", "total"): granted + 8,
+        ("applications", "carried_forward", "total"): 1,
         ("applications", "new_received", "natural_person"): received,
-        ("active", "regulations", "issued"): 2, ("active", "licensing", "decisions"): 120,
-        ("review_litigation", "review", "upheld"): 1, ("review_litigation", "review", "total"): 1,
+        ("active", "regulations", "issued"): 2,
+        ("active", "licensing", "decisions"): 120,
+        ("review_litigation", "review", "upheld"): 1,
+        ("review_litigation", "review", "total"): 1,
     }
     cells.update(extra or {})
-    return [Figure(t, r, c, v, raw=str(v), source={"page": 3, "table": 1, "cell": [2, 7]} if t == "applications"
-                   else {"line": 40}) for (t, r, c), v in cells.items()]
+    return [
+        Figure(
+            t,
+            r,
+            c,
+            v,
+            raw=str(v),
+            source={"page": 3, "table": 1, "cell": [2, 7]} if t == "applications" else {"line": 40},
+        )
+        for (t, r, c), v in cells.items()
+    ]
 
 
 def sample_reports() -> dict[str, tuple[str, list[Report]]]:
     """name → (url, versions of the report). Search cases in test_datasette_search.py depend on these texts."""
     xicheng_v1 = Report(
-        agency="北京市西城区人民政府", year=2023, title="北京市西城区人民政府2023年政府信息公开工作年度报告",
-        template="2021", status="complete",
-        sections={"overview": "本机关全年办理行政许可事项，依法主动公开。",
-                  "applications": "全年收到政府信息公开申请26件，行政复议案件1件。"},
+        agency="北京市西城区人民政府",
+        year=2023,
+        title="北京市西城区人民政府2023年政府信息公开工作年度报告",
+        template="2021",
+        status="complete",
+        sections={
+            "overview": "本机关全年办理行政许可事项，依法主动公开。",
+            "applications": "全年收到政府信息公开申请26件，行政复议案件1件。",
+        },
         figures=_figures(26, 15),
-        checks=[Check("applications.balance", "total", False, "26+2 ≠ 23+1"),
-                Check("applications.row_total", "total", True, "ok", row="new_received")],
+        checks=[
+            Check("applications.balance", "total", False, "26+2 ≠ 23+1"),
+            Check("applications.row_total", "total", True, "ok", row="new_received"),
+        ],
         text="本机关全年办理行政许可事项，依法主动公开。\n全年收到政府信息公开申请26件，行政复议案件1件。",
     )
-    xicheng_v2 = Report(**{**xicheng_v1.__dict__, "figures": _figures(30, 19),
-                           "checks": [Check("applications.balance", "total", True, "30+2 = 31+1")],
-                           "sections": {**xicheng_v1.sections,
-                                        "applications": "全年收到政府信息公开申请30件，行政复议案件1件。"},
-                           "text": xicheng_v1.text.replace("26件", "30件")})
+    xicheng_v2 = Report(
+        **{
+            **xicheng_v1.__dict__,
+            "figures": _figures(30, 19),
+            "checks": [Check("applications.balance", "total", True, "30+2 = 31+1")],
+            "sections": {
+                **xicheng_v1.sections,
+                "applications": "全年收到政府信息公开申请30件，行政复议案件1件。",
+            },
+            "text": xicheng_v1.text.replace("26件", "30件"),
+        }
+    )
     health_2022 = Report(
-        agency="某区卫生健康委员会", year=2022, title="某区卫生健康委员会2022年政府信息公开工作年度报告",
-        template="2021", status="complete",
+        agency="某区卫生健康委员会",
+        year=2022,
+        title="某区卫生健康委员会2022年政府信息公开工作年度报告",
+        template="2021",
+        status="complete",
         sections={"active": "個人所得稅的行政處罰情況已公開。", "problems": "发放许可证的程序仍需改进。"},
-        figures=_figures(5, 2), checks=[], text="個人所得稅的行政處罰情況已公開。发放许可证的程序仍需改进。",
+        figures=_figures(5, 2),
+        checks=[],
+        text="個人所得稅的行政處罰情況已公開。发放许可证的程序仍需改进。",
     )
     health_2020 = Report(
-        agency="某区卫生健康委员会", year=2020, title="某区卫生健康委员会2020年政府信息公开工作年度报告",
-        template="2019", status="partial",
-        sections={"overview": "依法公开，申请人可通过网站提交。"}, figures=_figures(3, 1), checks=[],
+        agency="某区卫生健康委员会",
+        year=2020,
+        title="某区卫生健康委员会2020年政府信息公开工作年度报告",
+        template="2019",
+        status="partial",
+        sections={"overview": "依法公开，申请人可通过网站提交。"},
+        figures=_figures(3, 1),
+        checks=[],
         text="依法公开，申请人可通过网站提交。",
     )
     hostile = Report(
-        agency="某某县财政局", year=2023, title="<script>alert('x')</script>某某县财政局年报",
-        template="2021", status="partial",
+        agency="某某县财政局",
+        year=2023,
+        title="<script>alert('x')</script>某某县财政局年报",
+        template="2021",
+        status="partial",
         sections={"review_litigation": "<img src=x onerror=alert(1)>２０２３年行政复议决定书均已送达。"},
-        figures=_figures(7, 7), checks=[], text="<img src=x onerror=alert(1)>２０２３年行政复议决定书均已送达。",
+        figures=_figures(7, 7),
+        checks=[],
+        text="<img src=x onerror=alert(1)>２０２３年行政复议决定书均已送达。",
     )
     return {
         "xicheng": ("https://www.bjxch.gov.cn/xxgk/202402/t20240125_3501.html", [xicheng_v1, xicheng_v2]),
@@ -81,7 +127,9 @@ def sample_reports() -> dict[str, tuple[str, list[Report]]]:
 
 def _fake_parse(body: bytes, filename: str | None = None, content_type: str | None = None) -> Report:
     d = json.loads(body)
-    return Report(**{**d, "figures": [Figure(**f) for f in d["figures"]], "checks": [Check(**c) for c in d["checks"]]})
+    return Report(
+        **{**d, "figures": [Figure(**f) for f in d["figures"]], "checks": [Check(**c) for c in d["checks"]]}
+    )
 
 
 def _body(report: Report) -> bytes:
@@ -98,9 +146,15 @@ def build_sample_archive(path: Path) -> dict[str, list[int]]:
         for name, (url, versions) in sample_reports().items():
             for i, report in enumerate(versions):
                 result = store.store_document(
-                    db, url=url, body=_body(report), kind="report", filename="report.json",
-                    fetched_at=f"2024-0{3 + i}-01T00:00:00Z", warc_file="crawl-0001.warc.gz",
-                    warc_offset=1234 * (i + 1), warc_record_id=f"<urn:uuid:0000-{name}-{i}>",
+                    db,
+                    url=url,
+                    body=_body(report),
+                    kind="report",
+                    filename="report.json",
+                    fetched_at=f"2024-0{3 + i}-01T00:00:00Z",
+                    warc_file="crawl-0001.warc.gz",
+                    warc_offset=1234 * (i + 1),
+                    warc_record_id=f"<urn:uuid:0000-{name}-{i}>",
                 )
                 ids.setdefault(name, []).append(result.report_id)
     finally:

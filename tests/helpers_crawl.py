@@ -10,8 +10,12 @@ from pathlib import Path
 
 
 def run_crawl(*args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "archive", "crawl", "--json", *args],
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "archive", "crawl", "--json", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def query(db: Path, sql: str, *params: object) -> list[tuple]:

@@ -17,18 +17,37 @@ FIXTURES = Path(__file__).parent / "fixtures" / "archive"
 
 
 def counts(db) -> dict[str, int]:
-    return {t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-            for t in ("documents", "versions", "blobs", "reports", "sections", "figures", "checks", "changes")}
+    return {
+        t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+        for t in ("documents", "versions", "blobs", "reports", "sections", "figures", "checks", "changes")
+    }
 
 
 def test_schema_has_every_table_and_view_of_the_design() -> None:
     db = memory_db()
     tables = set(db.table_names())
-    for name in ("portals", "crawls", "documents", "versions", "blobs", "reports", "sections", "figures",
-                 "checks", "changes", "sections_fts"):
+    for name in (
+        "portals",
+        "crawls",
+        "documents",
+        "versions",
+        "blobs",
+        "reports",
+        "sections",
+        "figures",
+        "checks",
+        "changes",
+        "sections_fts",
+    ):
         assert name in tables, name
     views = set(db.view_names())
-    for name in ("failed_checks", "applications_wide", "active_wide", "review_litigation_wide", "reports_latest"):
+    for name in (
+        "failed_checks",
+        "applications_wide",
+        "active_wide",
+        "review_litigation_wide",
+        "reports_latest",
+    ):
         assert name in views, name
 
 
@@ -54,7 +73,9 @@ def test_same_bytes_twice_adds_nothing_and_changed_bytes_add_a_version() -> None
     changed = store.store_document(db, url="file:///r.txt", body=v2, filename="r.txt")
     assert changed.new_version and changed.change_id is not None
     after = counts(db)
-    assert after["documents"] == 1 and after["versions"] == 2 and after["reports"] == 2 and after["changes"] == 1
+    assert (
+        after["documents"] == 1 and after["versions"] == 2 and after["reports"] == 2 and after["changes"] == 1
+    )
     latest = db.execute("SELECT version_id FROM reports WHERE is_latest = 1").fetchall()
     assert latest == [(changed.version_id,)]
     change = db.execute("SELECT changed_figures, text_diff, summary FROM changes").fetchone()
@@ -69,8 +90,9 @@ def test_reverting_to_earlier_bytes_is_a_change_back_to_the_old_version() -> Non
     db = memory_db()
     v1 = (FIXTURES / "report_v1.txt").read_bytes()
     v2 = (FIXTURES / "report_v2.txt").read_bytes()
-    first, second, reverted = (store.store_document(db, url="file:///r.txt", body=body, filename="r.txt")
-                               for body in (v1, v2, v1))
+    first, second, reverted = (
+        store.store_document(db, url="file:///r.txt", body=body, filename="r.txt") for body in (v1, v2, v1)
+    )
     assert not reverted.new_version and reverted.version_id == first.version_id
     assert counts(db)["versions"] == 2 and counts(db)["blobs"] == 2  # versions are distinct contents
     changes = db.execute("SELECT old_version_id, new_version_id FROM changes ORDER BY id").fetchall()
@@ -119,7 +141,10 @@ def test_reparse_replaces_the_report_in_place_and_keeps_history() -> None:
     report = store.reparse_version(db, second.version_id)
     ids_after = [r[0] for r in db.execute("SELECT id FROM reports ORDER BY id")]
     assert ids_before == ids_after
-    assert db.execute("SELECT agency FROM reports WHERE version_id = ?", [second.version_id]).fetchone()[0] == report.agency
+    assert (
+        db.execute("SELECT agency FROM reports WHERE version_id = ?", [second.version_id]).fetchone()[0]
+        == report.agency
+    )
     assert counts(db)["changes"] == 1 and counts(db)["versions"] == 2
 
 
@@ -137,8 +162,9 @@ def test_ingest_folder_records_each_failure_by_name(tmp_path: Path) -> None:
 def test_timeliness_is_filled_from_year_and_publication_date() -> None:
     db = memory_db()
     body = (FIXTURES / "report_v1.txt").read_bytes()
-    store.store_document(db, url="https://example.gov.cn/r.html", body=body, kind="report",
-                         published_date="2025-02-03")
+    store.store_document(
+        db, url="https://example.gov.cn/r.html", body=body, kind="report", published_date="2025-02-03"
+    )
     deadline, late = db.execute("SELECT deadline, days_late FROM reports").fetchone()
     assert deadline == "2025-01-31"  # a department's report for 2024
     assert late == 3
@@ -146,12 +172,19 @@ def test_timeliness_is_filled_from_year_and_publication_date() -> None:
 
 def test_wrapper_page_points_to_its_attachment() -> None:
     db = memory_db()
-    page = ('<html><head><meta charset="utf-8"><title>示例市某某局2024年政府信息公开工作年度报告</title></head>'
-            '<body><h1>示例市某某局2024年政府信息公开工作年度报告</h1><p>详见附件。</p>'
-            '<a href="/files/report.pdf">附件：年度报告.pdf</a></body></html>').encode()
-    result = store.store_document(db, url="https://example.gov.cn/r.html", body=page, kind="report",
-                                  content_type="text/html; charset=utf-8",
-                                  attachments=["https://example.gov.cn/files/report.pdf"])
+    page = (
+        '<html><head><meta charset="utf-8"><title>示例市某某局2024年政府信息公开工作年度报告</title></head>'
+        "<body><h1>示例市某某局2024年政府信息公开工作年度报告</h1><p>详见附件。</p>"
+        '<a href="/files/report.pdf">附件：年度报告.pdf</a></body></html>'
+    ).encode()
+    result = store.store_document(
+        db,
+        url="https://example.gov.cn/r.html",
+        body=page,
+        kind="report",
+        content_type="text/html; charset=utf-8",
+        attachments=["https://example.gov.cn/files/report.pdf"],
+    )
     assert result.status == "failed"
     assert any("https://example.gov.cn/files/report.pdf" in p for p in result.problems), result.problems
 
@@ -161,7 +194,11 @@ def test_publication_date_sources_in_order_page_document_url() -> None:
 
     url = "https://www.example.gov.cn/zfxxgk/202502/t20250203_1.html"
     page = report_dates("2025-01-20", "2025-01-25", url, 2024, "示例市某某局", None)
-    assert (page["published_date"], page["published_date_source"], page["days_late"]) == ("2025-01-20", "page", -11)
+    assert (page["published_date"], page["published_date_source"], page["days_late"]) == (
+        "2025-01-20",
+        "page",
+        -11,
+    )
     doc = report_dates(None, "2025-01-25", url, 2024, "示例市某某局", None)
     assert (doc["published_date"], doc["published_date_source"]) == ("2025-01-25", "document")
     from_url = report_dates(None, None, url, 2024, "示例市人民政府", None)

@@ -10,15 +10,19 @@ from pipelines.report import Check, Figure, Report
 def report(cells: dict[tuple[str, str, str], int | None], template: str = "2021") -> Report:
     r = Report(template=template)  # type: ignore[arg-type]
     r.meta["table_templates"] = {"applications": template}
-    r.figures = [Figure(t, row, col, v, flags=[] if v is not None else ["truncated_row"])
-                 for (t, row, col), v in cells.items()]
+    r.figures = [
+        Figure(t, row, col, v, flags=[] if v is not None else ["truncated_row"])
+        for (t, row, col), v in cells.items()
+    ]
     return r
 
 
 def apps(rows: dict[str, list[int | None]], template: str = "2021") -> Report:
     cols = ["natural_person", "commercial_enterprise", "total"]
-    return report({("applications", row, c): v for row, vals in rows.items() for c, v in zip(cols, vals, strict=True)},
-                  template)
+    return report(
+        {("applications", row, c): v for row, vals in rows.items() for c, v in zip(cols, vals, strict=True)},
+        template,
+    )
 
 
 def zero_results(template: str = "2021") -> dict[str, list[int | None]]:
@@ -81,17 +85,23 @@ def test_row_total_passes_and_fails() -> None:
 
 
 def test_row_total_with_lost_cell_is_skipped_and_said() -> None:
-    r = apps({"new_received": [25, 1, 26], "denied_state_secret": [0, 0, None], "unable_not_held": [1, 0, None]})
+    r = apps(
+        {"new_received": [25, 1, 26], "denied_state_secret": [0, 0, None], "unable_not_held": [1, 0, None]}
+    )
     checks, notes = evaluate(r)
     assert {c.row for c in checks if c.rule == "applications.row_total"} == {"new_received"}
-    assert ("applications.row_total not checked for rows denied_state_secret, unable_not_held: "
-            "cell lost (truncated_row)") in notes
+    assert (
+        "applications.row_total not checked for rows denied_state_secret, unable_not_held: "
+        "cell lost (truncated_row)"
+    ) in notes
 
 
 def test_review_total_passes_and_fails() -> None:
     cols = ["upheld", "corrected", "other_result", "pending", "total"]
     cells = {("review_litigation", "review", c): v for c, v in zip(cols, [3, 1, 0, 1, 5], strict=True)}
-    cells |= {("review_litigation", "litigation_direct", c): v for c, v in zip(cols, [1, 0, 0, 0, 2], strict=True)}
+    cells |= {
+        ("review_litigation", "litigation_direct", c): v for c, v in zip(cols, [1, 0, 0, 0, 2], strict=True)
+    }
     checks = run_checks(report(cells))
     review = find(checks, "review_litigation.total", row="review")
     direct = find(checks, "review_litigation.total", row="litigation_direct")

@@ -17,7 +17,9 @@ ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures" / "archive"
 
 
-def all_commands(cmd: click.Command = main, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], click.Command]]:
+def all_commands(
+    cmd: click.Command = main, path: tuple[str, ...] = ()
+) -> list[tuple[tuple[str, ...], click.Command]]:
     out = []
     if isinstance(cmd, click.Group):
         for name, sub in cmd.commands.items():
@@ -26,7 +28,9 @@ def all_commands(cmd: click.Command = main, path: tuple[str, ...] = ()) -> list[
     return out
 
 
-@pytest.mark.parametrize(("path", "cmd"), all_commands(), ids=lambda v: " ".join(v) if isinstance(v, tuple) else "")
+@pytest.mark.parametrize(
+    ("path", "cmd"), all_commands(), ids=lambda v: " ".join(v) if isinstance(v, tuple) else ""
+)
 def test_every_command_has_help(path: tuple[str, ...], cmd: click.Command) -> None:
     assert cmd.help and len(cmd.help.strip()) > 20, f"nianbao {' '.join(path)} has no real help text"
     result = CliRunner().invoke(main, [*path, "--help"])
@@ -44,8 +48,9 @@ def test_cli_reference_is_current() -> None:
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "archive", *args], capture_output=True, text=True, timeout=300,
-                          cwd=ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "archive", *args], capture_output=True, text=True, timeout=300, cwd=ROOT
+    )
 
 
 def test_ingest_twice_then_check(tmp_path: Path) -> None:
@@ -81,7 +86,11 @@ def test_parse_json_contract(tmp_path: Path) -> None:
     for key in ("agency", "year", "title", "template", "status", "sections", "figures", "checks", "problems"):
         assert key in report
     assert report["agency"] == "示例市某某局" and report["year"] == 2024 and report["template"] == "2021"
-    fig = next(f for f in report["figures"] if (f["table"], f["row"], f["column"]) == ("applications", "new_received", "total"))
+    fig = next(
+        f
+        for f in report["figures"]
+        if (f["table"], f["row"], f["column"]) == ("applications", "new_received", "total")
+    )
     assert fig["value"] == 12
 
 

@@ -30,9 +30,12 @@ def demo(tmp_path_factory: pytest.TempPathFactory):
     server.stop()
 
 
-
 def summary(proc: subprocess.CompletedProcess[str]) -> dict[str, dict]:
-    return {json.loads(line)["portal"]: json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")}
+    return {
+        json.loads(line)["portal"]: json.loads(line)
+        for line in proc.stdout.splitlines()
+        if line.startswith("{")
+    }
 
 
 def test_crawls_succeed(demo):
@@ -43,11 +46,21 @@ def test_crawls_succeed(demo):
 @pytest.mark.parametrize("portal", ["shili", "yangben", "fanli", "mofan"])
 def test_exact_reports_per_family(demo, portal):
     truth = demo["truth"]["portals"][portal]
-    found = {u for (u,) in query(demo["db"], "SELECT url FROM documents WHERE portal_id = ? AND kind = 'report'",
-                             f"demo-{portal}")}
+    found = {
+        u
+        for (u,) in query(
+            demo["db"], "SELECT url FROM documents WHERE portal_id = ? AND kind = 'report'", f"demo-{portal}"
+        )
+    }
     assert found == set(truth["reports"])
-    attachments = {u for (u,) in query(demo["db"], "SELECT url FROM documents WHERE portal_id = ? AND kind = 'attachment'",
-                                   f"demo-{portal}")}
+    attachments = {
+        u
+        for (u,) in query(
+            demo["db"],
+            "SELECT url FROM documents WHERE portal_id = ? AND kind = 'attachment'",
+            f"demo-{portal}",
+        )
+    }
     assert attachments == set(truth["attachments"])
     fetched = {u for (u,) in query(demo["db"], "SELECT url FROM documents")}
     assert not fetched & set(truth["decoys"])
@@ -62,23 +75,40 @@ def test_every_list_page_reached(demo, portal):
 
 
 def test_gbk_portal_agency_in_chinese(demo):
-    agencies = {a for (a,) in query(demo["db"], "SELECT agency FROM reports r JOIN documents d ON d.id = r.document_id"
-                                            " WHERE d.portal_id = 'demo-fanli' AND r.agency IS NOT NULL")}
+    agencies = {
+        a
+        for (a,) in query(
+            demo["db"],
+            "SELECT agency FROM reports r JOIN documents d ON d.id = r.document_id"
+            " WHERE d.portal_id = 'demo-fanli' AND r.agency IS NOT NULL",
+        )
+    }
     assert agencies == {"范例区人民政府", "范例区民政局"}
     assert query(demo["db"], "SELECT agency FROM portals WHERE id = 'demo-fanli'") == [("范例区人民政府",)]
 
 
 def test_versions_after_change(demo):
     changed = demo["truth"]["portals"]["shili"]["changed"]
-    new = query(demo["db"], "SELECT d.url FROM versions v JOIN documents d ON d.id = v.document_id"
-                        " JOIN crawls c ON c.id = v.crawl_id WHERE c.id > 4 AND d.kind IN ('report', 'attachment')")
+    new = query(
+        demo["db"],
+        "SELECT d.url FROM versions v JOIN documents d ON d.id = v.document_id"
+        " JOIN crawls c ON c.id = v.crawl_id WHERE c.id > 4 AND d.kind IN ('report', 'attachment')",
+    )
     assert [u for (u,) in new] == changed
-    per_doc = dict(query(demo["db"], "SELECT d.url, count(v.id) FROM documents d JOIN versions v ON v.document_id = d.id"
-                                 " WHERE d.kind = 'report' GROUP BY d.url"))
+    per_doc = dict(
+        query(
+            demo["db"],
+            "SELECT d.url, count(v.id) FROM documents d JOIN versions v ON v.document_id = d.id"
+            " WHERE d.kind = 'report' GROUP BY d.url",
+        )
+    )
     assert per_doc[changed[0]] == 2
     assert all(n == 1 for url, n in per_doc.items() if url != changed[0])
-    assert query(demo["db"], "SELECT count(*) FROM changes c JOIN documents d ON d.id = c.document_id WHERE d.url = ?",
-             changed[0]) == [(1,)]
+    assert query(
+        demo["db"],
+        "SELECT count(*) FROM changes c JOIN documents d ON d.id = c.document_id WHERE d.url = ?",
+        changed[0],
+    ) == [(1,)]
 
 
 def test_recrawl_uses_conditional_requests(demo):
@@ -91,8 +121,11 @@ def test_recrawl_uses_conditional_requests(demo):
 
 
 def test_versions_point_into_warc(demo):
-    rows = query(demo["db"], "SELECT d.url, v.warc_file, v.warc_offset, v.warc_record_id, v.sha256 FROM versions v"
-                         " JOIN documents d ON d.id = v.document_id WHERE d.kind = 'report' LIMIT 5")
+    rows = query(
+        demo["db"],
+        "SELECT d.url, v.warc_file, v.warc_offset, v.warc_record_id, v.sha256 FROM versions v"
+        " JOIN documents d ON d.id = v.document_id WHERE d.kind = 'report' LIMIT 5",
+    )
     assert rows
     import hashlib
 
@@ -115,9 +148,16 @@ def test_warc_records(demo):
     for path in files:
         with open(path, "rb") as fh:
             for rec in ArchiveIterator(fh):
-                records.append((rec.rec_type, dict(rec.rec_headers.headers),
-                                rec.http_headers.get_statuscode() if rec.http_headers and rec.rec_type != "request"
-                                else None, rec.http_headers.get_header("Content-Encoding") if rec.http_headers else None))
+                records.append(
+                    (
+                        rec.rec_type,
+                        dict(rec.rec_headers.headers),
+                        rec.http_headers.get_statuscode()
+                        if rec.http_headers and rec.rec_type != "request"
+                        else None,
+                        rec.http_headers.get_header("Content-Encoding") if rec.http_headers else None,
+                    )
+                )
     types = [r[0] for r in records]
     assert types.count("warcinfo") == len(files)
     ids = {r[1]["WARC-Record-ID"] for r in records if r[0] in ("response", "revisit")}
@@ -137,7 +177,9 @@ def test_warc_records(demo):
 def test_wacz_validates(demo):
     wacz = demo["tmp"] / "demo.wacz"
     assert wacz.exists()
-    proc = subprocess.run([sys.executable, "-m", "wacz", "validate", "-f", str(wacz)], capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "wacz", "validate", "-f", str(wacz)], capture_output=True, text=True
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     import zipfile
 
@@ -150,8 +192,13 @@ def test_wacz_validates(demo):
 
 
 def test_nianbao_demo_no_serve(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "archive", "demo", "--no-serve", "--db", str(tmp_path / "d.db")],
-                          capture_output=True, text=True, timeout=240, cwd=tmp_path)
+    proc = subprocess.run(
+        [sys.executable, "-m", "archive", "demo", "--no-serve", "--db", str(tmp_path / "d.db")],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "demo-shili: 13 reports" in proc.stdout
     assert "1 new report versions" in proc.stdout

@@ -41,15 +41,28 @@ def test_report_page_shows_report_tables_and_failed_checks(site, archive) -> Non
     assert "北京市西城区人民政府" in html and ">2023<" in html
     assert 'href="https://www.bjxch.gov.cn/xxgk/202402/t20240125_3501.html"' in html
     assert "complete" in html and "（非最新版本" in html  # version 1 is no longer the latest
-    for label in ("收到和处理政府信息公开申请情况", "本年新收政府信息公开申请数量", "（一）予以公开", "自然人",
-                  "法人或其他组织", "行政事业性收费", "未经复议直接起诉", "结果维持"):
+    for label in (
+        "收到和处理政府信息公开申请情况",
+        "本年新收政府信息公开申请数量",
+        "（一）予以公开",
+        "自然人",
+        "法人或其他组织",
+        "行政事业性收费",
+        "未经复议直接起诉",
+        "结果维持",
+    ):
         assert label in html, label
     assert 'id="failed-checks"' in html and "applications.balance" in html
     # The failed column is highlighted; each figure links to the original (PDF page when known).
     assert 'class="num failed"' in html
-    sha = sqlite3.connect(archive[0]).execute(
-        "SELECT v.sha256 FROM reports r JOIN versions v ON v.id = r.version_id WHERE r.id = ?",
-        [ids["xicheng"][0]]).fetchone()[0]
+    sha = (
+        sqlite3.connect(archive[0])
+        .execute(
+            "SELECT v.sha256 FROM reports r JOIN versions v ON v.id = r.version_id WHERE r.id = ?",
+            [ids["xicheng"][0]],
+        )
+        .fetchone()[0]
+    )
     assert f'href="/nb/blobs/{sha}.blob?_blob_column=content#page=3">26</a>' in html
     assert "出处 source" in html
     assert "本机关全年办理行政许可事项" in html
@@ -65,7 +78,7 @@ def test_report_page_escapes_everything(site) -> None:
 def test_history_of_a_changed_document(site) -> None:
     base, ids = site
     html = page(f"{base}/nb/-/report/{ids['xicheng'][1]}")
-    assert html.count('class="nb-blob"') == 2                      # both versions, each with its bytes
+    assert html.count('class="nb-blob"') == 2  # both versions, each with its bytes
     assert "crawl-0001.warc.gz @ 1234" in html and "&lt;urn:uuid:0000-xicheng-0&gt;" in html
     assert "version 1 → 2" in html
     assert "4 figures changed" in html
@@ -103,7 +116,9 @@ def test_canned_queries(site) -> None:
     assert canned(base, "failing_reports") == []  # the failing version was corrected by version 2
     rows = canned(base, "applications_by_agency_year", agency="", year="")
     assert rows[0]["agency"] == "北京市西城区人民政府" and rows[0]["applications_received"] == 30
-    assert [r["year"] for r in canned(base, "applications_by_agency_year", agency="卫生", year="2022")] == [2022]
+    assert [r["year"] for r in canned(base, "applications_by_agency_year", agency="卫生", year="2022")] == [
+        2022
+    ]
 
     yoy = {(r["agency"], r["year"]): r for r in canned(base, "year_over_year", agency="卫生")}
     assert yoy[("某区卫生健康委员会", 2022)]["previous_year"] is None  # 2021 is missing, not 2020
@@ -114,7 +129,8 @@ def test_canned_queries(site) -> None:
     assert ("某区卫生健康委员会", 2021) in missing and ("某区卫生健康委员会", 2022) not in missing
     late = canned(base, "late_reports")
     assert [(r["agency"], r["days_late"], r["published_date_source"]) for r in late] == [
-        ("某区卫生健康委员会", 10, "url")]
+        ("某区卫生健康委员会", 10, "url")
+    ]
     mix = canned(base, "outcome_mix_by_region")
     assert sum(r["granted"] for r in mix) == 19 + 2 + 1 + 7
     assert [r["denied"] for r in mix if r["year"] == 2023] == [2]  # two 2023 reports, one region
@@ -141,13 +157,23 @@ def test_atom_feeds(site) -> None:
 def test_home_page_links_search_dashboard_and_feeds(site) -> None:
     base, _ = site
     html = page(f"{base}/")
-    for href in ('/-/search', '/-/dashboards/overview', '/nb/feed_new_reports.atom', '/nb/changed_after_publication'):
+    for href in (
+        "/-/search",
+        "/-/dashboards/overview",
+        "/nb/feed_new_reports.atom",
+        "/nb/changed_after_publication",
+    ):
         assert f'href="{href}' in html, href
     dash = page(f"{base}/-/dashboards/overview")
     assert "年报档案概览" in dash
-    chart = get_json(f"{base}/nb.json?sql=" + urllib.parse.quote(
-        "SELECT CAST(year AS TEXT) AS year, sum(applications_received) AS received FROM reports_latest"
-        " WHERE year IS NOT NULL GROUP BY year ORDER BY year") + "&_shape=objects")
+    chart = get_json(
+        f"{base}/nb.json?sql="
+        + urllib.parse.quote(
+            "SELECT CAST(year AS TEXT) AS year, sum(applications_received) AS received FROM reports_latest"
+            " WHERE year IS NOT NULL GROUP BY year ORDER BY year"
+        )
+        + "&_shape=objects"
+    )
     assert chart["rows"][0]["received"] is not None
 
 

@@ -27,18 +27,18 @@ def section_hits(base: str, query: str, table: str = "sections") -> set[int]:
 
 # name → which sample reports' sections contain the query (xicheng has two versions: both are archived).
 CASES = [
-    ("税", ["health_2022"]),                       # 1 character, traditional in the text (稅)
+    ("税", ["health_2022"]),  # 1 character, traditional in the text (稅)
     ("罚", ["health_2022"]),
-    ("许可", ["xicheng", "health_2022"]),          # 2 characters: 行政许可, 许可证
-    ("复议", ["xicheng", "hostile"]),              # inside the longer word 行政复议
-    ("处罚", ["health_2022"]),                     # text is traditional: 處罰
-    ("處罰", ["health_2022"]),                     # traditional query
-    ("行政复议", ["xicheng", "hostile"]),          # 4 characters
-    ("政府信息公开申请", ["xicheng"]),             # long phrase
-    ("2023年", ["hostile"]),                       # text is full-width: ２０２３年
-    ("许可 公开", ["xicheng"]),                    # two terms, AND, in the same section
-    ("公开申请", ["xicheng"]),                     # not health_2020's 公开，申请 (punctuation between)
-    ("30件", ["xicheng"]),                         # only in the second version
+    ("许可", ["xicheng", "health_2022"]),  # 2 characters: 行政许可, 许可证
+    ("复议", ["xicheng", "hostile"]),  # inside the longer word 行政复议
+    ("处罚", ["health_2022"]),  # text is traditional: 處罰
+    ("處罰", ["health_2022"]),  # traditional query
+    ("行政复议", ["xicheng", "hostile"]),  # 4 characters
+    ("政府信息公开申请", ["xicheng"]),  # long phrase
+    ("2023年", ["hostile"]),  # text is full-width: ２０２３年
+    ("许可 公开", ["xicheng"]),  # two terms, AND, in the same section
+    ("公开申请", ["xicheng"]),  # not health_2020's 公开，申请 (punctuation between)
+    ("30件", ["xicheng"]),  # only in the second version
     ("不存在的词", []),
 ]
 

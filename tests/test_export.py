@@ -28,10 +28,26 @@ def test_export_writes_db_csv_dictionary_and_checksums(tmp_path: Path) -> None:
     assert conn.execute("SELECT count(*) FROM reports").fetchone()[0] == 5
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
     names = {p.stem for p in (out / "csv").glob("*.csv")}
-    for name in ("reports", "sections", "figures", "checks", "changes", "versions", "documents", "blobs",
-                 "reports_latest", "failed_checks", "applications_wide", "timeliness", "coverage", "report_changes"):
+    for name in (
+        "reports",
+        "sections",
+        "figures",
+        "checks",
+        "changes",
+        "versions",
+        "documents",
+        "blobs",
+        "reports_latest",
+        "failed_checks",
+        "applications_wide",
+        "timeliness",
+        "coverage",
+        "report_changes",
+    ):
         assert name in names, name
-    assert not any(n.endswith(("_fts", "_seg", "_data", "_idx", "_docsize", "_config", "_content")) for n in names)
+    assert not any(
+        n.endswith(("_fts", "_seg", "_data", "_idx", "_docsize", "_config", "_content")) for n in names
+    )
     with (out / "csv" / "reports.csv").open(encoding="utf-8-sig") as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == 5 and rows[0]["agency"] == "北京市西城区人民政府"
@@ -58,7 +74,8 @@ def test_data_dictionary_describes_every_column_in_chinese_and_english() -> None
 
 def test_committed_data_dictionary_matches_the_code() -> None:
     assert DOCS.read_text(encoding="utf-8") == data_dictionary(), (
-        "docs/data-dictionary.md is stale: run python -m archive.export --dictionary docs/data-dictionary.md")
+        "docs/data-dictionary.md is stale: run python -m archive.export --dictionary docs/data-dictionary.md"
+    )
 
 
 def test_snapshot_command(tmp_path: Path) -> None:
@@ -90,8 +107,12 @@ def test_reparse_keeps_history_and_search_index(tmp_path: Path) -> None:
     # The index follows the new sections: no stale rows, every section indexed once.
     n_sections = conn.execute("SELECT count(*) FROM sections").fetchone()[0]
     assert conn.execute("SELECT count(*) FROM sections_seg_docsize").fetchone()[0] == n_sections
-    assert conn.execute("SELECT count(*) FROM sections_seg_docsize WHERE id NOT IN (SELECT id FROM sections)"
-                        ).fetchone()[0] == 0
+    assert (
+        conn.execute(
+            "SELECT count(*) FROM sections_seg_docsize WHERE id NOT IN (SELECT id FROM sections)"
+        ).fetchone()[0]
+        == 0
+    )
     assert conn.execute("SELECT count(*) FROM search_pending").fetchone()[0] == 0
     conn.execute("INSERT INTO sections_seg (sections_seg) VALUES ('integrity-check')")
     assert ids["xicheng"] == [1, 2]

@@ -23,11 +23,21 @@ def read(name: str) -> bytes:
 
 # ------------------------------------------------------------------ detection
 
-@pytest.mark.parametrize(("name", "fmt"), [
-    ("r2021_ok.html", "html"), ("r2019_ok.html", "html"), ("r2021_ok.pdf", "pdf"), ("r2021_ok.scan.pdf", "pdf"),
-    ("r2021_ok.docx", "docx"), ("r2021_ok.doc", "doc"), ("r2021_ok.xlsx", "xlsx"), ("r2021_ok.xls", "xls"),
-    ("r2021_ok.table.jpg", "jpeg"),
-])
+
+@pytest.mark.parametrize(
+    ("name", "fmt"),
+    [
+        ("r2021_ok.html", "html"),
+        ("r2019_ok.html", "html"),
+        ("r2021_ok.pdf", "pdf"),
+        ("r2021_ok.scan.pdf", "pdf"),
+        ("r2021_ok.docx", "docx"),
+        ("r2021_ok.doc", "doc"),
+        ("r2021_ok.xlsx", "xlsx"),
+        ("r2021_ok.xls", "xls"),
+        ("r2021_ok.table.jpg", "jpeg"),
+    ],
+)
 def test_detect_by_content_not_name(name: str, fmt: str) -> None:
     assert detect_format(read(name)) == fmt
     assert detect_format(read(name), filename="report.txt") == fmt or fmt == "doc"
@@ -60,6 +70,7 @@ def test_unknown_format_is_a_clear_error() -> None:
 
 
 # ------------------------------------------------------------------ limits
+
 
 def test_size_limit(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(dispatch, "MAX_BYTES", 1000)
@@ -110,6 +121,7 @@ def test_soffice_timeout_kills_and_reports() -> None:
 
 # ------------------------------------------------------------------ HTML
 
+
 def test_html_gbk_page_declaring_utf8() -> None:
     data = read("r2019_ok.html")
     assert b"charset=utf-8" in data
@@ -147,9 +159,11 @@ def test_html_grid_spans_and_word_debris() -> None:
     ex = extract_html(page.encode())
     assert len(ex.grids) == 1  # the layout table around it is not data
     g = ex.grids[0]
-    assert g.texts() == [["三、本年度 办理结果", "三、本年度 办理结果", "自然 人"],
-                         ["三、本年度 办理结果", "三、本年度 办理结果", "27"],
-                         ["", "a b", "a b"]]
+    assert g.texts() == [
+        ["三、本年度 办理结果", "三、本年度 办理结果", "自然 人"],
+        ["三、本年度 办理结果", "三、本年度 办理结果", "27"],
+        ["", "a b", "a b"],
+    ]
     assert g.rows[1][0].source == {"table": 0, "cell": [1, 0], "merged": True, "origin": [0, 0]}
     assert g.rows[0][0].source == {"table": 0, "cell": [0, 0]}
     assert "一、总体情况" in ex.text
@@ -162,7 +176,12 @@ def test_html_fixture_text_meta_and_grids() -> None:
     assert ex.extractor == "html/lxml+trafilatura"
     assert ex.title == "示例市某某局2024年政府信息公开工作年度报告"
     assert ex.published_date == "2025-01-20"
-    for h in ("一、总体情况", "二、主动公开政府信息情况", "三、收到和处理政府信息公开申请情况", "六、其他需要报告的事项"):
+    for h in (
+        "一、总体情况",
+        "二、主动公开政府信息情况",
+        "三、收到和处理政府信息公开申请情况",
+        "六、其他需要报告的事项",
+    ):
         assert h in ex.text.splitlines()
     assert "主办：示例市人民政府办公室" not in ex.text  # boilerplate outside the article
     # the 索引号/发布机构 metadata table is an innermost table too; then tables 2, 3, 4
@@ -171,6 +190,7 @@ def test_html_fixture_text_meta_and_grids() -> None:
 
 
 # ------------------------------------------------------------------ DOCX / sheets / PDF grids
+
 
 def test_docx_merged_cells() -> None:
     ex = extract(read("r2021_ok.docx"))
@@ -244,26 +264,44 @@ needs_corpus = pytest.mark.skipif(not CORPUS.exists(), reason="../shared/corpus 
 
 @needs_corpus
 @pytest.mark.corpus
-@pytest.mark.parametrize(("name", "figures"), [
-    ("huaian-hongzequ_2023.pdf", {("applications", "new_received", "total"): 21,
-                                  ("applications", "total_handled", "total"): 21,
-                                  ("applications", "unable_not_held", "natural_person"): 10,
-                                  ("active", "licensing", "decisions"): 550,
-                                  ("active", "fees", "amount_10k_yuan"): 7730.28,
-                                  ("review_litigation", "review", "upheld"): 10}),
-    # the prose says 受理申请17件 (the office alone); the table's total for the district is 95
-    ("huaian-hongzequ_2024.pdf", {("applications", "new_received", "total"): 95,
-                                  ("applications", "total_handled", "total"): 95,
-                                  ("active", "licensing", "decisions"): 9487}),
-    ("huaian-shizhengfu_2024.pdf", {("applications", "new_received", "total"): 3119,
-                                    ("applications", "carried_over", "total"): 34,
-                                    ("applications", "total_handled", "total"): 3050,
-                                    ("applications", "carried_forward", "total"): 103,
-                                    ("applications", "other_other", "total"): 110,
-                                    ("active", "penalty", "decisions"): 3985758,
-                                    ("review_litigation", "review", "total"): 351,
-                                    ("review_litigation", "litigation_after_review", "total"): 20}),
-])
+@pytest.mark.parametrize(
+    ("name", "figures"),
+    [
+        (
+            "huaian-hongzequ_2023.pdf",
+            {
+                ("applications", "new_received", "total"): 21,
+                ("applications", "total_handled", "total"): 21,
+                ("applications", "unable_not_held", "natural_person"): 10,
+                ("active", "licensing", "decisions"): 550,
+                ("active", "fees", "amount_10k_yuan"): 7730.28,
+                ("review_litigation", "review", "upheld"): 10,
+            },
+        ),
+        # the prose says 受理申请17件 (the office alone); the table's total for the district is 95
+        (
+            "huaian-hongzequ_2024.pdf",
+            {
+                ("applications", "new_received", "total"): 95,
+                ("applications", "total_handled", "total"): 95,
+                ("active", "licensing", "decisions"): 9487,
+            },
+        ),
+        (
+            "huaian-shizhengfu_2024.pdf",
+            {
+                ("applications", "new_received", "total"): 3119,
+                ("applications", "carried_over", "total"): 34,
+                ("applications", "total_handled", "total"): 3050,
+                ("applications", "carried_forward", "total"): 103,
+                ("applications", "other_other", "total"): 110,
+                ("active", "penalty", "decisions"): 3985758,
+                ("review_litigation", "review", "total"): 351,
+                ("review_litigation", "litigation_after_review", "total"): 20,
+            },
+        ),
+    ],
+)
 def test_real_pdfs(name: str, figures: dict) -> None:
     report = parse_bytes((CORPUS / name).read_bytes(), name)
     for (table, row, col), value in figures.items():
@@ -273,7 +311,10 @@ def test_real_pdfs(name: str, figures: dict) -> None:
     failed = sorted((c.rule, c.row) for c in report.checks if not c.ok)
     if name == "huaian-hongzequ_2023.pdf":
         # the report prints 行政复议 总计 0 beside 维持 10 / 纠正 1, and 复议后起诉 总计 0 beside 维持 5
-        assert failed == [("review_litigation.total", "litigation_after_review"), ("review_litigation.total", "review")]
+        assert failed == [
+            ("review_litigation.total", "litigation_after_review"),
+            ("review_litigation.total", "review"),
+        ]
     else:
         assert failed == []
     if name.startswith("huaian-hongzequ"):
@@ -285,6 +326,7 @@ def test_real_pdfs(name: str, figures: dict) -> None:
 
 
 # ------------------------------------------------------------------ OCR
+
 
 @pytest.mark.slow
 def test_ocr_image_table_grid() -> None:

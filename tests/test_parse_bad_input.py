@@ -46,8 +46,10 @@ def test_truncated_mid_table_3() -> None:
     r = parse_text(cut)
     assert (r.status, r.template) == ("partial", "2021")
     assert "review_litigation table not found" in r.problems
-    assert ("applications table: rows rejected_publication, rejected_mass_repeated, rejected_confirm_or_reissue, "
-            "other_no_correction, other_unpaid_fee, other_other, total_handled, carried_forward not found") in r.problems
+    assert (
+        "applications table: rows rejected_publication, rejected_mass_repeated, rejected_confirm_or_reissue, "
+        "other_no_correction, other_unpaid_fee, other_other, total_handled, carried_forward not found"
+    ) in r.problems
     assert r.value("applications", "rejected_duplicate", "natural_person") == 1
     assert not any(c.rule == "applications.balance" for c in r.checks)
     assert r.sections.keys() >= {"overview", "active", "applications"}
@@ -67,7 +69,9 @@ def test_row_missing() -> None:
     r = parse_text(text)
     assert r.status == "partial"
     assert "applications table: row carried_forward not found" in r.problems
-    assert any(p.startswith("applications.balance not checked for columns natural_person") for p in r.problems)
+    assert any(
+        p.startswith("applications.balance not checked for columns natural_person") for p in r.problems
+    )
 
 
 def test_numbers_that_do_not_add_up() -> None:
@@ -85,8 +89,10 @@ def test_numbers_that_do_not_add_up() -> None:
 
 
 def test_row_with_too_many_values_is_not_read() -> None:
-    text = tabs().replace("二、上年结转政府信息公开申请数量\t\t1\t0\t0\t0\t0\t0\t1",
-                          "二、上年结转政府信息公开申请数量\t\t1\t0\t0\t0\t0\t0\t1\t9\t9")
+    text = tabs().replace(
+        "二、上年结转政府信息公开申请数量\t\t1\t0\t0\t0\t0\t0\t1",
+        "二、上年结转政府信息公开申请数量\t\t1\t0\t0\t0\t0\t0\t1\t9\t9",
+    )
     r = parse_text(text)
     assert r.status == "partial"
     assert "applications table: row carried_over has 9 values for 7 columns; not read" in r.problems
@@ -94,8 +100,11 @@ def test_row_with_too_many_values_is_not_read() -> None:
 
 
 def test_extracted_with_nothing() -> None:
-    r = parse_extracted(Extracted(format="pdf", extractor="pdf/test", text="", quality={"scanned": True},
-                                  problems=["no text layer"]))
+    r = parse_extracted(
+        Extracted(
+            format="pdf", extractor="pdf/test", text="", quality={"scanned": True}, problems=["no text layer"]
+        )
+    )
     assert r.status == "failed"
     assert r.problems == ["extraction: no text layer", "empty text"]
     assert r.meta["quality"] == {"scanned": True}

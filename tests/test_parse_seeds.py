@@ -43,9 +43,14 @@ def as_rows(rows: dict[str, list[object]], columns: list[str]) -> dict[str, dict
 
 def active(reg: list[int], norm: list[int], lic: int, pen: int, coe: int, fees: float) -> dict:
     cols = ["issued", "repealed", "in_force"]
-    return {"regulations": dict(zip(cols, reg, strict=True)), "normative_documents": dict(zip(cols, norm, strict=True)),
-            "licensing": {"decisions": lic}, "penalty": {"decisions": pen}, "coercion": {"decisions": coe},
-            "fees": {"amount_10k_yuan": fees}}
+    return {
+        "regulations": dict(zip(cols, reg, strict=True)),
+        "normative_documents": dict(zip(cols, norm, strict=True)),
+        "licensing": {"decisions": lic},
+        "penalty": {"decisions": pen},
+        "coercion": {"decisions": coe},
+        "fees": {"amount_10k_yuan": fees},
+    }
 
 
 SEED_004_APPLICATIONS = {
@@ -82,22 +87,50 @@ ALL_ZERO_7 = {row: [0] * 7 for row in ROWS_2021}
 TRUNCATED_6 = {row: [0, 0, 0, 0, 0, None if row in SUBITEM_ROWS else 0] for row in ROWS_2021}
 
 CASES = {
-    "000": dict(agency="北关区卫健委", year=2025, title="北关区卫健委 2025 年政府信息公开工作年度报告",
-                active=active([0, 0, 0], [0, 0, 0], 162, 0, 0, 62.336), applications=(ALL_ZERO_7, COLS7),
-                review=ZERO_REVIEW),
-    "001": dict(agency="凤泉区卫生健康委员会", year=2024, title="凤泉区卫生健康委员会 2024 年政府信息公开工作年度报告",
-                active=active([0, 0, 0], [0, 0, 0], 378, 2, 0, 0.0), applications=(TRUNCATED_6, COLS6),
-                review=ZERO_REVIEW),
-    "002": dict(agency=None, year=2025, title="政府信息公开工作年度报告",
-                active=active([0, 0, 0], [0, 0, 0], 0, 3, 0, 0.0), applications=(ALL_ZERO_7, COLS7),
-                review=ZERO_REVIEW),
-    "003": dict(agency="新乡县卫生健康委员会", year=2025, title="新乡县卫生健康委员会 2025 年政府信息公开工作年度报告",
-                active=active([0, 0, 0], [0, 0, 0], 2079, 26, 0, 0.0), applications=(TRUNCATED_6, COLS6),
-                review=ZERO_REVIEW),
-    "004": dict(agency="北京市西城区卫生健康委员会", year=2024, title="北京市西城区卫生健康委员会2024年政府信息公开工作年度报告",
-                active=active([0, 0, 0], [0, 3, 4], 2731, 290, 0, 3.3), applications=(SEED_004_APPLICATIONS, COLS7),
-                review={"review": [3, 0, 0, 0, 3], "litigation_direct": [0, 0, 0, 0, 0],
-                        "litigation_after_review": [0, 0, 0, 1, 1]}),
+    "000": dict(
+        agency="北关区卫健委",
+        year=2025,
+        title="北关区卫健委 2025 年政府信息公开工作年度报告",
+        active=active([0, 0, 0], [0, 0, 0], 162, 0, 0, 62.336),
+        applications=(ALL_ZERO_7, COLS7),
+        review=ZERO_REVIEW,
+    ),
+    "001": dict(
+        agency="凤泉区卫生健康委员会",
+        year=2024,
+        title="凤泉区卫生健康委员会 2024 年政府信息公开工作年度报告",
+        active=active([0, 0, 0], [0, 0, 0], 378, 2, 0, 0.0),
+        applications=(TRUNCATED_6, COLS6),
+        review=ZERO_REVIEW,
+    ),
+    "002": dict(
+        agency=None,
+        year=2025,
+        title="政府信息公开工作年度报告",
+        active=active([0, 0, 0], [0, 0, 0], 0, 3, 0, 0.0),
+        applications=(ALL_ZERO_7, COLS7),
+        review=ZERO_REVIEW,
+    ),
+    "003": dict(
+        agency="新乡县卫生健康委员会",
+        year=2025,
+        title="新乡县卫生健康委员会 2025 年政府信息公开工作年度报告",
+        active=active([0, 0, 0], [0, 0, 0], 2079, 26, 0, 0.0),
+        applications=(TRUNCATED_6, COLS6),
+        review=ZERO_REVIEW,
+    ),
+    "004": dict(
+        agency="北京市西城区卫生健康委员会",
+        year=2024,
+        title="北京市西城区卫生健康委员会2024年政府信息公开工作年度报告",
+        active=active([0, 0, 0], [0, 3, 4], 2731, 290, 0, 3.3),
+        applications=(SEED_004_APPLICATIONS, COLS7),
+        review={
+            "review": [3, 0, 0, 0, 3],
+            "litigation_direct": [0, 0, 0, 0, 0],
+            "litigation_after_review": [0, 0, 0, 1, 1],
+        },
+    ),
 }
 
 
@@ -107,8 +140,15 @@ def test_seed_identity(prefix: str) -> None:
     assert (r.status, r.template) == ("complete", "2021"), r.problems
     assert (r.agency, r.year, r.title) == (case["agency"], case["year"], case["title"])
     assert r.meta["table_templates"] == {"active": "2021", "applications": "2021"}
-    assert list(r.sections) == ["preamble", "overview", "active", "applications", "review_litigation", "problems",
-                                "other"]
+    assert list(r.sections) == [
+        "preamble",
+        "overview",
+        "active",
+        "applications",
+        "review_litigation",
+        "problems",
+        "other",
+    ]
 
 
 @pytest.mark.parametrize("prefix", sorted(CASES))
@@ -117,10 +157,13 @@ def test_seed_cells(prefix: str) -> None:
     assert table(r, "active") == case["active"]
     rows, columns = case["applications"]
     assert table(r, "applications") == as_rows(rows, columns)
-    assert table(r, "review_litigation") == as_rows(case["review"], ["upheld", "corrected", "other_result",
-                                                                       "pending", "total"])
+    assert table(r, "review_litigation") == as_rows(
+        case["review"], ["upheld", "corrected", "other_result", "pending", "total"]
+    )
     assert all(isinstance(f.value, float) for f in r.figures if f.column == "amount_10k_yuan")
-    assert all(isinstance(f.value, int) for f in r.figures if f.column != "amount_10k_yuan" and f.value is not None)
+    assert all(
+        isinstance(f.value, int) for f in r.figures if f.column != "amount_10k_yuan" and f.value is not None
+    )
 
 
 def test_seed_004_checks_all_hold() -> None:
@@ -155,7 +198,9 @@ def test_seed_without_other_column_and_cut_rows(prefix: str) -> None:
         f = r.figure("applications", row, "total")
         assert f is not None and f.value is None and f.flags == ["truncated_row"]
     assert any("truncated_row" in p and "denied_state_secret" in p for p in r.problems)
-    assert any(p.startswith("applications.row_total not checked for rows denied_state_secret") for p in r.problems)
+    assert any(
+        p.startswith("applications.row_total not checked for rows denied_state_secret") for p in r.problems
+    )
     assert not any(c.rule == "applications.row_total" and c.row in SUBITEM_ROWS for c in r.checks)
     assert all(c.ok for c in r.checks)
 

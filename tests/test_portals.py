@@ -25,23 +25,37 @@ def test_every_shipped_entry_validates():
 
 
 def test_invalid_entries_are_named(tmp_path):
-    (tmp_path / "bad.toml").write_text('name = "Bad Name"\nagency = ""\nlevel = "大"\n'
-                                       'start_urls = ["ftp://x"]\nallowed_domains = ["x.gov.cn"]\n', encoding="utf-8")
-    (tmp_path / "off.toml").write_text('name = "off"\nagency = "某局"\nstart_urls = ["https://a.gov.cn/"]\n'
-                                       'allowed_domains = ["b.gov.cn"]\n', encoding="utf-8")
+    (tmp_path / "bad.toml").write_text(
+        'name = "Bad Name"\nagency = ""\nlevel = "大"\n'
+        'start_urls = ["ftp://x"]\nallowed_domains = ["x.gov.cn"]\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "off.toml").write_text(
+        'name = "off"\nagency = "某局"\nstart_urls = ["https://a.gov.cn/"]\nallowed_domains = ["b.gov.cn"]\n',
+        encoding="utf-8",
+    )
     _, errors = validate_registry(tmp_path)
     text = "\n".join(errors)
-    for fragment in ("name must be", "agency is required", "level", "not an http(s) URL", "outside allowed_domains",
-                     "file name must be"):
+    for fragment in (
+        "name must be",
+        "agency is required",
+        "level",
+        "not an http(s) URL",
+        "outside allowed_domains",
+        "file name must be",
+    ):
         assert fragment in text
 
 
 def test_csv_import(tmp_path):
     csv_file = tmp_path / "list.csv"
-    csv_file.write_text("name,agency,url,region,level\n"
-                        ",示例市教育局,jyj.example.gov.cn,示例省示例市,市\n"
-                        "yb-county,样本县人民政府,https://www.yb.example.gov.cn/,示例省样本县,县级\n"
-                        "broken,没有网址,,,\n", encoding="utf-8")
+    csv_file.write_text(
+        "name,agency,url,region,level\n"
+        ",示例市教育局,jyj.example.gov.cn,示例省示例市,市\n"
+        "yb-county,样本县人民政府,https://www.yb.example.gov.cn/,示例省样本县,县级\n"
+        "broken,没有网址,,,\n",
+        encoding="utf-8",
+    )
     out = tmp_path / "reg" / "import-list.toml"
     out.parent.mkdir()
     n, problems = import_csv(csv_file, out)
@@ -67,5 +81,7 @@ def test_cli_portals_list_and_validate(tmp_path):
     assert "shanghai" in result.output and "上海市人民政府" in result.output
     csv_file = tmp_path / "p.csv"
     csv_file.write_text("agency,domain\n某局,www.x.gov.cn\n", encoding="utf-8")
-    result = runner.invoke(main, ["portals", "import", str(csv_file), "--out", str(tmp_path / "import-p.toml")])
+    result = runner.invoke(
+        main, ["portals", "import", str(csv_file), "--out", str(tmp_path / "import-p.toml")]
+    )
     assert result.exit_code == 0 and "1 portals written" in result.output

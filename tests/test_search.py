@@ -58,26 +58,54 @@ def test_query_rewriting() -> None:
 
 
 def _report(sections: dict[str, str], agency: str = "某局", year: int = 2023) -> Report:
-    return Report(agency=agency, year=year, title=f"{agency}{year}年报", template="free", status="partial",
-                  sections=sections, text="\n".join(sections.values()))
+    return Report(
+        agency=agency,
+        year=year,
+        title=f"{agency}{year}年报",
+        template="free",
+        status="partial",
+        sections=sections,
+        text="\n".join(sections.values()),
+    )
 
 
 def _add_version(db, url: str, n: int) -> int:
     doc = db.execute("SELECT id FROM documents WHERE url = ?", [url]).fetchone()
     if doc is None:
-        doc_id = db["documents"].insert({"url": url, "kind": "report", "first_seen": "x", "last_seen": "x"}).last_pk
+        doc_id = (
+            db["documents"]
+            .insert({"url": url, "kind": "report", "first_seen": "x", "last_seen": "x"})
+            .last_pk
+        )
     else:
         doc_id = doc[0]
     sha = f"{n:064d}"
     db.execute("INSERT OR IGNORE INTO blobs VALUES (?, 1, x'00')", [sha])
-    return db["versions"].insert({"document_id": doc_id, "sha256": sha, "fetched_at": "x", "size": 1,
-                                  "first_seen": "x", "last_seen": "x"}).last_pk
+    return (
+        db["versions"]
+        .insert(
+            {
+                "document_id": doc_id,
+                "sha256": sha,
+                "fetched_at": "x",
+                "size": 1,
+                "first_seen": "x",
+                "last_seen": "x",
+            }
+        )
+        .last_pk
+    )
 
 
 def _hits(db, query: str) -> set[int]:
-    return {r[0] for r in db.execute(
-        "SELECT s.report_id FROM sections s WHERE s.id IN"
-        " (SELECT rowid FROM sections_seg WHERE sections_seg MATCH ?)", [match_expression(query)])}
+    return {
+        r[0]
+        for r in db.execute(
+            "SELECT s.report_id FROM sections s WHERE s.id IN"
+            " (SELECT rowid FROM sections_seg WHERE sections_seg MATCH ?)",
+            [match_expression(query)],
+        )
+    }
 
 
 def test_write_report_indexes_and_reparse_replaces_rows() -> None:
@@ -95,14 +123,22 @@ def test_write_report_indexes_and_reparse_replaces_rows() -> None:
     assert db.execute("SELECT count(*) FROM sections_seg_docsize").fetchone()[0] == 1
     db.execute("INSERT INTO sections_seg (sections_seg) VALUES ('integrity-check')")
     # The old tokens are really gone from the index (contentless table: un-indexed with 'delete').
-    assert db.execute("SELECT count(*) FROM sections_seg WHERE sections_seg MATCH '\"许\"'").fetchone()[0] == 0
-    assert db.execute("SELECT count(*) FROM reports_seg WHERE reports_seg MATCH ?",
-                      [match_expression("某局")]).fetchone()[0] == 1
+    assert (
+        db.execute("SELECT count(*) FROM sections_seg WHERE sections_seg MATCH '\"许\"'").fetchone()[0] == 0
+    )
+    assert (
+        db.execute(
+            "SELECT count(*) FROM reports_seg WHERE reports_seg MATCH ?", [match_expression("某局")]
+        ).fetchone()[0]
+        == 1
+    )
 
 
 def test_phrase_does_not_cross_punctuation() -> None:
     db = memory_db()
-    a = write_report(db, _add_version(db, "https://a.gov.cn/a", 1), _report({"overview": "依法公开，申请人提交。"}))
+    a = write_report(
+        db, _add_version(db, "https://a.gov.cn/a", 1), _report({"overview": "依法公开，申请人提交。"})
+    )
     b = write_report(db, _add_version(db, "https://a.gov.cn/b", 2), _report({"overview": "收到公开申请。"}))
     assert _hits(db, "公开申请") == {b}
     assert _hits(db, "公开") == {a, b}
@@ -114,7 +150,10 @@ def test_index_report_is_idempotent_and_rebuild_matches() -> None:
     index_report(db, rid)
     index_report(db, rid)
     assert db.execute("SELECT count(*) FROM sections_seg_docsize").fetchone()[0] == 1
-    assert db.execute("SELECT count(*) FROM sections_seg WHERE sections_seg MATCH '\"许 可\"'").fetchone()[0] == 1
+    assert (
+        db.execute("SELECT count(*) FROM sections_seg WHERE sections_seg MATCH '\"许 可\"'").fetchone()[0]
+        == 1
+    )
     assert rebuild_index(db) == 1
     assert _hits(db, "许可") == {rid}
     db.execute("DELETE FROM sections")
@@ -123,9 +162,34 @@ def test_index_report_is_idempotent_and_rebuild_matches() -> None:
     db.execute("INSERT INTO sections_seg (sections_seg) VALUES ('integrity-check')")
 
 
-QUERIES = ["税", "费", "诉", "网", "许可", "复议", "处罚", "公开", "申请", "诉讼", "依法", "答复",
-           "行政复议", "政府信息公开", "不予公开", "予以公开", "年度报告", "信息公开申请", "主动公开",
-           "政务公开", "行政诉讼", "信访", "本机关", "规范性文件", "公开 申请", "行政 许可"]
+QUERIES = [
+    "税",
+    "费",
+    "诉",
+    "网",
+    "许可",
+    "复议",
+    "处罚",
+    "公开",
+    "申请",
+    "诉讼",
+    "依法",
+    "答复",
+    "行政复议",
+    "政府信息公开",
+    "不予公开",
+    "予以公开",
+    "年度报告",
+    "信息公开申请",
+    "主动公开",
+    "政务公开",
+    "行政诉讼",
+    "信访",
+    "本机关",
+    "规范性文件",
+    "公开 申请",
+    "行政 许可",
+]
 
 
 def recall_on(texts: dict[int, str], db) -> tuple[int, int, list[str]]:
@@ -134,8 +198,12 @@ def recall_on(texts: dict[int, str], db) -> tuple[int, int, list[str]]:
     misses = []
     for q in QUERIES:
         truth = {sid for sid, t in texts.items() if all(fold(term) in fold(t) for term in q.split())}
-        got = {r[0] for r in db.execute("SELECT rowid FROM sections_seg WHERE sections_seg MATCH ?",
-                                         [match_expression(q)])}
+        got = {
+            r[0]
+            for r in db.execute(
+                "SELECT rowid FROM sections_seg WHERE sections_seg MATCH ?", [match_expression(q)]
+            )
+        }
         expected += len(truth)
         found += len(truth & got)
         if truth - got or got - truth:
@@ -163,7 +231,9 @@ def test_recall_on_seed_reports_is_complete(tmp_path: Path) -> None:
 def test_trigram_table_is_kept_for_sql_users() -> None:
     db = memory_db()
     rid = write_report(db, _add_version(db, "https://a.gov.cn/a", 1), _report({"overview": "行政复议决定"}))
-    rows = db.execute("SELECT s.report_id FROM sections_fts f JOIN sections s ON s.id = f.rowid"
-                      " WHERE sections_fts MATCH ?", [trigram_expression("行政复议")]).fetchall()
+    rows = db.execute(
+        "SELECT s.report_id FROM sections_fts f JOIN sections s ON s.id = f.rowid WHERE sections_fts MATCH ?",
+        [trigram_expression("行政复议")],
+    ).fetchall()
     assert rows == [(rid,)]
     assert isinstance(db.conn, sqlite3.Connection)

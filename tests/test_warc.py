@@ -11,10 +11,21 @@ from crawler.warc import PROFILE_IDENTICAL, PROFILE_NOT_MODIFIED, WarcWriter, sh
 
 def exchange(writer: WarcWriter, url: str, body: bytes, status: int = 200):
     return writer.write_exchange(
-        url=url, method="GET", request_headers=[("User-Agent", "nianbao/0.1"), ("Accept-Encoding", "gzip")],
-        request_body=b"", status=status, reason="OK" if status == 200 else "Not Modified", protocol="HTTP/1.1",
-        response_headers=[("Content-Type", "text/html"), ("Content-Encoding", "gzip"),
-                          ("Transfer-Encoding", "chunked")], body=body, ip_address="127.0.0.1")
+        url=url,
+        method="GET",
+        request_headers=[("User-Agent", "nianbao/0.1"), ("Accept-Encoding", "gzip")],
+        request_body=b"",
+        status=status,
+        reason="OK" if status == 200 else "Not Modified",
+        protocol="HTTP/1.1",
+        response_headers=[
+            ("Content-Type", "text/html"),
+            ("Content-Encoding", "gzip"),
+            ("Transfer-Encoding", "chunked"),
+        ],
+        body=body,
+        ip_address="127.0.0.1",
+    )
 
 
 def read_all(writer: WarcWriter):
@@ -22,8 +33,15 @@ def read_all(writer: WarcWriter):
     for path in writer.paths():
         with open(path, "rb") as fh:
             for rec in ArchiveIterator(fh):
-                out.append((path.name, rec.rec_type, rec.rec_headers, rec.http_headers,
-                            rec.raw_stream.read() if rec.rec_type == "response" else b""))
+                out.append(
+                    (
+                        path.name,
+                        rec.rec_type,
+                        rec.rec_headers,
+                        rec.http_headers,
+                        rec.raw_stream.read() if rec.rec_type == "response" else b"",
+                    )
+                )
     return out
 
 
@@ -36,7 +54,15 @@ def test_request_response_revisit(tmp_path):
     writer.close()
     assert (first.record_type, second.record_type, third.record_type) == ("response", "revisit", "revisit")
     records = read_all(writer)
-    assert [r[1] for r in records] == ["warcinfo", "response", "request", "revisit", "request", "revisit", "request"]
+    assert [r[1] for r in records] == [
+        "warcinfo",
+        "response",
+        "request",
+        "revisit",
+        "request",
+        "revisit",
+        "request",
+    ]
     _, _, rh, http, raw = records[1]
     assert rh.get_header("WARC-Payload-Digest") == sha1_b32(body)
     assert rh.get_header("WARC-IP-Address") == "127.0.0.1"

@@ -35,12 +35,16 @@ def render() -> str:
     for path, cmd in _walk(main, ["nianbao"]):
         if len(path) == 1:
             continue
-        with click.Context(main, info_name="nianbao", terminal_width=100, max_content_width=100,
-                           **main.context_settings) as root_ctx:
+        with click.Context(
+            main, info_name="nianbao", terminal_width=100, max_content_width=100, **main.context_settings
+        ) as root_ctx:
             ctx = root_ctx
             for name in path[1:]:
-                ctx = click.Context(ctx.command.commands[name] if isinstance(ctx.command, click.Group)
-                                    else cmd, info_name=name, parent=ctx)
+                ctx = click.Context(
+                    ctx.command.commands[name] if isinstance(ctx.command, click.Group) else cmd,
+                    info_name=name,
+                    parent=ctx,
+                )
             help_text = cmd.get_help(ctx)
         parts.append(f"\n## `{' '.join(path)}`\n\n```\n{help_text}\n```\n")
     return "".join(parts)

@@ -35,20 +35,36 @@ REVIEW_COLS = ("upheld", "corrected", "other_result", "pending", "total")
 
 # the rows of table 3: (code, level-1 label, level-2 label, level-3 label)
 ROWS_2021 = [
-    ("granted", "（一）予以公开", None), ("partly_granted", "（二）部分公开（区分处理的，只计这一情形，不计其他情形）", None),
-    ("denied_state_secret", "（三）不予公开", "1.属于国家秘密"), ("denied_prohibited_by_law", "（三）不予公开", "2.其他法律行政法规禁止公开"),
+    ("granted", "（一）予以公开", None),
+    ("partly_granted", "（二）部分公开（区分处理的，只计这一情形，不计其他情形）", None),
+    ("denied_state_secret", "（三）不予公开", "1.属于国家秘密"),
+    ("denied_prohibited_by_law", "（三）不予公开", "2.其他法律行政法规禁止公开"),
     ("denied_three_safety_one_stability", "（三）不予公开", "3.危及“三安全一稳定”"),
-    ("denied_third_party", "（三）不予公开", "4.保护第三方合法权益"), ("denied_internal_affairs", "（三）不予公开", "5.属于三类内部事务信息"),
-    ("denied_process_info", "（三）不予公开", "6.属于四类过程性信息"), ("denied_enforcement_file", "（三）不予公开", "7.属于行政执法案卷"),
+    ("denied_third_party", "（三）不予公开", "4.保护第三方合法权益"),
+    ("denied_internal_affairs", "（三）不予公开", "5.属于三类内部事务信息"),
+    ("denied_process_info", "（三）不予公开", "6.属于四类过程性信息"),
+    ("denied_enforcement_file", "（三）不予公开", "7.属于行政执法案卷"),
     ("denied_inquiry_matter", "（三）不予公开", "8.属于行政查询事项"),
-    ("unable_not_held", "（四）无法提供", "1.本机关不掌握相关政府信息"), ("unable_needs_creation", "（四）无法提供", "2.没有现成信息需要另行制作"),
+    ("unable_not_held", "（四）无法提供", "1.本机关不掌握相关政府信息"),
+    ("unable_needs_creation", "（四）无法提供", "2.没有现成信息需要另行制作"),
     ("unable_unclear_after_correction", "（四）无法提供", "3.补正后申请内容仍不明确"),
-    ("rejected_petition_complaint", "（五）不予处理", "1.信访举报投诉类申请"), ("rejected_duplicate", "（五）不予处理", "2.重复申请"),
-    ("rejected_publication", "（五）不予处理", "3.要求提供公开出版物"), ("rejected_mass_repeated", "（五）不予处理", "4.无正当理由大量反复申请"),
+    ("rejected_petition_complaint", "（五）不予处理", "1.信访举报投诉类申请"),
+    ("rejected_duplicate", "（五）不予处理", "2.重复申请"),
+    ("rejected_publication", "（五）不予处理", "3.要求提供公开出版物"),
+    ("rejected_mass_repeated", "（五）不予处理", "4.无正当理由大量反复申请"),
     ("rejected_confirm_or_reissue", "（五）不予处理", "5.要求行政机关确认或重新出具已获取信息"),
-    ("other_no_correction", "（六）其他处理", "1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请"),
-    ("other_unpaid_fee", "（六）其他处理", "2.申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请"),
-    ("other_other", "（六）其他处理", "3.其他"), ("total_handled", "（七）总计", None),
+    (
+        "other_no_correction",
+        "（六）其他处理",
+        "1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请",
+    ),
+    (
+        "other_unpaid_fee",
+        "（六）其他处理",
+        "2.申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请",
+    ),
+    ("other_other", "（六）其他处理", "3.其他"),
+    ("total_handled", "（七）总计", None),
 ]
 ROWS_2019 = [r for r in ROWS_2021 if not r[0].startswith("other_")]
 ROWS_2019.insert(-1, ("other", "（六）其他处理", None))
@@ -65,8 +81,10 @@ def make_report(rid: str, agency: str, year: int, template: str, seed: int, bala
     result_codes = [r[0] for r in rows if r[0] != "total_handled"]
     app: dict[str, list[int]] = {}
     for code in result_codes:
-        vals = [rng.choice([0, 0, 0, 1, 2, 3, 5, 8, 12, 27]) if i == 0 else rng.choice([0, 0, 0, 0, 1, 2])
-                for i in range(6)]
+        vals = [
+            rng.choice([0, 0, 0, 1, 2, 3, 5, 8, 12, 27]) if i == 0 else rng.choice([0, 0, 0, 0, 1, 2])
+            for i in range(6)
+        ]
         app[code] = vals
     handled = [sum(app[c][i] for c in result_codes) for i in range(6)]
     carried_over = [rng.choice([0, 1, 2, 3]) if i == 0 else 0 for i in range(6)]
@@ -77,31 +95,61 @@ def make_report(rid: str, agency: str, year: int, template: str, seed: int, bala
     app["new_received"], app["carried_over"] = new, carried_over
     app["total_handled"], app["carried_forward"] = handled, carried_forward
     if not balanced:
-        app["carried_forward"] = [v + (3 if i == 0 else 0) for i, v in enumerate(carried_forward)]  # 结转 counted twice
+        app["carried_forward"] = [
+            v + (3 if i == 0 else 0) for i, v in enumerate(carried_forward)
+        ]  # 结转 counted twice
     table3 = {code: [*vals, sum(vals)] for code, vals in app.items()}
     review = {}
     for code in ("review", "litigation_direct", "litigation_after_review"):
         vals = [rng.choice([0, 0, 1, 2, 4]) for _ in range(4)]
         review[code] = [*vals, sum(vals)]
     if template == "2021":
-        active = {"regulations": {"issued": 0, "repealed": 0, "in_force": 0},
-                  "normative_documents": {"issued": rng.randint(1, 9), "repealed": rng.randint(0, 4),
-                                          "in_force": rng.randint(10, 40)},
-                  "licensing": {"decisions": rng.randint(100, 9000)}, "penalty": {"decisions": rng.randint(10, 900)},
-                  "coercion": {"decisions": rng.randint(0, 50)},
-                  "fees": {"amount_10k_yuan": round(rng.uniform(1, 900), 2)}}
+        active = {
+            "regulations": {"issued": 0, "repealed": 0, "in_force": 0},
+            "normative_documents": {
+                "issued": rng.randint(1, 9),
+                "repealed": rng.randint(0, 4),
+                "in_force": rng.randint(10, 40),
+            },
+            "licensing": {"decisions": rng.randint(100, 9000)},
+            "penalty": {"decisions": rng.randint(10, 900)},
+            "coercion": {"decisions": rng.randint(0, 50)},
+            "fees": {"amount_10k_yuan": round(rng.uniform(1, 900), 2)},
+        }
     else:
-        active = {"regulations": {"new_made": 0, "new_published": 0, "total_published": 0},
-                  "normative_documents": {"new_made": 3, "new_published": 3, "total_published": rng.randint(10, 40)},
-                  "licensing": {"items_last_year": rng.randint(20, 90), "items_change": 2, "decisions": rng.randint(100, 900)},
-                  "other_services": {"items_last_year": 4, "items_change": 0, "decisions": rng.randint(0, 30)},
-                  "penalty": {"items_last_year": rng.randint(100, 300), "items_change": -3, "decisions": rng.randint(10, 90)},
-                  "coercion": {"items_last_year": 12, "items_change": 0, "decisions": rng.randint(0, 9)},
-                  "fees": {"items_last_year": 2, "items_change": 0},
-                  "procurement": {"projects": rng.randint(1, 20), "amount": rng.randint(10, 500)}}
-    return {"id": rid, "agency": agency, "year": year, "template": template, "balanced": balanced,
-            "applications": table3, "review_litigation": review, "active": active,
-            "rows": [list(r) for r in rows]}
+        active = {
+            "regulations": {"new_made": 0, "new_published": 0, "total_published": 0},
+            "normative_documents": {
+                "new_made": 3,
+                "new_published": 3,
+                "total_published": rng.randint(10, 40),
+            },
+            "licensing": {
+                "items_last_year": rng.randint(20, 90),
+                "items_change": 2,
+                "decisions": rng.randint(100, 900),
+            },
+            "other_services": {"items_last_year": 4, "items_change": 0, "decisions": rng.randint(0, 30)},
+            "penalty": {
+                "items_last_year": rng.randint(100, 300),
+                "items_change": -3,
+                "decisions": rng.randint(10, 90),
+            },
+            "coercion": {"items_last_year": 12, "items_change": 0, "decisions": rng.randint(0, 9)},
+            "fees": {"items_last_year": 2, "items_change": 0},
+            "procurement": {"projects": rng.randint(1, 20), "amount": rng.randint(10, 500)},
+        }
+    return {
+        "id": rid,
+        "agency": agency,
+        "year": year,
+        "template": template,
+        "balanced": balanced,
+        "applications": table3,
+        "review_litigation": review,
+        "active": active,
+        "rows": [list(r) for r in rows],
+    }
 
 
 REPORTS = [
@@ -113,6 +161,7 @@ REPORTS = [
 
 # ------------------------------------------------------------------ the document as a list of blocks
 # a table spec is a list of rows; a row is a list of (text, rowspan, colspan)
+
 
 def _fmt(v) -> str:
     if isinstance(v, float):
@@ -126,8 +175,14 @@ def table2_spec(rep: dict) -> list[list[tuple[str, int, int]]]:
         return [
             [("第二十条第（一）项", 1, 4)],
             [("信息内容", 1, 1), ("本年制发件数", 1, 1), ("本年废止件数", 1, 1), ("现行有效件数", 1, 1)],
-            [("规章", 1, 1), *[(_fmt(a["regulations"][k]), 1, 1) for k in ("issued", "repealed", "in_force")]],
-            [("行政规范性文件", 1, 1), *[(_fmt(a["normative_documents"][k]), 1, 1) for k in ("issued", "repealed", "in_force")]],
+            [
+                ("规章", 1, 1),
+                *[(_fmt(a["regulations"][k]), 1, 1) for k in ("issued", "repealed", "in_force")],
+            ],
+            [
+                ("行政规范性文件", 1, 1),
+                *[(_fmt(a["normative_documents"][k]), 1, 1) for k in ("issued", "repealed", "in_force")],
+            ],
             [("第二十条第（五）项", 1, 4)],
             [("信息内容", 1, 1), ("本年处理决定数量", 1, 3)],
             [("行政许可", 1, 1), (_fmt(a["licensing"]["decisions"]), 1, 3)],
@@ -139,26 +194,39 @@ def table2_spec(rep: dict) -> list[list[tuple[str, int, int]]]:
             [("信息内容", 1, 1), ("本年收费金额（单位：万元）", 1, 3)],
             [("行政事业性收费", 1, 1), (_fmt(a["fees"]["amount_10k_yuan"]), 1, 3)],
         ]
+
     def r3(label, code, keys):
         return [(label, 1, 1), *[(_fmt(a[code][k]), 1, 1) for k in keys]]
+
     k1 = ("new_made", "new_published", "total_published")
     k5 = ("items_last_year", "items_change", "decisions")
     return [
         [("第二十条第（一）项", 1, 4)],
         [("信息内容", 1, 1), ("本年新制作数量", 1, 1), ("本年新公开数量", 1, 1), ("对外公开总数量", 1, 1)],
-        r3("规章", "regulations", k1), r3("规范性文件", "normative_documents", k1),
+        r3("规章", "regulations", k1),
+        r3("规范性文件", "normative_documents", k1),
         [("第二十条第（五）项", 1, 4)],
         [("信息内容", 1, 1), ("上一年项目数量", 1, 1), ("本年增/减", 1, 1), ("处理决定数量", 1, 1)],
-        r3("行政许可", "licensing", k5), r3("其他对外管理服务事项", "other_services", k5),
+        r3("行政许可", "licensing", k5),
+        r3("其他对外管理服务事项", "other_services", k5),
         [("第二十条第（六）项", 1, 4)],
         [("信息内容", 1, 1), ("上一年项目数量", 1, 1), ("本年增/减", 1, 1), ("处理决定数量", 1, 1)],
-        r3("行政处罚", "penalty", k5), r3("行政强制", "coercion", k5),
+        r3("行政处罚", "penalty", k5),
+        r3("行政强制", "coercion", k5),
         [("第二十条第（八）项", 1, 4)],
         [("信息内容", 1, 1), ("上一年项目数量", 1, 1), ("本年增/减", 1, 2)],
-        [("行政事业性收费", 1, 1), (_fmt(a["fees"]["items_last_year"]), 1, 1), (_fmt(a["fees"]["items_change"]), 1, 2)],
+        [
+            ("行政事业性收费", 1, 1),
+            (_fmt(a["fees"]["items_last_year"]), 1, 1),
+            (_fmt(a["fees"]["items_change"]), 1, 2),
+        ],
         [("第二十条第（九）项", 1, 4)],
         [("信息内容", 1, 1), ("采购项目数量", 1, 1), ("采购总金额", 1, 2)],
-        [("政府集中采购", 1, 1), (_fmt(a["procurement"]["projects"]), 1, 1), (_fmt(a["procurement"]["amount"]) + "万元", 1, 2)],
+        [
+            ("政府集中采购", 1, 1),
+            (_fmt(a["procurement"]["projects"]), 1, 1),
+            (_fmt(a["procurement"]["amount"]) + "万元", 1, 2),
+        ],
     ]
 
 
@@ -167,7 +235,10 @@ def table3_spec(rep: dict) -> list[list[tuple[str, int, int]]]:
     rows = rep["rows"]
     vals = lambda code: [(_fmt(v), 1, 1) for v in t[code]]  # noqa: E731
     spec = [
-        [("（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）", 3, 3), ("申请人情况", 1, 7)],
+        [
+            ("（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）", 3, 3),
+            ("申请人情况", 1, 7),
+        ],
         [("自然人", 2, 1), ("法人或其他组织", 1, 5), ("总计", 2, 1)],
         [(lab, 1, 1) for lab in APPLICANT_LABELS[1:]],
         [("一、本年新收政府信息公开申请数量", 1, 3), *vals("new_received")],
@@ -202,7 +273,11 @@ def table4_spec(rep: dict) -> list[list[tuple[str, int, int]]]:
         [("行政复议", 1, 5), ("行政诉讼", 1, 10)],
         [*[(x, 2, 1) for x in five], ("未经复议直接起诉", 1, 5), ("复议后起诉", 1, 5)],
         [(x, 1, 1) for x in five * 2],
-        [(_fmt(v), 1, 1) for code in ("review", "litigation_direct", "litigation_after_review") for v in rv[code]],
+        [
+            (_fmt(v), 1, 1)
+            for code in ("review", "litigation_direct", "litigation_after_review")
+            for v in rv[code]
+        ],
     ]
 
 
@@ -230,10 +305,16 @@ def blocks(rep: dict) -> list:
     new_total = rep["applications"]["new_received"][-1]
     return [
         ("title", f"{ag}{y}年政府信息公开工作年度报告"),
-        ("p", f"本报告由{ag}根据《中华人民共和国政府信息公开条例》（以下简称《条例》）和有关规定编制。"
-              f"报告中所列数据的统计期限自{y}年1月1日起至{y}年12月31日止。"),
+        (
+            "p",
+            f"本报告由{ag}根据《中华人民共和国政府信息公开条例》（以下简称《条例》）和有关规定编制。"
+            f"报告中所列数据的统计期限自{y}年1月1日起至{y}年12月31日止。",
+        ),
         ("h", "一、总体情况"),
-        ("p", f"{y}年，{ag}认真贯彻落实《条例》，全年共收到政府信息公开申请{new_total}件，均在法定期限内答复。"),
+        (
+            "p",
+            f"{y}年，{ag}认真贯彻落实《条例》，全年共收到政府信息公开申请{new_total}件，均在法定期限内答复。",
+        ),
         ("h", "二、主动公开政府信息情况"),
         ("table", "active", table2_spec(rep)),
         ("h", "三、收到和处理政府信息公开申请情况"),
@@ -258,11 +339,18 @@ def expected(rep: dict) -> dict:
     for code, cols in rep["active"].items():
         for col, v in cols.items():
             figs.append({"table": "active", "row": code, "column": col, "value": v})
-    return {"id": rep["id"], "agency": rep["agency"], "year": rep["year"], "template": rep["template"],
-            "balanced": rep["balanced"], "figures": figs}
+    return {
+        "id": rep["id"],
+        "agency": rep["agency"],
+        "year": rep["year"],
+        "template": rep["template"],
+        "balanced": rep["balanced"],
+        "figures": figs,
+    }
 
 
 # ------------------------------------------------------------------ renderers
+
 
 def to_html(rep: dict, rng: random.Random) -> str:
     def cell_html(text: str, tag="td") -> str:
@@ -270,39 +358,56 @@ def to_html(rep: dict, rng: random.Random) -> str:
         if text.isdigit() and len(text) > 1 and rng.random() < 0.5:
             # Word splits a number into runs: <span>2</span><span>7</span>, sometimes across source lines
             mid = len(text) // 2
-            t = (f'<span style="font-family:仿宋_GB2312;font-size:12pt">{text[:mid]}</span>\n'
-                 f'<span style="font-family:仿宋_GB2312;font-size:12pt">{text[mid:]}</span>')
+            t = (
+                f'<span style="font-family:仿宋_GB2312;font-size:12pt">{text[:mid]}</span>\n'
+                f'<span style="font-family:仿宋_GB2312;font-size:12pt">{text[mid:]}</span>'
+            )
         elif len(text) in (4, 5) and not text.isdigit() and rng.random() < 0.5:
             t = html.escape(text[:2]) + "<br>" + html.escape(text[2:])
-        return f'<p class="MsoNormal" align="center" style="text-align:center"><span lang="EN-US">{t}</span></p>'
+        return (
+            f'<p class="MsoNormal" align="center" style="text-align:center"><span lang="EN-US">{t}</span></p>'
+        )
 
     out = []
     for b in blocks(rep):
         if b[0] == "title":
-            out.append(f'<p class="MsoNormal" align="center" style="text-align:center;font-size:22pt"><b>{html.escape(b[1])}</b></p>')
+            out.append(
+                f'<p class="MsoNormal" align="center" style="text-align:center;font-size:22pt"><b>{html.escape(b[1])}</b></p>'
+            )
         elif b[0] == "h":
-            out.append(f'<p class="MsoNormal" style="text-indent:32pt"><b><span style="font-family:黑体">{html.escape(b[1])}</span></b></p>')
+            out.append(
+                f'<p class="MsoNormal" style="text-indent:32pt"><b><span style="font-family:黑体">{html.escape(b[1])}</span></b></p>'
+            )
         elif b[0] == "p":
-            out.append(f'<p class="MsoNormal" style="text-indent:32pt"><span style="font-family:仿宋_GB2312">{html.escape(b[1])}</span></p>')
+            out.append(
+                f'<p class="MsoNormal" style="text-indent:32pt"><span style="font-family:仿宋_GB2312">{html.escape(b[1])}</span></p>'
+            )
         else:
             cells, _w = positions(b[2])
             rows: dict[int, list[str]] = {}
             for r, _c, rs, cs, text in cells:
                 attrs = (f' rowspan="{rs}"' if rs > 1 else "") + (f' colspan="{cs}"' if cs > 1 else "")
                 inner = cell_html(text) if text else "&nbsp;"
-                rows.setdefault(r, []).append(f'<td{attrs} style="border:solid windowtext 1.0pt;padding:0cm 5.4pt" valign="center">{inner}</td>')
+                rows.setdefault(r, []).append(
+                    f'<td{attrs} style="border:solid windowtext 1.0pt;padding:0cm 5.4pt" valign="center">{inner}</td>'
+                )
             trs = "\n".join(f'<tr style="height:20pt">{"".join(v)}</tr>' for _, v in sorted(rows.items()))
-            out.append(f'<div align="center"><table class="MsoNormalTable" border="1" cellspacing="0" cellpadding="0" '
-                       f'style="border-collapse:collapse;border:none" width="600"><tbody>\n{trs}\n</tbody></table></div>')
+            out.append(
+                f'<div align="center"><table class="MsoNormalTable" border="1" cellspacing="0" cellpadding="0" '
+                f'style="border-collapse:collapse;border:none" width="600"><tbody>\n{trs}\n</tbody></table></div>'
+            )
     title = blocks(rep)[0][1]
     pub = f"{rep['year'] + 1}-01-20"
-    nav = "".join(f'<td><a href="/col/{i}/index.html">{n}</a></td>' for i, n in enumerate(["首页", "政务公开", "政务服务", "互动交流"]))
+    nav = "".join(
+        f'<td><a href="/col/{i}/index.html">{n}</a></td>'
+        for i, n in enumerate(["首页", "政务公开", "政务服务", "互动交流"])
+    )
     return f"""<!DOCTYPE html>
 <html><head><meta http-equiv="Content-Type" content="text/html; charset=CHARSET">
 <title>{html.escape(title)}_示例市人民政府</title>
 <meta name="ArticleTitle" content="{html.escape(title)}">
 <meta name="PubDate" content="{pub} 09:30">
-<meta name="ContentSource" content="{html.escape(rep['agency'])}">
+<meta name="ContentSource" content="{html.escape(rep["agency"])}">
 <style>.nav td{{padding:4px}} .xxgk td{{font-size:12px}}</style>
 <script>var _hmt = _hmt || []; document.write("<table><tr><td>x</td></tr></table>");</script>
 </head><body>
@@ -310,10 +415,10 @@ def to_html(rep: dict, rng: random.Random) -> str:
 <table width="1000" align="center" border="0" cellspacing="0" cellpadding="0"><tr>
 <td width="200" valign="top"><div class="sidebar"><ul><li><a href="/gknb/">政府信息公开年报</a></li><li><a href="/zn/">政府信息公开指南</a></li></ul></div></td>
 <td width="800" valign="top">
-<table class="xxgk" width="100%" border="1"><tr><td>索引号：</td><td>000000000/{rep['year'] + 1}-00001</td><td>发布机构：</td><td>{html.escape(rep['agency'])}</td></tr>
+<table class="xxgk" width="100%" border="1"><tr><td>索引号：</td><td>000000000/{rep["year"] + 1}-00001</td><td>发布机构：</td><td>{html.escape(rep["agency"])}</td></tr>
 <tr><td>发文日期：</td><td>{pub}</td><td>分类：</td><td>政府信息公开年报</td></tr></table>
 <div class="article"><h1 class="title">{html.escape(title)}</h1>
-<div class="info">发布时间：{pub}&nbsp;&nbsp;来源：{html.escape(rep['agency'])}&nbsp;&nbsp;浏览次数：<span id="hits">123</span></div>
+<div class="info">发布时间：{pub}&nbsp;&nbsp;来源：{html.escape(rep["agency"])}&nbsp;&nbsp;浏览次数：<span id="hits">123</span></div>
 <div class="TRS_Editor" id="zoom">
 {chr(10).join(out)}
 </div></div>
@@ -366,8 +471,11 @@ def to_xlsx(rep: dict) -> bytes:
     wb.remove(wb.active)
     thin = Side(style="thin")
     names = {"active": "主动公开", "applications": "收到和处理申请", "review_litigation": "行政复议行政诉讼"}
-    heads = {"active": "二、主动公开政府信息情况", "applications": "三、收到和处理政府信息公开申请情况",
-             "review_litigation": "四、政府信息公开行政复议、行政诉讼情况"}
+    heads = {
+        "active": "二、主动公开政府信息情况",
+        "applications": "三、收到和处理政府信息公开申请情况",
+        "review_litigation": "四、政府信息公开行政复议、行政诉讼情况",
+    }
     for b in blocks(rep):
         if b[0] != "table":
             continue
@@ -391,8 +499,21 @@ def to_xlsx(rep: dict) -> bytes:
 
 def soffice(src: Path, target: str, outdir: Path) -> Path:
     with tempfile.TemporaryDirectory(prefix="nianbao-fixture-profile-") as prof:
-        subprocess.run(["soffice", f"-env:UserInstallation=file://{prof}", "--headless", "--convert-to", target,
-                        "--outdir", str(outdir), str(src)], check=True, timeout=180, capture_output=True)
+        subprocess.run(
+            [
+                "soffice",
+                f"-env:UserInstallation=file://{prof}",
+                "--headless",
+                "--convert-to",
+                target,
+                "--outdir",
+                str(outdir),
+                str(src),
+            ],
+            check=True,
+            timeout=180,
+            capture_output=True,
+        )
     return outdir / (src.stem + "." + target.split(":")[0])
 
 
@@ -402,7 +523,9 @@ def scan(pdf: Path, out_pdf: Path, out_jpg: Path | None, seed: int, dpi: int = 1
 
     rng = random.Random(seed)
     with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run(["pdftoppm", "-r", str(dpi), "-gray", "-png", str(pdf), f"{tmp}/p"], check=True, timeout=120)
+        subprocess.run(
+            ["pdftoppm", "-r", str(dpi), "-gray", "-png", str(pdf), f"{tmp}/p"], check=True, timeout=120
+        )
         pages = []
         for f in sorted(Path(tmp).glob("p*.png")):
             im = Image.open(f).convert("L")
@@ -440,7 +563,9 @@ def main(argv: list[str] | None = None) -> int:
     for i, rep in enumerate(REPORTS):
         rid = rep["id"]
         rng = random.Random(100 + i)
-        (out / f"{rid}.expected.json").write_text(json.dumps(expected(rep), ensure_ascii=False, indent=1) + "\n")
+        (out / f"{rid}.expected.json").write_text(
+            json.dumps(expected(rep), ensure_ascii=False, indent=1) + "\n"
+        )
         page = to_html(rep, rng)
         if rid == "r2019_ok":  # GBK bytes that declare utf-8 (a real portal misconfiguration)
             (out / f"{rid}.html").write_bytes(page.replace("CHARSET", "utf-8").encode("gbk"))
@@ -464,8 +589,12 @@ def main(argv: list[str] | None = None) -> int:
             xls = soffice(out / f"{rid}.xlsx", "xls", t)
             (out / f"{rid}.xls").write_bytes(xls.read_bytes())
             if not args.no_scan and rid in ("r2021_ok", "r2019_ok"):
-                scan(out / f"{rid}.pdf", out / f"{rid}.scan.pdf", out / f"{rid}.table.jpg" if rid == "r2021_ok" else None,
-                     seed=i)
+                scan(
+                    out / f"{rid}.pdf",
+                    out / f"{rid}.scan.pdf",
+                    out / f"{rid}.table.jpg" if rid == "r2021_ok" else None,
+                    seed=i,
+                )
         print(rid, "done", file=sys.stderr)
     total = sum(f.stat().st_size for f in out.iterdir())
     print(f"{len(list(out.iterdir()))} files, {total / 1024:.0f} KiB in {out}", file=sys.stderr)

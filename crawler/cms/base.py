@@ -52,7 +52,9 @@ def anchors(selector: Selector, base: str) -> list[Link]:
     for a in selector.xpath("//a[@href]"):
         url = absolute(base, a.attrib.get("href"))
         if url:
-            out.append(Link(url, clean(" ".join(a.xpath(".//text()").getall())), clean(a.attrib.get("title"))))
+            out.append(
+                Link(url, clean(" ".join(a.xpath(".//text()").getall())), clean(a.attrib.get("title")))
+            )
     return out
 
 

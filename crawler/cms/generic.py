@@ -40,7 +40,9 @@ class GenericFamily(CMSFamily):
                 out.append(link.url)
                 if LAST_PAGE_TEXT.match(text):
                     last_index = (link.url, int(m.group(1)))
-            elif (text and PAGINATION_TEXT.match(text) and same_dir and not text.isdigit()) or (text.isdigit() and same_dir and (target.query or m)):
+            elif (text and PAGINATION_TEXT.match(text) and same_dir and not text.isdigit()) or (
+                text.isdigit() and same_dir and (target.query or m)
+            ):
                 out.append(link.url)
         if last_index:  # 尾页 → index_N.html: every page up to N
             url, n = last_index

@@ -22,8 +22,20 @@ DATAPROXY = "/module/web/jpage/dataproxy.jsp"
 _RECORD = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.S)
 _NEXTGROUP = re.compile(r"<nextgroup>\s*<!\[CDATA\[(.*?)\]\]>\s*</nextgroup>", re.S)
 _PROXY = re.compile(r"""proxyUrl\s*[:=]\s*['"]([^'"]*dataproxy\.jsp[^'"]*)['"]""")
-_NUM = {k: re.compile(rf"""\b{k}\s*[:=]\s*['"]?(\d+)""", re.I) for k in ("perPage", "totalRecord", "totalpage")}
-_PARAMS = ("col", "appid", "webid", "path", "columnid", "sourceContentType", "unitid", "webname", "permissiontype")
+_NUM = {
+    k: re.compile(rf"""\b{k}\s*[:=]\s*['"]?(\d+)""", re.I) for k in ("perPage", "totalRecord", "totalpage")
+}
+_PARAMS = (
+    "col",
+    "appid",
+    "webid",
+    "path",
+    "columnid",
+    "sourceContentType",
+    "unitid",
+    "webname",
+    "permissiontype",
+)
 _PARAM_RE = {k: re.compile(rf"""['"]?\b{k}['"]?\s*[:=]\s*['"]?([^'",}}\s]*)""") for k in _PARAMS}
 PAGES_PER_REQUEST = 3
 
@@ -42,11 +54,16 @@ def record_links(text: str, base: str) -> list[Link]:
     return links
 
 
-def _groups(base: str, proxy: str, total: int, perpage: int, params: dict[str, str], skip_first: bool) -> list[str]:
+def _groups(
+    base: str, proxy: str, total: int, perpage: int, params: dict[str, str], skip_first: bool
+) -> list[str]:
     step = perpage * PAGES_PER_REQUEST
     starts = range(1, total + 1, step)
-    return [dataproxy_url(base, proxy, s, min(s + step - 1, total), perpage, params)
-            for i, s in enumerate(starts) if not (skip_first and i == 0)]
+    return [
+        dataproxy_url(base, proxy, s, min(s + step - 1, total), perpage, params)
+        for i, s in enumerate(starts)
+        if not (skip_first and i == 0)
+    ]
 
 
 class HanwebFamily(CMSFamily):
@@ -79,7 +96,11 @@ class HanwebFamily(CMSFamily):
         return [dataproxy_url(response.url, proxy, 1, perpage * PAGES_PER_REQUEST, perpage, params)]
 
     def parse_data(self, response: Response) -> tuple[list[Link], list[str]]:
-        text = response.body.decode("utf-8", "replace") if not isinstance(response, TextResponse) else response.text
+        text = (
+            response.body.decode("utf-8", "replace")
+            if not isinstance(response, TextResponse)
+            else response.text
+        )
         links = record_links(text, response.url)
         more: list[str] = []
         for fragment in _NEXTGROUP.findall(text):
@@ -89,6 +110,14 @@ class HanwebFamily(CMSFamily):
         if total_m and query.get("startrecord") == "1":
             perpage = int(query.get("perpage") or 15)
             params = {k: v for k, v in query.items() if k in _PARAMS}
-            more.extend(_groups(response.url, urlsplit(response.url).path, int(total_m.group(1)), perpage, params,
-                                skip_first=True))
+            more.extend(
+                _groups(
+                    response.url,
+                    urlsplit(response.url).path,
+                    int(total_m.group(1)),
+                    perpage,
+                    params,
+                    skip_first=True,
+                )
+            )
         return links, more

@@ -21,10 +21,23 @@ from ..classify import page_param
 from .base import CMSFamily, Link, absolute, clean, scripts
 from .query_string import with_page
 
-_ENDPOINT = re.compile(r"""["'`]((?:https?://[^"'`\s]+|/[^"'`\s]*?)(?:/api/|\.json|[lL]ist[\w]*\.(?:do|action|jsp)|"""
-                       r"""/list\?|getList|queryList|/search/)[^"'`\s]*)["'`]""")
+_ENDPOINT = re.compile(
+    r"""["'`]((?:https?://[^"'`\s]+|/[^"'`\s]*?)(?:/api/|\.json|[lL]ist[\w]*\.(?:do|action|jsp)|"""
+    r"""/list\?|getList|queryList|/search/)[^"'`\s]*)["'`]"""
+)
 TITLE_KEYS = ("title", "name", "docTitle", "doctitle", "subject", "articleTitle", "bt", "text")
-URL_KEYS = ("url", "link", "href", "docUrl", "docurl", "detailUrl", "pageUrl", "path", "articleUrl", "linkUrl")
+URL_KEYS = (
+    "url",
+    "link",
+    "href",
+    "docUrl",
+    "docurl",
+    "detailUrl",
+    "pageUrl",
+    "path",
+    "articleUrl",
+    "linkUrl",
+)
 PAGES_KEYS = ("pages", "totalPage", "totalPages", "pageCount", "page_count", "total_pages", "pagecount")
 TOTAL_KEYS = ("total", "totalCount", "total_count", "totalRecord", "totalElements", "count", "recordCount")
 SIZE_KEYS = ("size", "pageSize", "page_size", "per_page", "perPage", "limit", "rows")
@@ -55,7 +68,8 @@ class JsonListFamily(CMSFamily):
     @classmethod
     def detect(cls, response: TextResponse) -> bool:
         return any(_ENDPOINT.search(s) for s in scripts(response)) or bool(
-            response.xpath("//*[@data-api or @data-url]"))
+            response.xpath("//*[@data-api or @data-url]")
+        )
 
     def data_requests(self, response: TextResponse) -> Iterable[str]:
         found = []
@@ -109,4 +123,3 @@ class JsonListFamily(CMSFamily):
         if pages:
             more = [with_page(response.url, key, n) for n in range(2, min(pages, 500) + 1)]
         return links, more
-

@@ -16,14 +16,22 @@ APPLICANT_COLS = ["自然人", "商业企业", "科研机构", "社会公益组�
 RESULT_ROWS = [
     ("（一）予以公开", None),
     ("（二）部分公开（区分处理的，只计这一情形，不计其他情形）", None),
-    ("1.属于国家秘密", "（三）不予公开"), ("2.其他法律行政法规禁止公开", "（三）不予公开"),
-    ("3.危及“三安全一稳定”", "（三）不予公开"), ("4.保护第三方合法权益", "（三）不予公开"),
-    ("5.属于三类内部事务信息", "（三）不予公开"), ("6.属于四类过程性信息", "（三）不予公开"),
-    ("7.属于行政执法案卷", "（三）不予公开"), ("8.属于行政查询事项", "（三）不予公开"),
-    ("1.本机关不掌握相关政府信息", "（四）无法提供"), ("2.没有现成信息需要另行制作", "（四）无法提供"),
+    ("1.属于国家秘密", "（三）不予公开"),
+    ("2.其他法律行政法规禁止公开", "（三）不予公开"),
+    ("3.危及“三安全一稳定”", "（三）不予公开"),
+    ("4.保护第三方合法权益", "（三）不予公开"),
+    ("5.属于三类内部事务信息", "（三）不予公开"),
+    ("6.属于四类过程性信息", "（三）不予公开"),
+    ("7.属于行政执法案卷", "（三）不予公开"),
+    ("8.属于行政查询事项", "（三）不予公开"),
+    ("1.本机关不掌握相关政府信息", "（四）无法提供"),
+    ("2.没有现成信息需要另行制作", "（四）无法提供"),
     ("3.补正后申请内容仍不明确", "（四）无法提供"),
-    ("1.信访举报投诉类申请", "（五）不予处理"), ("2.重复申请", "（五）不予处理"), ("3.要求提供公开出版物", "（五）不予处理"),
-    ("4.无正当理由大量反复申请", "（五）不予处理"), ("5.要求行政机关确认或重新出具已获取信息", "（五）不予处理"),
+    ("1.信访举报投诉类申请", "（五）不予处理"),
+    ("2.重复申请", "（五）不予处理"),
+    ("3.要求提供公开出版物", "（五）不予处理"),
+    ("4.无正当理由大量反复申请", "（五）不予处理"),
+    ("5.要求行政机关确认或重新出具已获取信息", "（五）不予处理"),
     ("1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请", "（六）其他处理"),
     ("2.申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请", "（六）其他处理"),
     ("3.其他", "（六）其他处理"),
@@ -60,7 +68,9 @@ def make_report(agency: str, year: int, seed: int) -> ReportData:
     d.active = {
         "规章": [rng.randint(0, 2), 0, rng.randint(3, 12)],
         "行政规范性文件": [rng.randint(1, 9), rng.randint(0, 3), rng.randint(20, 80)],
-        "行政许可": [rng.randint(50, 900)], "行政处罚": [rng.randint(5, 300)], "行政强制": [rng.randint(0, 20)],
+        "行政许可": [rng.randint(50, 900)],
+        "行政处罚": [rng.randint(5, 300)],
+        "行政强制": [rng.randint(0, 20)],
         "行政事业性收费": [round(rng.uniform(1, 500), 2)],
     }
     new = [rng.randint(3, 60), rng.randint(0, 6), 0, rng.randint(0, 2), rng.randint(0, 2), rng.randint(0, 3)]
@@ -91,29 +101,41 @@ def make_report(agency: str, year: int, seed: int) -> ReportData:
 
 
 def overview(d: ReportData) -> str:
-    return (f"{d.year}年，{d.agency}认真贯彻落实《中华人民共和国政府信息公开条例》，坚持以公开为常态、不公开为例外，"
-            f"全年主动公开政府信息{d.active['行政许可'][0] + d.active['行政处罚'][0]}条，"
-            f"收到政府信息公开申请{d.new_received[6]}件，办理完毕{d.total_handled[6]}件。现将本年度政府信息公开工作情况报告如下。")
+    return (
+        f"{d.year}年，{d.agency}认真贯彻落实《中华人民共和国政府信息公开条例》，坚持以公开为常态、不公开为例外，"
+        f"全年主动公开政府信息{d.active['行政许可'][0] + d.active['行政处罚'][0]}条，"
+        f"收到政府信息公开申请{d.new_received[6]}件，办理完毕{d.total_handled[6]}件。现将本年度政府信息公开工作情况报告如下。"
+    )
 
 
 def _num(v: float) -> str:
     return f"{v:g}" if isinstance(v, float) else str(v)
 
 
-def report_html(d: ReportData, *, wrapper_class: str = "TRS_Editor", meta_charset: str | None = "utf-8",
-                chrome: str = "", note: str = "") -> str:
+def report_html(
+    d: ReportData,
+    *,
+    wrapper_class: str = "TRS_Editor",
+    meta_charset: str | None = "utf-8",
+    chrome: str = "",
+    note: str = "",
+) -> str:
     a = d.active
-    t2 = ("<table border='1'><tr><td colspan='4'>第二十条第（一）项</td></tr>"
-          "<tr><td>信息内容</td><td>本年制发件数</td><td>本年废止件数</td><td>现行有效件数</td></tr>"
-          + "".join(f"<tr><td>{k}</td>" + "".join(f"<td>{_num(v)}</td>" for v in a[k]) + "</tr>"
-                    for k in ("规章", "行政规范性文件"))
-          + "<tr><td colspan='4'>第二十条第（五）项</td></tr><tr><td>信息内容</td><td colspan='3'>本年处理决定数量</td></tr>"
-          f"<tr><td>行政许可</td><td colspan='3'>{a['行政许可'][0]}</td></tr>"
-          "<tr><td colspan='4'>第二十条第（六）项</td></tr><tr><td>信息内容</td><td colspan='3'>本年处理决定数量</td></tr>"
-          f"<tr><td>行政处罚</td><td colspan='3'>{a['行政处罚'][0]}</td></tr>"
-          f"<tr><td>行政强制</td><td colspan='3'>{a['行政强制'][0]}</td></tr>"
-          "<tr><td colspan='4'>第二十条第（八）项</td></tr><tr><td>信息内容</td><td colspan='3'>本年收费金额（单位：万元）</td></tr>"
-          f"<tr><td>行政事业性收费</td><td colspan='3'>{_num(a['行政事业性收费'][0])}</td></tr></table>")
+    t2 = (
+        "<table border='1'><tr><td colspan='4'>第二十条第（一）项</td></tr>"
+        "<tr><td>信息内容</td><td>本年制发件数</td><td>本年废止件数</td><td>现行有效件数</td></tr>"
+        + "".join(
+            f"<tr><td>{k}</td>" + "".join(f"<td>{_num(v)}</td>" for v in a[k]) + "</tr>"
+            for k in ("规章", "行政规范性文件")
+        )
+        + "<tr><td colspan='4'>第二十条第（五）项</td></tr><tr><td>信息内容</td><td colspan='3'>本年处理决定数量</td></tr>"
+        f"<tr><td>行政许可</td><td colspan='3'>{a['行政许可'][0]}</td></tr>"
+        "<tr><td colspan='4'>第二十条第（六）项</td></tr><tr><td>信息内容</td><td colspan='3'>本年处理决定数量</td></tr>"
+        f"<tr><td>行政处罚</td><td colspan='3'>{a['行政处罚'][0]}</td></tr>"
+        f"<tr><td>行政强制</td><td colspan='3'>{a['行政强制'][0]}</td></tr>"
+        "<tr><td colspan='4'>第二十条第（八）项</td></tr><tr><td>信息内容</td><td colspan='3'>本年收费金额（单位：万元）</td></tr>"
+        f"<tr><td>行政事业性收费</td><td colspan='3'>{_num(a['行政事业性收费'][0])}</td></tr></table>"
+    )
 
     def cells(values: list[int]) -> str:
         return "".join(f"<td>{v}</td>" for v in values)
@@ -141,44 +163,79 @@ def report_html(d: ReportData, *, wrapper_class: str = "TRS_Editor", meta_charse
     rows.append(f"<tr><td colspan='2'>（七）总计</td>{cells(d.total_handled)}</tr>")
     rows.append(f"<tr><td colspan='3'>四、结转下年度继续办理</td>{cells(d.carried_forward)}</tr>")
     t3 = "<table border='1'>" + "".join(rows) + "</table>"
-    t4 = ("<table border='1'><tr><td colspan='5'>行政复议</td><td colspan='5'>行政诉讼</td></tr>"
-          "<tr>" + "".join(f"<td rowspan='2'>{h}</td>" for h in REVIEW_HEAD)
-          + "<td colspan='5'>未经复议直接起诉</td><td colspan='5'>复议后起诉</td></tr>"
-          "<tr>" + "".join(f"<td>{h}</td>" for h in REVIEW_HEAD * 2) + "</tr>"
-          f"<tr>{cells(d.review)}{cells(d.litigation_direct)}{cells(d.litigation_after)}</tr></table>")
+    t4 = (
+        "<table border='1'><tr><td colspan='5'>行政复议</td><td colspan='5'>行政诉讼</td></tr>"
+        "<tr>"
+        + "".join(f"<td rowspan='2'>{h}</td>" for h in REVIEW_HEAD)
+        + "<td colspan='5'>未经复议直接起诉</td><td colspan='5'>复议后起诉</td></tr>"
+        "<tr>" + "".join(f"<td>{h}</td>" for h in REVIEW_HEAD * 2) + "</tr>"
+        f"<tr>{cells(d.review)}{cells(d.litigation_direct)}{cells(d.litigation_after)}</tr></table>"
+    )
     meta = f'<meta charset="{meta_charset}">' if meta_charset else ""
-    return (f"<!DOCTYPE html><html><head>{meta}<title>{escape(d.title)}</title></head><body>{chrome}"
-            f"<h1>{escape(d.title)}</h1><div class='{wrapper_class}' id='zoom'>"
-            "<table class='meta'><tr><td>索引号：</td><td>" + f"{zlib.crc32(d.title.encode()) % 10**8:08d}/{d.year + 1}-00001</td>"
-            f"<td>发布机构：</td><td>{escape(d.agency)}</td><td>分类：</td><td>政府信息公开年报</td>"
-            f"<td>发文日期：</td><td>{d.year + 1}-03-28</td></tr></table>"
-            f"{note}<p>{escape(overview(d))}</p><h2>一、总体情况</h2><p>{escape(overview(d))}</p>"
-            f"<h2>二、主动公开政府信息情况</h2>{t2}<h2>三、收到和处理政府信息公开申请情况</h2>{t3}"
-            f"<h2>四、政府信息公开行政复议、行政诉讼情况</h2>{t4}"
-            "<h2>五、存在的主要问题及改进情况</h2><p>政府信息公开的主动性还需增强，下一步将进一步完善制度。</p>"
-            "<h2>六、其他需要报告的事项</h2><p>本年度未收取信息处理费。</p></div></body></html>")
+    return (
+        f"<!DOCTYPE html><html><head>{meta}<title>{escape(d.title)}</title></head><body>{chrome}"
+        f"<h1>{escape(d.title)}</h1><div class='{wrapper_class}' id='zoom'>"
+        "<table class='meta'><tr><td>索引号：</td><td>"
+        + f"{zlib.crc32(d.title.encode()) % 10**8:08d}/{d.year + 1}-00001</td>"
+        f"<td>发布机构：</td><td>{escape(d.agency)}</td><td>分类：</td><td>政府信息公开年报</td>"
+        f"<td>发文日期：</td><td>{d.year + 1}-03-28</td></tr></table>"
+        f"{note}<p>{escape(overview(d))}</p><h2>一、总体情况</h2><p>{escape(overview(d))}</p>"
+        f"<h2>二、主动公开政府信息情况</h2>{t2}<h2>三、收到和处理政府信息公开申请情况</h2>{t3}"
+        f"<h2>四、政府信息公开行政复议、行政诉讼情况</h2>{t4}"
+        "<h2>五、存在的主要问题及改进情况</h2><p>政府信息公开的主动性还需增强，下一步将进一步完善制度。</p>"
+        "<h2>六、其他需要报告的事项</h2><p>本年度未收取信息处理费。</p></div></body></html>"
+    )
 
 
 def report_lines(d: ReportData) -> list[str]:
     """The report as text lines, tables tab-separated one row per line (like the seeds)."""
     a = d.active
-    lines = [d.title, "", "一、总体情况", overview(d), "", "二、主动公开政府信息情况", "第二十条第（一）项",
-             "信息内容\t本年制发件数\t本年废止件数\t现行有效件数"]
+    lines = [
+        d.title,
+        "",
+        "一、总体情况",
+        overview(d),
+        "",
+        "二、主动公开政府信息情况",
+        "第二十条第（一）项",
+        "信息内容\t本年制发件数\t本年废止件数\t现行有效件数",
+    ]
     lines += [f"{k}\t" + "\t".join(_num(v) for v in a[k]) for k in ("规章", "行政规范性文件")]
-    lines += ["第二十条第（五）项", "信息内容\t本年处理决定数量", f"行政许可\t{a['行政许可'][0]}",
-              "第二十条第（六）项", "信息内容\t本年处理决定数量", f"行政处罚\t{a['行政处罚'][0]}", f"行政强制\t{a['行政强制'][0]}",
-              "第二十条第（八）项", "信息内容\t本年收费金额（单位：万元）", f"行政事业性收费\t{_num(a['行政事业性收费'][0])}",
-              "", "三、收到和处理政府信息公开申请情况", "\t\t申请人情况", "\t\t" + "\t".join(APPLICANT_COLS)]
+    lines += [
+        "第二十条第（五）项",
+        "信息内容\t本年处理决定数量",
+        f"行政许可\t{a['行政许可'][0]}",
+        "第二十条第（六）项",
+        "信息内容\t本年处理决定数量",
+        f"行政处罚\t{a['行政处罚'][0]}",
+        f"行政强制\t{a['行政强制'][0]}",
+        "第二十条第（八）项",
+        "信息内容\t本年收费金额（单位：万元）",
+        f"行政事业性收费\t{_num(a['行政事业性收费'][0])}",
+        "",
+        "三、收到和处理政府信息公开申请情况",
+        "\t\t申请人情况",
+        "\t\t" + "\t".join(APPLICANT_COLS),
+    ]
     lines.append("一、本年新收政府信息公开申请数量\t" + "\t".join(map(str, d.new_received)))
     lines.append("二、上年结转政府信息公开申请数量\t" + "\t".join(map(str, d.carried_over)))
     for (label, group), values in zip(RESULT_ROWS, d.results, strict=True):
         lines.append(f"三、本年度办理结果\t{group or ''}\t{label}\t" + "\t".join(map(str, values)))
     lines.append("（七）总计\t" + "\t".join(map(str, d.total_handled)))
     lines.append("四、结转下年度继续办理\t" + "\t".join(map(str, d.carried_forward)))
-    lines += ["", "四、政府信息公开行政复议、行政诉讼情况", "行政复议\t\t\t\t\t行政诉讼",
-              "\t".join(REVIEW_HEAD) + "\t未经复议直接起诉\t\t\t\t\t复议后起诉",
-              "\t".join(map(str, d.review + d.litigation_direct + d.litigation_after)),
-              "", "五、存在的主要问题及改进情况", "政府信息公开的主动性还需增强。", "", "六、其他需要报告的事项", "无。"]
+    lines += [
+        "",
+        "四、政府信息公开行政复议、行政诉讼情况",
+        "行政复议\t\t\t\t\t行政诉讼",
+        "\t".join(REVIEW_HEAD) + "\t未经复议直接起诉\t\t\t\t\t复议后起诉",
+        "\t".join(map(str, d.review + d.litigation_direct + d.litigation_after)),
+        "",
+        "五、存在的主要问题及改进情况",
+        "政府信息公开的主动性还需增强。",
+        "",
+        "六、其他需要报告的事项",
+        "无。",
+    ]
     return lines
 
 

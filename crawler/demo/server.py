@@ -23,10 +23,19 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 _COMPRESSIBLE = ("text/", "application/json", "application/xml", "application/javascript")
-_MIME = {".html": "text/html; charset=utf-8", ".htm": "text/html; charset=utf-8", ".shtml": "text/html; charset=utf-8",
-         ".jsp": "text/xml; charset=utf-8", ".xml": "text/xml; charset=utf-8", ".json": "application/json",
-         ".txt": "text/plain; charset=utf-8",
-         ".php": "text/html", ".asp": "text/html", ".wps": "application/vnd.ms-works", ".et": "application/vnd.ms-excel"}
+_MIME = {
+    ".html": "text/html; charset=utf-8",
+    ".htm": "text/html; charset=utf-8",
+    ".shtml": "text/html; charset=utf-8",
+    ".jsp": "text/xml; charset=utf-8",
+    ".xml": "text/xml; charset=utf-8",
+    ".json": "application/json",
+    ".txt": "text/plain; charset=utf-8",
+    ".php": "text/html",
+    ".asp": "text/html",
+    ".wps": "application/vnd.ms-works",
+    ".et": "application/vnd.ms-excel",
+}
 # Files whose type is decided by the content saved with them (.http) or named with a query string.
 _FIXED_DATE = "Fri, 28 Mar 2025 08:00:00 GMT"
 
@@ -117,7 +126,8 @@ class _Handler(BaseHTTPRequestHandler):
         etag = '"' + hashlib.sha1(data).hexdigest()[:16] + '"'
         modified = email.utils.formatdate(path.stat().st_mtime, usegmt=True)
         if self.headers.get("If-None-Match") == etag or (
-                not self.headers.get("If-None-Match") and self.headers.get("If-Modified-Since") == modified):
+            not self.headers.get("If-None-Match") and self.headers.get("If-Modified-Since") == modified
+        ):
             self.send_response(304)
             self.send_header("ETag", etag)
             self.send_header("Last-Modified", modified)

@@ -21,9 +21,26 @@ LEVELS = ("国家级", "省级", "市级", "县级", "乡级", "部门")
 CMS_FAMILIES = ("trs_wcm", "hanweb", "query_string", "json_list", "generic")
 HINT_KEYS = {"report_columns", "disclosure_columns", "max_depth", "page_budget", "notes"}
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
-_LEVEL_ALIASES = {"省": "省级", "省级": "省级", "市": "市级", "地市": "市级", "地级": "市级", "县": "县级",
-                  "区": "县级", "县区": "县级", "县级": "县级", "乡": "乡级", "镇": "乡级", "乡镇": "乡级",
-                  "街道": "乡级", "乡级": "乡级", "部门": "部门", "国家": "国家级", "国家级": "国家级", "中央": "国家级"}
+_LEVEL_ALIASES = {
+    "省": "省级",
+    "省级": "省级",
+    "市": "市级",
+    "地市": "市级",
+    "地级": "市级",
+    "县": "县级",
+    "区": "县级",
+    "县区": "县级",
+    "县级": "县级",
+    "乡": "乡级",
+    "镇": "乡级",
+    "乡镇": "乡级",
+    "街道": "乡级",
+    "乡级": "乡级",
+    "部门": "部门",
+    "国家": "国家级",
+    "国家级": "国家级",
+    "中央": "国家级",
+}
 
 
 class RegistryError(ValueError):
@@ -68,8 +85,11 @@ def validate(portal: Portal) -> list[str]:
         errors.append(f"{where}: start_urls is required")
     if not portal.allowed_domains:
         errors.append(f"{where}: allowed_domains is required")
-    for url in portal.start_urls + list(portal.hints.get("report_columns", [])) + list(
-            portal.hints.get("disclosure_columns", [])):
+    for url in (
+        portal.start_urls
+        + list(portal.hints.get("report_columns", []))
+        + list(portal.hints.get("disclosure_columns", []))
+    ):
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             errors.append(f"{where}: {url!r} is not an http(s) URL")
@@ -92,10 +112,18 @@ def _portal_from_table(table: dict[str, Any], source: str) -> Portal:
     def as_list(v: Any) -> list[str]:
         return [v] if isinstance(v, str) else list(v or [])
 
-    return Portal(name=str(table.get("name", "")), agency=str(table.get("agency", "")),
-                  start_urls=as_list(table.get("start_urls")), allowed_domains=as_list(table.get("allowed_domains")),
-                  region=table.get("region"), level=table.get("level"), title=table.get("title"),
-                  cms=table.get("cms"), hints=dict(table.get("hints") or {}), source=source)
+    return Portal(
+        name=str(table.get("name", "")),
+        agency=str(table.get("agency", "")),
+        start_urls=as_list(table.get("start_urls")),
+        allowed_domains=as_list(table.get("allowed_domains")),
+        region=table.get("region"),
+        level=table.get("level"),
+        title=table.get("title"),
+        cms=table.get("cms"),
+        hints=dict(table.get("hints") or {}),
+        source=source,
+    )
 
 
 def load_file(path: Path) -> list[Portal]:
@@ -137,7 +165,9 @@ def _load(directory: Path | str | None) -> tuple[dict[str, Portal], list[str]]:
         for portal in entries:
             errors.extend(validate(portal))
             if portal.name in portals:
-                errors.append(f"{path.name}: duplicate portal name {portal.name!r} (also in {portals[portal.name].source})")
+                errors.append(
+                    f"{path.name}: duplicate portal name {portal.name!r} (also in {portals[portal.name].source})"
+                )
             portals[portal.name] = portal
     return portals, errors
 
@@ -154,7 +184,9 @@ def portal_for_url(url: str, agency: str | None = None, name: str | None = None)
     port = urlsplit(url).port
     if port and not name:
         slug = f"{slug}-{port}"
-    return Portal(name=slug[:63], agency=agency or host, start_urls=[url], allowed_domains=domains, source="--url")
+    return Portal(
+        name=slug[:63], agency=agency or host, start_urls=[url], allowed_domains=domains, source="--url"
+    )
 
 
 def normalize_level(value: str | None) -> str | None:
@@ -187,16 +219,24 @@ def import_csv(csv_path: Path | str, out_path: Path | str) -> tuple[int, list[st
             continue
         url = target if "://" in target else f"https://{target.strip('/')}/"
         host = (urlsplit(url).hostname or "").lower()
-        name = col(row, "name", "id", "名称") or re.sub(r"[^a-z0-9]+", "-", host.removeprefix("www.")).strip("-")
+        name = col(row, "name", "id", "名称") or re.sub(r"[^a-z0-9]+", "-", host.removeprefix("www.")).strip(
+            "-"
+        )
         name = name.lower()
         base, n = name, 2
         while name in seen:
             name, n = f"{base}-{n}", n + 1
         seen.add(name)
-        portal = Portal(name=name, agency=col(row, "agency", "机关", "单位"), start_urls=[url],
-                        allowed_domains=[host], region=col(row, "region", "地区") or None,
-                        level=normalize_level(col(row, "level", "层级")), title=col(row, "title", "网站") or None,
-                        source=Path(csv_path).name)
+        portal = Portal(
+            name=name,
+            agency=col(row, "agency", "机关", "单位"),
+            start_urls=[url],
+            allowed_domains=[host],
+            region=col(row, "region", "地区") or None,
+            level=normalize_level(col(row, "level", "层级")),
+            title=col(row, "title", "网站") or None,
+            source=Path(csv_path).name,
+        )
         errs = validate(portal)
         if errs:
             problems.extend(f"row {i}: {e.split(': ', 2)[-1]}" for e in errs)

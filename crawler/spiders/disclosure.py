@@ -26,14 +26,33 @@ from ..items import DocumentItem
 from ..middlewares import ArchiveState
 from ..portals import Portal, host_allowed, load_registry, portal_for_url
 
-CHALLENGE_WORDS = ("验证码", "请开启javascript", "请启用javascript", "enable javascript", "安全验证", "访问验证",
-                   "人机验证", "滑动验证", "captcha", "__jsl_clearance", "acw_sc__v2", "_waf_", "安全狗", "创宇盾",
-                   "加速乐", "访问频率", "访问过于频繁", "please wait while we verify")
+CHALLENGE_WORDS = (
+    "验证码",
+    "请开启javascript",
+    "请启用javascript",
+    "enable javascript",
+    "安全验证",
+    "访问验证",
+    "人机验证",
+    "滑动验证",
+    "captcha",
+    "__jsl_clearance",
+    "acw_sc__v2",
+    "_waf_",
+    "安全狗",
+    "创宇盾",
+    "加速乐",
+    "访问频率",
+    "访问过于频繁",
+    "please wait while we verify",
+)
 _SCRIPT_RE = re.compile(rb"<script\b.*?</script>", re.S | re.I)
 _TAG_RE = re.compile(rb"<[^>]+>")
-_CONTENT_IMAGES = ("//div[contains(@class,'TRS_Editor') or contains(@class,'trs_editor') or @id='zoom'"
-                   " or contains(@class,'article') or contains(@class,'content') or @id='content'"
-                   " or contains(@class,'bt-content') or contains(@class,'main-txt')]//img/@src")
+_CONTENT_IMAGES = (
+    "//div[contains(@class,'TRS_Editor') or contains(@class,'trs_editor') or @id='zoom'"
+    " or contains(@class,'article') or contains(@class,'content') or @id='content'"
+    " or contains(@class,'bt-content') or contains(@class,'main-txt')]//img/@src"
+)
 PRIORITY = {"annual": 40, "page_annual": 40, "report": 30, "attachment": 25, "disclosure": 10, "page": 5}
 
 
@@ -87,8 +106,14 @@ def best_encoding(body: bytes, declared: str | None) -> str:
 
 def fix_encoding(response: Response) -> TextResponse:
     if not isinstance(response, TextResponse):
-        return HtmlResponse(response.url, body=response.body, headers=response.headers, status=response.status,
-                            request=response.request, encoding=best_encoding(response.body, None))
+        return HtmlResponse(
+            response.url,
+            body=response.body,
+            headers=response.headers,
+            status=response.status,
+            request=response.request,
+            encoding=best_encoding(response.body, None),
+        )
     enc = best_encoding(response.body, response.encoding)
     if enc.replace("-", "").lower() == (response.encoding or "").replace("-", "").lower():
         return response
@@ -99,8 +124,21 @@ def is_html(response: Response) -> bool:
     ctype = (response.headers.get(b"Content-Type") or b"").decode("latin-1").lower()
     if "html" in ctype:
         return True
-    if any(t in ctype for t in ("pdf", "msword", "officedocument", "excel", "image/", "octet-stream", "zip",
-                                "json", "xml", "wps")):
+    if any(
+        t in ctype
+        for t in (
+            "pdf",
+            "msword",
+            "officedocument",
+            "excel",
+            "image/",
+            "octet-stream",
+            "zip",
+            "json",
+            "xml",
+            "wps",
+        )
+    ):
         return False
     head = response.body[:1024].lstrip().lower()
     return head.startswith((b"<!doctype html", b"<html", b"<head", b"<meta", b"<!--", b"<body", b"<div"))
@@ -132,8 +170,14 @@ class DisclosureSpider(scrapy.Spider):
     portal: Portal
     portal_name: str
 
-    def __init__(self, portal: str | None = None, url: str | None = None, agency: str | None = None,
-                 registry: str | None = None, **kwargs: Any):
+    def __init__(
+        self,
+        portal: str | None = None,
+        url: str | None = None,
+        agency: str | None = None,
+        registry: str | None = None,
+        **kwargs: Any,
+    ):
         super().__init__(**kwargs)
         self._portal_arg, self._url_arg, self._agency_arg, self._registry_arg = portal, url, agency, registry
         self.seen_requests: set[str] = set()
@@ -163,15 +207,26 @@ class DisclosureSpider(scrapy.Spider):
         self.allowed_domains = list(self.portal.allowed_domains)
         self.start_urls = list(self.portal.start_urls)
         self.max_depth = int(self.portal.hints.get("max_depth") or settings.getint("NIANBAO_MAX_DEPTH", 6))
-        self.page_budget = int(self.portal.hints.get("page_budget") or settings.getint("NIANBAO_PAGE_BUDGET", 3000))
+        self.page_budget = int(
+            self.portal.hints.get("page_budget") or settings.getint("NIANBAO_PAGE_BUDGET", 3000)
+        )
         self.archive_state = ArchiveState(settings.get("NIANBAO_DB"))
 
     # -- requests --------------------------------------------------------------------------------------
     def allowed(self, url: str) -> bool:
         return host_allowed(urlsplit(url).hostname or "", self.allowed_domains)
 
-    def follow(self, url: str, kind: str, *, depth: int, ctx: str | None = None, text: str = "",
-               source: str | None = None, priority_key: str | None = None) -> Request | None:
+    def follow(
+        self,
+        url: str,
+        kind: str,
+        *,
+        depth: int,
+        ctx: str | None = None,
+        text: str = "",
+        source: str | None = None,
+        priority_key: str | None = None,
+    ) -> Request | None:
         """A request for `url` unless it was already requested, is off-domain, too deep or over budget."""
         self.linked.add(url)
         if not self.allowed(url):
@@ -190,8 +245,13 @@ class DisclosureSpider(scrapy.Spider):
             return None
         self.seen_requests.add(url)
         meta = {"nb_kind": kind, "nb_depth": depth, "nb_ctx": ctx, "nb_text": text, "nb_from": source}
-        return Request(url, callback=self.parse_response, errback=self.on_error, meta=meta,
-                       priority=PRIORITY.get(priority_key or kind, 0))
+        return Request(
+            url,
+            callback=self.parse_response,
+            errback=self.on_error,
+            meta=meta,
+            priority=PRIORITY.get(priority_key or kind, 0),
+        )
 
     async def start(self) -> Any:
         for url in self.start_urls:
@@ -209,20 +269,28 @@ class DisclosureSpider(scrapy.Spider):
 
     def on_error(self, failure: Any) -> None:
         self.crawler.stats.inc_value("nianbao/fetch_errors")
-        self.logger.info("fetch failed: %s", failure.getErrorMessage() if hasattr(failure, "getErrorMessage") else failure)
+        self.logger.info(
+            "fetch failed: %s", failure.getErrorMessage() if hasattr(failure, "getErrorMessage") else failure
+        )
 
     # -- responses -------------------------------------------------------------------------------------
     def _item(self, response: Response, kind: str, **extra: Any) -> DocumentItem:
         meta = response.meta
         headers = response.headers
         return DocumentItem(
-            url=response.url, kind=kind, portal_id=self.portal_name, http_status=response.status,
+            url=response.url,
+            kind=kind,
+            portal_id=self.portal_name,
+            http_status=response.status,
             content_type=(headers.get(b"Content-Type") or b"").decode("latin-1") or None,
-            fetched_at=now_iso(), title=meta.get("nb_text") or None, link_text=meta.get("nb_text") or None,
+            fetched_at=now_iso(),
+            title=meta.get("nb_text") or None,
+            link_text=meta.get("nb_text") or None,
             discovered_from=meta.get("nb_from"),
             etag=(headers.get(b"ETag") or b"").decode("latin-1") or None,
             last_modified=(headers.get(b"Last-Modified") or b"").decode("latin-1") or None,
-            warc=dict(meta.get("nb_warc") or {}), **extra,
+            warc=dict(meta.get("nb_warc") or {}),
+            **extra,
         )
 
     def parse_response(self, response: Response) -> Iterator[Any]:
@@ -242,8 +310,12 @@ class DisclosureSpider(scrapy.Spider):
                 self._count_report(response.url, kind)
                 stored = self.archive_state.latest_body(response.url)
                 if stored:
-                    old = HtmlResponse(response.url, body=stored[0], request=response.request,
-                                       headers={"Content-Type": stored[1] or "text/html"})
+                    old = HtmlResponse(
+                        response.url,
+                        body=stored[0],
+                        request=response.request,
+                        headers={"Content-Type": stored[1] or "text/html"},
+                    )
                     if is_html(old):
                         yield from self.report_links(fix_encoding(old), response.meta)
             return
@@ -259,8 +331,12 @@ class DisclosureSpider(scrapy.Spider):
             return
         if not is_html(response):
             self._count_report(response.url, kind)
-            yield self._item(response, kind if kind in ("report", "attachment") else "attachment",
-                             body=response.body, filename=filename_of(response))
+            yield self._item(
+                response,
+                kind if kind in ("report", "attachment") else "attachment",
+                body=response.body,
+                filename=filename_of(response),
+            )
             return
         page = fix_encoding(response)
         if kind == "report" and self._looks_like_list(page):
@@ -269,10 +345,14 @@ class DisclosureSpider(scrapy.Spider):
             stats.inc_value("nianbao/report_links_that_were_lists")
         if kind == "report":
             self._count_report(response.url, kind)
-            attachments = [link.url for link in anchors(page.selector, page.url)
-                           if is_attachment_url(link.url) and link.url != page.url]
-            yield self._item(page, "report", body=response.body, filename=filename_of(response),
-                             attachments=attachments)
+            attachments = [
+                link.url
+                for link in anchors(page.selector, page.url)
+                if is_attachment_url(link.url) and link.url != page.url
+            ]
+            yield self._item(
+                page, "report", body=response.body, filename=filename_of(response), attachments=attachments
+            )
             yield from self.report_links(page, response.meta)
         else:
             yield self._item(page, kind, body=response.body, filename=filename_of(response))
@@ -287,8 +367,11 @@ class DisclosureSpider(scrapy.Spider):
 
     def _looks_like_list(self, page: TextResponse) -> bool:
         """A "report" link that opens a list of reports (per-year or per-department sub-columns)."""
-        hits = {link.url for link in anchors(page.selector, page.url)
-                if classify_title(link.label).is_report and link.url != page.url}
+        hits = {
+            link.url
+            for link in anchors(page.selector, page.url)
+            if classify_title(link.label).is_report and link.url != page.url
+        }
         return len(hits) >= 3
 
     def _links(self, page: TextResponse) -> tuple[list[Link], list[Any]]:
@@ -307,8 +390,14 @@ class DisclosureSpider(scrapy.Spider):
         links, families = self._links(page)
         for fam in families:
             for url in fam.pagination(page):
-                req = self.follow(url, "list", depth=depth, ctx=ctx, source=page.url,
-                                  priority_key="annual" if ctx == "annual" else "disclosure")
+                req = self.follow(
+                    url,
+                    "list",
+                    depth=depth,
+                    ctx=ctx,
+                    source=page.url,
+                    priority_key="annual" if ctx == "annual" else "disclosure",
+                )
                 if req:
                     self.crawler.stats.inc_value(f"nianbao/pagination/{fam.name}")
                     yield req
@@ -320,14 +409,18 @@ class DisclosureSpider(scrapy.Spider):
                     yield req
         yield from self._classify_links(links, depth, ctx, page.url)
 
-    def _classify_links(self, links: list[Link], depth: int, ctx: str | None, source: str) -> Iterator[Request]:
+    def _classify_links(
+        self, links: list[Link], depth: int, ctx: str | None, source: str
+    ) -> Iterator[Request]:
         for link in links:
             verdict = classify_title(link.label, in_report_column=ctx == "annual")
             if not verdict and link.text and link.title:
                 other = link.text if link.label == link.title else link.title
                 verdict = classify_title(other, in_report_column=ctx == "annual")
             if verdict:
-                req = self.follow(link.url, "report", depth=depth + 1, ctx=ctx, text=link.label, source=source)
+                req = self.follow(
+                    link.url, "report", depth=depth + 1, ctx=ctx, text=link.label, source=source
+                )
                 if req:
                     yield req
                 continue
@@ -341,8 +434,15 @@ class DisclosureSpider(scrapy.Spider):
                 continue
             col = column_kind(link.label, link.url)
             if col:
-                req = self.follow(link.url, "list", depth=depth + 1, ctx="annual" if col == "annual" else ctx,
-                                  text=link.label, source=source, priority_key=col)
+                req = self.follow(
+                    link.url,
+                    "list",
+                    depth=depth + 1,
+                    ctx="annual" if col == "annual" else ctx,
+                    text=link.label,
+                    source=source,
+                    priority_key=col,
+                )
                 if req:
                     yield req
 
@@ -354,13 +454,20 @@ class DisclosureSpider(scrapy.Spider):
             if link.url == page.url:
                 continue
             if is_attachment_url(link.url) and url_extension(link.url) not in ("zip", "rar", "7z"):
-                req = self.follow(link.url, "attachment", depth=depth + 1, text=link.label or None or "",
-                                  source=page.url)
+                req = self.follow(
+                    link.url, "attachment", depth=depth + 1, text=link.label or None or "", source=page.url
+                )
                 if req:
                     yield req
             elif classify_title(link.label):
-                req = self.follow(link.url, "report", depth=depth + 1, ctx=meta.get("nb_ctx"), text=link.label,
-                                  source=page.url)
+                req = self.follow(
+                    link.url,
+                    "report",
+                    depth=depth + 1,
+                    ctx=meta.get("nb_ctx"),
+                    text=link.label,
+                    source=page.url,
+                )
                 if req:
                     yield req
         for src in page.xpath(_CONTENT_IMAGES).getall():
@@ -376,8 +483,9 @@ class DisclosureSpider(scrapy.Spider):
         ctx = meta.get("nb_ctx")
         from ..cms import family
 
-        fam = family(meta.get("nb_family") or ("json_list" if response.body.lstrip()[:1] in (b"{", b"[")
-                                               else "hanweb"))
+        fam = family(
+            meta.get("nb_family") or ("json_list" if response.body.lstrip()[:1] in (b"{", b"[") else "hanweb")
+        )
         links, more = fam.parse_data(response)
         for url in more:
             req = self.follow(url, "api", depth=depth, ctx=ctx, source=response.url, priority_key="annual")

@@ -30,7 +30,9 @@ class Grid:
     def from_strings(cls, rows: list[list[str]], source: dict[str, Any] | None = None) -> Grid:
         src = source or {}
         return cls(
-            rows=[[Cell(t, {**src, "cell": [r, c]}) for c, t in enumerate(row)] for r, row in enumerate(rows)],
+            rows=[
+                [Cell(t, {**src, "cell": [r, c]}) for c, t in enumerate(row)] for r, row in enumerate(rows)
+            ],
             source=src,
         )
 

@@ -54,7 +54,7 @@ def detect_format(data: bytes, filename: str | None = None) -> str:
 def _looks_html(head: bytes) -> bool:
     for bom in (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff"):
         if head.startswith(bom):
-            head = head[len(bom):]
+            head = head[len(bom) :]
             if bom != b"\xef\xbb\xbf":
                 head = head.replace(b"\x00", b"")
             break
@@ -119,12 +119,12 @@ def ole_streams(data: bytes) -> set[str]:
     if len(data) < 512 or not data.startswith(OLE_MAGIC):
         return names
     for off in range(512, len(data) - 127, 128):
-        rec = data[off:off + 128]
+        rec = data[off : off + 128]
         name_len, etype = struct.unpack_from("<HB", rec, 0x40)
         if not (2 <= name_len <= 64 and name_len % 2 == 0 and etype in (1, 2, 5)):
             continue
         raw = rec[: name_len - 2]
-        if rec[name_len - 2:name_len] != b"\x00\x00":
+        if rec[name_len - 2 : name_len] != b"\x00\x00":
             continue
         try:
             name = raw.decode("utf-16-le")
@@ -140,7 +140,9 @@ def _ole_kind(data: bytes, filename: str | None) -> str:
     suffix = (filename or "").lower().rsplit(".", 1)[-1] if filename and "." in filename else ""
     if "WordDocument" in streams:
         # Kingsoft WPS Writer .wps files are Word binaries with Kingsoft extras (WpsCustomData, KSOProductBuildVer)
-        if suffix == "wps" or (any(s.startswith(("WpsCustomData", "KSO")) for s in streams) and suffix != "doc"):
+        if suffix == "wps" or (
+            any(s.startswith(("WpsCustomData", "KSO")) for s in streams) and suffix != "doc"
+        ):
             return "wps"
         return "doc"
     if "Workbook" in streams or "Book" in streams:

@@ -15,7 +15,21 @@ from .detect import IMAGE_FORMATS, detect_format
 from .text import extract_text
 
 MAX_BYTES = limits.MAX_BYTES
-SUPPORTED = ("html", "pdf", "docx", "odt", "doc", "wps", "rtf", "xlsx", "xls", "et", "ods", "text", *IMAGE_FORMATS)
+SUPPORTED = (
+    "html",
+    "pdf",
+    "docx",
+    "odt",
+    "doc",
+    "wps",
+    "rtf",
+    "xlsx",
+    "xls",
+    "et",
+    "ods",
+    "text",
+    *IMAGE_FORMATS,
+)
 
 
 def extract(data: bytes, filename: str | None = None, content_type: str | None = None) -> Extracted:
@@ -58,10 +72,16 @@ def extract(data: bytes, filename: str | None = None, content_type: str | None =
     elif fmt == "text":
         ex = extract_text(data)
     else:
-        what = {"zip": "a zip archive that is not a DOCX/XLSX/ODF document", "ole": "an OLE2 file that is not"
-                " DOC/XLS/WPS", "pptx": "a PowerPoint presentation", "ppt": "a PowerPoint presentation"}
-        raise ExtractionError(f"unsupported format: {what.get(fmt, 'unrecognised bytes')} ({fmt}); "
-                              f"supported: {', '.join(SUPPORTED)}")
+        what = {
+            "zip": "a zip archive that is not a DOCX/XLSX/ODF document",
+            "ole": "an OLE2 file that is not DOC/XLS/WPS",
+            "pptx": "a PowerPoint presentation",
+            "ppt": "a PowerPoint presentation",
+        }
+        raise ExtractionError(
+            f"unsupported format: {what.get(fmt, 'unrecognised bytes')} ({fmt}); "
+            f"supported: {', '.join(SUPPORTED)}"
+        )
     ex.meta.setdefault("detected_format", fmt)
     ex.meta.setdefault("bytes", len(data))
     return ex

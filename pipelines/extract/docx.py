@@ -70,7 +70,11 @@ def table_grid(tbl: Any, index: int) -> Grid:
                     c = c0 + dc
                     above = rows[-1][c] if c < len(rows[-1]) else None
                     text = above.text if above is not None else ""
-                    origin = (above.source.get("origin") or above.source.get("cell")) if above is not None else None
+                    origin = (
+                        (above.source.get("origin") or above.source.get("cell"))
+                        if above is not None
+                        else None
+                    )
                     row.append(Cell(text, {**src, "cell": [r, c], "merged": True, "origin": origin}))
                 continue
             text = _cell_text(tc)
@@ -122,5 +126,11 @@ def extract_docx(data: bytes) -> Extracted:
     grids: list[Grid] = []
     _walk(document.element.body, lines, grids)
     title = (document.core_properties.title or "").strip() or None
-    return Extracted(format="docx", extractor="docx/python-docx", text="\n".join(lines), grids=grids,
-                     title=nfkc(title) if title else None, meta={"tables": len(grids)})
+    return Extracted(
+        format="docx",
+        extractor="docx/python-docx",
+        text="\n".join(lines),
+        grids=grids,
+        title=nfkc(title) if title else None,
+        meta={"tables": len(grids)},
+    )

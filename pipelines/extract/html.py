@@ -21,13 +21,53 @@ from . import limits
 from .base import Cell, Extracted, ExtractionError, Grid
 
 _BLOCK = {
-    "p", "div", "br", "tr", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "table", "section", "article",
-    "blockquote", "pre", "dd", "dt", "dl", "header", "footer", "center", "form", "hr", "caption", "tbody",
+    "p",
+    "div",
+    "br",
+    "tr",
+    "li",
+    "ul",
+    "ol",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "table",
+    "section",
+    "article",
+    "blockquote",
+    "pre",
+    "dd",
+    "dt",
+    "dl",
+    "header",
+    "footer",
+    "center",
+    "form",
+    "hr",
+    "caption",
+    "tbody",
 }
-_DROP = ("script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "head", "select", "button")
+_DROP = (
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "iframe",
+    "object",
+    "embed",
+    "svg",
+    "head",
+    "select",
+    "button",
+)
 _WS = re.compile(r"[ \t\r\f\v\u00a0\u3000\u2002\u2003\u2009\u200b\ufeff]+")
 _NUMERIC_SPACED = re.compile(r"^[\d.,，\s]+$")
-_DATE_TEXT = re.compile(r"(?:发布(?:时间|日期)|发文日期|成文日期|日期)[:：]\s*(\d{4})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})")
+_DATE_TEXT = re.compile(
+    r"(?:发布(?:时间|日期)|发文日期|成文日期|日期)[:：]\s*(\d{4})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})"
+)
 _DATE_META = re.compile(r"(\d{4})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})")
 _HEADING_HINT = re.compile(r"^\s*[一二三四五六][、.．]")
 
@@ -251,8 +291,16 @@ def _contains(el: etree._Element, t: etree._Element) -> bool:
 
 
 def _meta_date(root: etree._Element, text: str) -> str | None:
-    for name in ("PubDate", "pubdate", "publishdate", "firstpublishedtime", "article:published_time", "DC.Date",
-                 "dcterms.created", "date"):
+    for name in (
+        "PubDate",
+        "pubdate",
+        "publishdate",
+        "firstpublishedtime",
+        "article:published_time",
+        "DC.Date",
+        "dcterms.created",
+        "date",
+    ):
         for m in root.xpath(f'//meta[@name="{name}" or @property="{name}"]/@content'):
             d = _DATE_META.search(m)
             if d:
@@ -305,10 +353,20 @@ def extract_html(data: bytes, content_type: str | None = None) -> Extracted:
     if not body_text.strip() and traf_text:
         body_text = traf_text
     return Extracted(
-        format="html", extractor=extractor, text=body_text, grids=grids, title=title, published_date=published,
-        quality=quality, problems=problems,
-        meta={"encoding": encoding, "tables": len(all_tables), "data_tables": len(grids),
-              "trafilatura_chars": len(traf_text or "")},
+        format="html",
+        extractor=extractor,
+        text=body_text,
+        grids=grids,
+        title=title,
+        published_date=published,
+        quality=quality,
+        problems=problems,
+        meta={
+            "encoding": encoding,
+            "tables": len(all_tables),
+            "data_tables": len(grids),
+            "trafilatura_chars": len(traf_text or ""),
+        },
     )
 
 

@@ -41,7 +41,9 @@ def _one_at_a_time():
             os.close(fd)
 
 
-def convert(data: bytes, src_ext: str, target: str = "docx", timeout: float = limits.SOFFICE_TIMEOUT) -> bytes:
+def convert(
+    data: bytes, src_ext: str, target: str = "docx", timeout: float = limits.SOFFICE_TIMEOUT
+) -> bytes:
     """Convert `data` (a file whose type LibreOffice recognises from its content and `src_ext`) to `target`
     ("docx", "xlsx", "pdf", "doc", …, optionally with a filter: "doc:MS Word 97"). Returns the new bytes."""
     exe = soffice_binary()
@@ -55,10 +57,24 @@ def convert(data: bytes, src_ext: str, target: str = "docx", timeout: float = li
         src.write_bytes(data)
         outdir = tmpdir / "out"
         outdir.mkdir()
-        cmd = [exe, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore", "--nolockcheck",
-               "--nodefault", "--nofirststartwizard", "--convert-to", target, "--outdir", str(outdir), str(src)]
+        cmd = [
+            exe,
+            f"-env:UserInstallation={profile.as_uri()}",
+            "--headless",
+            "--norestore",
+            "--nolockcheck",
+            "--nodefault",
+            "--nofirststartwizard",
+            "--convert-to",
+            target,
+            "--outdir",
+            str(outdir),
+            str(src),
+        ]
         env = {**os.environ, "HOME": str(tmpdir), "SAL_USE_VCLPLUGIN": "svp"}
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, start_new_session=True)
+        proc = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, start_new_session=True
+        )
         try:
             _out, err = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired as exc:
@@ -69,8 +85,9 @@ def convert(data: bytes, src_ext: str, target: str = "docx", timeout: float = li
         result = outdir / f"in.{out_ext}"
         if not result.exists():
             msg = err.decode("utf-8", "replace").strip().splitlines()
-            raise ExtractionError(f"LibreOffice could not convert {src_ext} to {out_ext}"
-                                  + (f": {msg[-1]}" if msg else ""))
+            raise ExtractionError(
+                f"LibreOffice could not convert {src_ext} to {out_ext}" + (f": {msg[-1]}" if msg else "")
+            )
         return result.read_bytes()
 
 

@@ -50,8 +50,11 @@ def check_zip(data: bytes) -> zipfile.ZipFile:
         raise over("zip uncompressed size", f"{total} bytes", f"{MAX_ZIP_UNCOMPRESSED} bytes")
     for i in infos:
         if i.file_size > 1_000_000 and i.file_size / max(i.compress_size, 1) > MAX_ZIP_RATIO:
-            raise over(f"zip compression ratio of {i.filename}", round(i.file_size / max(i.compress_size, 1)),
-                       MAX_ZIP_RATIO)
+            raise over(
+                f"zip compression ratio of {i.filename}",
+                round(i.file_size / max(i.compress_size, 1)),
+                MAX_ZIP_RATIO,
+            )
     if total > 10_000_000 and total / packed > MAX_ZIP_RATIO:
         raise over("zip compression ratio", round(total / packed), MAX_ZIP_RATIO)
     return zf

@@ -20,7 +20,9 @@ from .base import Cell, Extracted, ExtractionError, Grid
 from .pdf import _spans, is_data_table, join_lines, nfkc
 
 OCR_LANG = "chi_sim"
-OCR_CONFIG = "--psm 11"  # sparse text: table cells are islands; psm 3/6 merge columns (bench/bench_extract.py)
+OCR_CONFIG = (
+    "--psm 11"  # sparse text: table cells are islands; psm 3/6 merge columns (bench/bench_extract.py)
+)
 DARK = 150
 _DIGITISH = re.compile(r"^[\dOoIl|〇.,，\s]+$")
 _DIGIT_FIX = str.maketrans({"O": "0", "o": "0", "〇": "0", "I": "1", "l": "1", "|": "1", "，": ","})
@@ -41,13 +43,15 @@ def _runs(img: Image.Image, min_len: int) -> list[tuple[int, int, int]]:
     pat = re.compile(rb"\x00{%d,}" % min_len)
     out = []
     for y in range(h):
-        row = data[y * w:(y + 1) * w]
+        row = data[y * w : (y + 1) * w]
         for m in pat.finditer(row):
             out.append((y, m.start(), m.end()))
     return out
 
 
-def find_ruled_tables(binary: Image.Image) -> tuple[list[Any], list[tuple[int, int, int]], list[tuple[int, int, int]]]:
+def find_ruled_tables(
+    binary: Image.Image,
+) -> tuple[list[Any], list[tuple[int, int, int]], list[tuple[int, int, int]]]:
     """pdfplumber Table objects (page=None) for the ruled tables on a binarised page image, plus the
     horizontal and vertical line runs (to paint out before OCR)."""
     from pdfplumber.table import (
@@ -65,11 +69,31 @@ def find_ruled_tables(binary: Image.Image) -> tuple[list[Any], list[tuple[int, i
     vr = _runs(binary.transpose(Image.Transpose.TRANSPOSE), min_v)
     edges: list[dict[str, Any]] = []
     for y, x0, x1 in hr:
-        edges.append({"x0": x0, "x1": x1, "top": y, "bottom": y, "width": x1 - x0, "height": 0, "orientation": "h",
-                      "object_type": "line"})
+        edges.append(
+            {
+                "x0": x0,
+                "x1": x1,
+                "top": y,
+                "bottom": y,
+                "width": x1 - x0,
+                "height": 0,
+                "orientation": "h",
+                "object_type": "line",
+            }
+        )
     for x, y0, y1 in vr:
-        edges.append({"x0": x, "x1": x, "top": y0, "bottom": y1, "width": 0, "height": y1 - y0, "orientation": "v",
-                      "object_type": "line"})
+        edges.append(
+            {
+                "x0": x,
+                "x1": x,
+                "top": y0,
+                "bottom": y1,
+                "width": 0,
+                "height": y1 - y0,
+                "orientation": "v",
+                "object_type": "line",
+            }
+        )
     if not edges:
         return [], hr, vr
     edges = merge_edges(edges, snap_x_tolerance=4, snap_y_tolerance=4, join_x_tolerance=6, join_y_tolerance=6)
@@ -88,8 +112,13 @@ def _tesseract_words(img: Image.Image) -> list[dict[str, Any]]:
     import pytesseract
 
     try:
-        d = pytesseract.image_to_data(img, lang=OCR_LANG, config=OCR_CONFIG, output_type=pytesseract.Output.DICT,
-                                      timeout=limits.OCR_PAGE_TIMEOUT)
+        d = pytesseract.image_to_data(
+            img,
+            lang=OCR_LANG,
+            config=OCR_CONFIG,
+            output_type=pytesseract.Output.DICT,
+            timeout=limits.OCR_PAGE_TIMEOUT,
+        )
     except pytesseract.TesseractError as exc:
         raise ExtractionError(f"tesseract failed: {exc}") from exc
     except RuntimeError as exc:  # pytesseract raises RuntimeError on timeout
@@ -102,9 +131,17 @@ def _tesseract_words(img: Image.Image) -> list[dict[str, Any]]:
         conf = float(d["conf"][i])
         if not t or conf < 0:
             continue
-        words.append({"text": t, "conf": conf, "x0": d["left"][i], "top": d["top"][i],
-                      "x1": d["left"][i] + d["width"][i], "bottom": d["top"][i] + d["height"][i],
-                      "line": (d["block_num"][i], d["par_num"][i], d["line_num"][i])})
+        words.append(
+            {
+                "text": t,
+                "conf": conf,
+                "x0": d["left"][i],
+                "top": d["top"][i],
+                "x1": d["left"][i] + d["width"][i],
+                "bottom": d["top"][i] + d["height"][i],
+                "line": (d["block_num"][i], d["par_num"][i], d["line_num"][i]),
+            }
+        )
     return words
 
 
@@ -154,7 +191,9 @@ def _ocr_small_cells(clean: Image.Image, boxes: list[tuple[float, float, float, 
         bbox = ImageOps.invert(crop).point(lambda v: 255 if v > 255 - DARK else 0).getbbox()
         crops.append(crop.crop(bbox) if bbox else None)
     out = [""] * len(boxes)
-    todo = [(i, c) for i, c in enumerate(crops) if c is not None and 2 < c.size[0] < 400 and 4 < c.size[1] < 120]
+    todo = [
+        (i, c) for i, c in enumerate(crops) if c is not None and 2 < c.size[0] < 400 and 4 < c.size[1] < 120
+    ]
     if not todo:
         return out
     line_h = max(c.size[1] for _, c in todo) + 24
@@ -163,8 +202,13 @@ def _ocr_small_cells(clean: Image.Image, boxes: list[tuple[float, float, float, 
     for k, (_i, c) in enumerate(todo):
         strip.paste(c, (30, 10 + k * line_h + (line_h - c.size[1]) // 2))
     try:
-        d = pytesseract.image_to_data(strip, lang="eng", config="--psm 6 -c tessedit_char_whitelist=0123456789.,-",
-                                      output_type=pytesseract.Output.DICT, timeout=limits.OCR_PAGE_TIMEOUT)
+        d = pytesseract.image_to_data(
+            strip,
+            lang="eng",
+            config="--psm 6 -c tessedit_char_whitelist=0123456789.,-",
+            output_type=pytesseract.Output.DICT,
+            timeout=limits.OCR_PAGE_TIMEOUT,
+        )
     except pytesseract.TesseractError:
         return out  # the second pass is best effort
     except RuntimeError as exc:
@@ -224,8 +268,11 @@ def ocr_image(image: Image.Image, page: int | None = None, table_index: int = 0)
         src = {**base_src, "table": index}
         for r, c, rs, cs, bbox in _spans(t):
             x0, top, x1, bottom = bbox
-            inside = [i for i, wd in enumerate(words)
-                      if x0 <= (wd["x0"] + wd["x1"]) / 2 <= x1 and top <= (wd["top"] + wd["bottom"]) / 2 <= bottom]
+            inside = [
+                i
+                for i, wd in enumerate(words)
+                if x0 <= (wd["x0"] + wd["x1"]) / 2 <= x1 and top <= (wd["top"] + wd["bottom"]) / 2 <= bottom
+            ]
             placed.update(inside)
             text = _fix_digits(nfkc(_join_words([words[i] for i in inside])))
             cell_conf = [words[i]["conf"] for i in inside]
@@ -241,19 +288,34 @@ def ocr_image(image: Image.Image, page: int | None = None, table_index: int = 0)
                         source["merged"] = True
                         source["origin"] = [r, c]
                     grid[rr][cc] = Cell(text, source)
-        empty = [(r, c, bbox) for r, c, _rs, _cs, bbox in _spans(t)
-                 if grid[r][c] is not None and _needs_digit_pass(grid[r][c].text) and bbox[2] - bbox[0] < 0.3 * w
-                 and bbox[3] - bbox[1] < 0.08 * h]
+        empty = [
+            (r, c, bbox)
+            for r, c, _rs, _cs, bbox in _spans(t)
+            if grid[r][c] is not None
+            and _needs_digit_pass(grid[r][c].text)
+            and bbox[2] - bbox[0] < 0.3 * w
+            and bbox[3] - bbox[1] < 0.08 * h
+        ]
         if empty:
-            for (r, c, _bbox), text in zip(empty, _ocr_small_cells(clean, [e[2] for e in empty]), strict=True):
+            for (r, c, _bbox), text in zip(
+                empty, _ocr_small_cells(clean, [e[2] for e in empty]), strict=True
+            ):
                 if text:
                     for row in grid:
                         for cell in row:
-                            if cell is not None and (cell.source.get("origin") or cell.source["cell"]) == [r, c]:
+                            if cell is not None and (cell.source.get("origin") or cell.source["cell"]) == [
+                                r,
+                                c,
+                            ]:
                                 cell.text = _fix_digits(text)
                                 cell.source["ocr_pass"] = "digits"
-        g = Grid(rows=[[cell or Cell("", {**src, "cell": [r, c], "missing": True}) for c, cell in enumerate(row)]
-                       for r, row in enumerate(grid)], source=dict(src))
+        g = Grid(
+            rows=[
+                [cell or Cell("", {**src, "cell": [r, c], "missing": True}) for c, cell in enumerate(row)]
+                for r, row in enumerate(grid)
+            ],
+            source=dict(src),
+        )
         if is_data_table(g):
             g.source["top"], g.source["bottom"] = t.bbox[1] / h, t.bbox[3] / h
             grids_at.append((t.bbox[1], t.bbox[3], g))
@@ -310,5 +372,11 @@ def extract_image(data: bytes, fmt: str) -> Extracted:
     quality: dict[str, Any] = {"ocr": "tesseract"}
     if confs:
         quality["ocr_confidence"] = round(sum(confs) / len(confs), 1)
-    return Extracted(format=fmt, extractor="image/ocr-tesseract", text="\n".join(texts), grids=grids,
-                     quality=quality, meta={"frames": n})
+    return Extracted(
+        format=fmt,
+        extractor="image/ocr-tesseract",
+        text="\n".join(texts),
+        grids=grids,
+        quality=quality,
+        meta={"frames": n},
+    )

@@ -25,8 +25,13 @@ _CID = re.compile(r"\(cid:\d+\)")
 _CJK_END = re.compile(r"[\u2e80-\u9fff\uff00-\uffef（）、，。：；“”]$")
 _CJK_START = re.compile(r"^[\u2e80-\u9fff\uff00-\uffef（）、，。：；“”]")
 _NUMERIC = re.compile(r"^[\d.,\s\-—/]*$")
-TABLE_SETTINGS = {"vertical_strategy": "lines", "horizontal_strategy": "lines", "snap_tolerance": 3,
-                  "join_tolerance": 3, "intersection_tolerance": 3}
+TABLE_SETTINGS = {
+    "vertical_strategy": "lines",
+    "horizontal_strategy": "lines",
+    "snap_tolerance": 3,
+    "join_tolerance": 3,
+    "intersection_tolerance": 3,
+}
 OCR_DPI = 200
 
 
@@ -107,8 +112,10 @@ def table_to_grid(table: Any, page_no: int, index: int, pdfium_page: Any, stats:
                     source["merged"] = True
                     source["origin"] = [r, c]
                 grid[rr][cc] = Cell(text, source)
-    rows = [[cell or Cell("", {**src, "cell": [r, c], "missing": True}) for c, cell in enumerate(row)]
-            for r, row in enumerate(grid)]
+    rows = [
+        [cell or Cell("", {**src, "cell": [r, c], "missing": True}) for c, cell in enumerate(row)]
+        for r, row in enumerate(grid)
+    ]
     return Grid(rows=rows, source=dict(src))
 
 
@@ -136,13 +143,20 @@ def merge_continuations(items: list[tuple[int, float, float, float, Grid]]) -> l
         if out:
             ppage, ptop, pbottom, pheight, prev = out[-1]
             first_on_page = not any(o[0] == page for o in out)
-            if (page == ppage + 1 and first_on_page and top < 0.25 * height and pbottom > 0.6 * pheight
-                    and len(prev.rows[0]) == len(grid.rows[0]) >= 3):
+            if (
+                page == ppage + 1
+                and first_on_page
+                and top < 0.25 * height
+                and pbottom > 0.6 * pheight
+                and len(prev.rows[0]) == len(grid.rows[0]) >= 3
+            ):
                 _join_split_row(prev, grid)
                 if grid.rows:
                     _fill_broken_merge(prev, grid)
                 prev.rows.extend(grid.rows)
-                prev.source.setdefault("continued_on", []).append({"page": page, "table": grid.source["table"]})
+                prev.source.setdefault("continued_on", []).append(
+                    {"page": page, "table": grid.source["table"]}
+                )
                 out[-1] = (page, ptop, bottom, height, prev)
                 continue
         out.append(item)
@@ -190,8 +204,9 @@ def _fill_broken_merge(prev: Grid, nxt: Grid) -> None:
             if cell.source.get("origin", cell.source["cell"]) == origin and not cell.text:
                 cell.text = above.text
                 cell.source["merged"] = True
-                cell.source["continued_from"] = {k: above.source[k] for k in ("page", "table", "cell")
-                                                 if k in above.source}
+                cell.source["continued_from"] = {
+                    k: above.source[k] for k in ("page", "table", "cell") if k in above.source
+                }
 
 
 def _band_text(textpage: Any, width: float, height: float, top: float, bottom: float) -> str:
@@ -294,7 +309,9 @@ def extract_pdf(data: bytes, deadline: limits.Deadline | None = None, ocr: bool 
     if stats.get("cid_garbage"):
         quality["cid_garbage"] = stats["cid_garbage"]
         quality["cid_cells_reread"] = stats.get("cid_cells_reread", 0)
-        problems.append(f"(cid:N) garbage from pdfminer: {stats['cid_garbage']} tokens; cells re-read with pdfium")
+        problems.append(
+            f"(cid:N) garbage from pdfminer: {stats['cid_garbage']} tokens; cells re-read with pdfium"
+        )
     if stats.get("kangxi"):
         quality["kangxi_folded"] = stats["kangxi"]
     extractor = "pdf/pdfplumber+pdfium"
@@ -309,8 +326,15 @@ def extract_pdf(data: bytes, deadline: limits.Deadline | None = None, ocr: bool 
         quality["grid_anomalies"] = anomalies
     if not text.strip() and not grids:
         problems.append("no text layer and no OCR text")
-    return Extracted(format="pdf", extractor=extractor, text=text, grids=grids, quality=quality,
-                     problems=problems, meta={"pages": npages})
+    return Extracted(
+        format="pdf",
+        extractor=extractor,
+        text=text,
+        grids=grids,
+        quality=quality,
+        problems=problems,
+        meta={"pages": npages},
+    )
 
 
 def _grid_anomalies(grids: list[Grid]) -> list[dict[str, Any]]:
@@ -319,8 +343,13 @@ def _grid_anomalies(grids: list[Grid]) -> list[dict[str, Any]]:
         widths = {len(r) for r in g.rows}
         missing = sum(1 for r in g.rows for c in r if c.source.get("missing"))
         if len(widths) > 1 or missing:
-            out.append({**{k: v for k, v in g.source.items() if k in ("page", "table")}, "ragged_rows": len(widths) > 1,
-                        "missing_cells": missing})
+            out.append(
+                {
+                    **{k: v for k, v in g.source.items() if k in ("page", "table")},
+                    "ragged_rows": len(widths) > 1,
+                    "missing_cells": missing,
+                }
+            )
     return out
 
 

@@ -35,7 +35,9 @@ def _merged_openpyxl(data: bytes) -> dict[str, list[tuple[int, int, int, int]]]:
     wb = openpyxl.load_workbook(io.BytesIO(data), read_only=False, data_only=True)
     out = {}
     for ws in wb.worksheets:
-        out[ws.title] = [(m.min_row - 1, m.min_col - 1, m.max_row - 1, m.max_col - 1) for m in ws.merged_cells.ranges]
+        out[ws.title] = [
+            (m.min_row - 1, m.min_col - 1, m.max_row - 1, m.max_col - 1) for m in ws.merged_cells.ranges
+        ]
     wb.close()
     return out
 
@@ -73,23 +75,27 @@ def extract_sheet(data: bytes, fmt: str) -> Extracted:
         src = {"sheet": name}
         texts = [[_fmt(v) for v in row] for row in values]
         width = max((len(r) for r in texts), default=0)
-        for (r0, _c0, r1, c1) in ranges:
+        for r0, _c0, r1, c1 in ranges:
             for r in range(r0, r1 + 1):
                 while len(texts) <= r:
                     texts.append([""] * width)
                 while len(texts[r]) <= c1:
                     texts[r].append("")
         width = max((len(r) for r in texts), default=0)
-        rows = [[Cell(t, {**src, "cell": [r, c]}) for c, t in enumerate(row + [""] * (width - len(row)))]
-                for r, row in enumerate(texts)]
-        for (r0, c0, r1, c1) in ranges:
+        rows = [
+            [Cell(t, {**src, "cell": [r, c]}) for c, t in enumerate(row + [""] * (width - len(row)))]
+            for r, row in enumerate(texts)
+        ]
+        for r0, c0, r1, c1 in ranges:
             if r0 >= len(rows) or c0 >= width:
                 continue
             head = rows[r0][c0]
             for r in range(r0, min(r1, len(rows) - 1) + 1):
                 for c in range(c0, min(c1, width - 1) + 1):
                     if (r, c) != (r0, c0):
-                        rows[r][c] = Cell(head.text, {**src, "cell": [r, c], "merged": True, "origin": [r0, c0]})
+                        rows[r][c] = Cell(
+                            head.text, {**src, "cell": [r, c], "merged": True, "origin": [r0, c0]}
+                        )
         # drop trailing empty rows
         while rows and not any(c.text for c in rows[-1]):
             rows.pop()
@@ -101,5 +107,10 @@ def extract_sheet(data: bytes, fmt: str) -> Extracted:
             cells = [c.text for c in row if not c.source.get("merged")]
             if any(cells):
                 lines.append("\t".join(cells).rstrip("\t"))
-    return Extracted(format=fmt, extractor=f"{fmt}/calamine", text="\n".join(lines), grids=grids,
-                     meta={"sheets": list(wb.sheet_names)})
+    return Extracted(
+        format=fmt,
+        extractor=f"{fmt}/calamine",
+        text="\n".join(lines),
+        grids=grids,
+        meta={"sheets": list(wb.sheet_names)},
+    )

@@ -15,8 +15,13 @@ from markupsafe import Markup, escape
 
 from pipelines import codes
 
-APPLICANT_ORGS = ("commercial_enterprise", "research_institution", "social_welfare_org", "legal_service_org",
-                  "other_org")
+APPLICANT_ORGS = (
+    "commercial_enterprise",
+    "research_institution",
+    "social_welfare_org",
+    "legal_service_org",
+    "other_org",
+)
 RESULT_GROUP_START = "granted"
 
 
@@ -62,11 +67,15 @@ class Cell:
         src = json.loads(source) if source else None
         self.href = href + (f"#page={src['page']}" if isinstance(src, dict) and src.get("page") else "")
         raw = figure.get("raw") if figure else None
-        self.title = " · ".join(x for x in (
-            f"原文 raw: {raw}" if raw is not None else "",
-            f"出处 source: {json.dumps(src, ensure_ascii=False)}" if src else "",
-            *failed,
-        ) if x)
+        self.title = " · ".join(
+            x
+            for x in (
+                f"原文 raw: {raw}" if raw is not None else "",
+                f"出处 source: {json.dumps(src, ensure_ascii=False)}" if src else "",
+                *failed,
+            )
+            if x
+        )
         self.failed = bool(failed)
 
 
@@ -78,7 +87,12 @@ def _failed_for(checks: list[dict], table: str, row: str, column: str) -> list[s
         if c["rule"] == "applications.row_total" or c["rule"] == "review_litigation.total":
             hit = c["row"] == row
         elif c["rule"] == "applications.balance":
-            hit = c["column"] == column and row in ("new_received", "carried_over", "total_handled", "carried_forward")
+            hit = c["column"] == column and row in (
+                "new_received",
+                "carried_over",
+                "total_handled",
+                "carried_forward",
+            )
         else:
             hit = c["column"] == column
         if hit:
@@ -104,8 +118,9 @@ def layout_tables(template: str, figures: list[dict], checks: list[dict], href: 
         columns = layout.get(r.code, ())
         if not blocks or blocks[-1]["columns"] != columns:
             blocks.append({"columns": columns, "headers": [col_label[c] for c in columns], "rows": []})
-        blocks[-1]["rows"].append({"label": r.label, "code": r.code,
-                                   "cells": [cell("active", r.code, c) for c in columns]})
+        blocks[-1]["rows"].append(
+            {"label": r.label, "code": r.code, "cells": [cell("active", r.code, c) for c in columns]}
+        )
 
     app_rows = []
     for lab, templates in codes.APPLICATION_ROWS:
@@ -113,12 +128,21 @@ def layout_tables(template: str, figures: list[dict], checks: list[dict], href: 
             continue
         if lab.code == RESULT_GROUP_START:
             app_rows.append({"group": "三、本年度办理结果"})
-        app_rows.append({"label": lab.label, "code": lab.code,
-                         "cells": [cell("applications", lab.code, c.code) for c in codes.APPLICATION_COLUMNS]})
+        app_rows.append(
+            {
+                "label": lab.label,
+                "code": lab.code,
+                "cells": [cell("applications", lab.code, c.code) for c in codes.APPLICATION_COLUMNS],
+            }
+        )
 
-    review = [cell("review_litigation", r.code, c.code) for r in codes.REVIEW_ROWS for c in codes.REVIEW_COLUMNS]
+    review = [
+        cell("review_litigation", r.code, c.code) for r in codes.REVIEW_ROWS for c in codes.REVIEW_COLUMNS
+    ]
     known = {("active", r.code, c) for r in rows for c in layout.get(r.code, ())}
-    known |= {("applications", r.code, c.code) for r, _ in codes.APPLICATION_ROWS for c in codes.APPLICATION_COLUMNS}
+    known |= {
+        ("applications", r.code, c.code) for r, _ in codes.APPLICATION_ROWS for c in codes.APPLICATION_COLUMNS
+    }
     known |= {("review_litigation", r.code, c.code) for r in codes.REVIEW_ROWS for c in codes.REVIEW_COLUMNS}
     extra = [f for k, f in sorted(by_key.items()) if k not in known]
     return {
@@ -134,9 +158,15 @@ def layout_tables(template: str, figures: list[dict], checks: list[dict], href: 
 def diff_lines(diff: str | None) -> list[tuple[str, str]]:
     out = []
     for line in (diff or "").splitlines():
-        kind = "add" if line.startswith("+") and not line.startswith("+++") else \
-            "del" if line.startswith("-") and not line.startswith("---") else \
-            "hunk" if line.startswith("@@") else ""
+        kind = (
+            "add"
+            if line.startswith("+") and not line.startswith("+++")
+            else "del"
+            if line.startswith("-") and not line.startswith("---")
+            else "hunk"
+            if line.startswith("@@")
+            else ""
+        )
         out.append((kind, line))
     return out
 
@@ -158,22 +188,55 @@ async def report_page(request, datasette):
     if not res.rows:
         raise NotFound(f"no report {report_id}")
     report = dict(res.rows[0])
-    sections = [dict(r) for r in (await db.execute(
-        "SELECT id, section, position, text FROM sections WHERE report_id = ? ORDER BY position", [report_id])).rows]
-    figures = [dict(r) for r in (await db.execute(
-        'SELECT "table", "row", "column", value, raw, flags, source FROM figures WHERE report_id = ?',
-        [report_id])).rows]
-    checks = [dict(r) for r in (await db.execute(
-        'SELECT rule, "row", "column", ok, detail FROM checks WHERE report_id = ? ORDER BY ok, rule, "column"',
-        [report_id])).rows]
-    versions = [dict(r) for r in (await db.execute(
-        "SELECT v.id, v.sha256, v.fetched_at, v.first_seen, v.last_seen, v.size, v.content_type, v.format,"
-        " v.published_date, v.warc_file, v.warc_offset, v.warc_record_id, r.id AS report_id, r.status,"
-        " r.is_latest FROM versions v LEFT JOIN reports r ON r.version_id = v.id"
-        " WHERE v.document_id = ? ORDER BY v.id", [report["document_id"]])).rows]
-    changes = [dict(r) for r in (await db.execute(
-        "SELECT id, old_version_id, new_version_id, detected_at, summary, text_diff, changed_figures,"
-        " changed_figure_count FROM changes WHERE document_id = ? ORDER BY id", [report["document_id"]])).rows]
+    sections = [
+        dict(r)
+        for r in (
+            await db.execute(
+                "SELECT id, section, position, text FROM sections WHERE report_id = ? ORDER BY position",
+                [report_id],
+            )
+        ).rows
+    ]
+    figures = [
+        dict(r)
+        for r in (
+            await db.execute(
+                'SELECT "table", "row", "column", value, raw, flags, source FROM figures WHERE report_id = ?',
+                [report_id],
+            )
+        ).rows
+    ]
+    checks = [
+        dict(r)
+        for r in (
+            await db.execute(
+                'SELECT rule, "row", "column", ok, detail FROM checks WHERE report_id = ? ORDER BY ok, rule, "column"',
+                [report_id],
+            )
+        ).rows
+    ]
+    versions = [
+        dict(r)
+        for r in (
+            await db.execute(
+                "SELECT v.id, v.sha256, v.fetched_at, v.first_seen, v.last_seen, v.size, v.content_type, v.format,"
+                " v.published_date, v.warc_file, v.warc_offset, v.warc_record_id, r.id AS report_id, r.status,"
+                " r.is_latest FROM versions v LEFT JOIN reports r ON r.version_id = v.id"
+                " WHERE v.document_id = ? ORDER BY v.id",
+                [report["document_id"]],
+            )
+        ).rows
+    ]
+    changes = [
+        dict(r)
+        for r in (
+            await db.execute(
+                "SELECT id, old_version_id, new_version_id, detected_at, summary, text_diff, changed_figures,"
+                " changed_figure_count FROM changes WHERE document_id = ? ORDER BY id",
+                [report["document_id"]],
+            )
+        ).rows
+    ]
     for v in versions:
         v["blob_url"] = blob_url(datasette, database, v["sha256"])
         v["report_url"] = _report_url(datasette, database, v["report_id"]) if v["report_id"] else None
@@ -201,8 +264,9 @@ async def report_page(request, datasette):
         "table_titles": codes.TABLES,
     }
     if request.url_vars.get("format") == "json":
-        return Response.json({k: context[k] for k in ("report", "sections", "checks", "versions", "changes")},
-                             default=str)
+        return Response.json(
+            {k: context[k] for k in ("report", "sections", "checks", "versions", "changes")}, default=str
+        )
     return Response.html(await datasette.render_template("nianbao_report.html", context, request=request))
 
 

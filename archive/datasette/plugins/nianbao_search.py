@@ -78,17 +78,27 @@ async def search_all(datasette, q: str, limit: int = 20) -> dict:
             f" JOIN reports r ON r.id = s.report_id ORDER BY r.is_latest DESC, h.score",
             params,
         )
-        results["databases"].append({
-            "database": name,
-            "reports": [dict(r) for r in reports.rows],
-            "sections": [
-                {"id": r["id"], "report_id": r["report_id"], "section": r["section"], "agency": r["agency"],
-                 "year": r["year"], "title": r["title"], "is_latest": r["is_latest"],
-                 "snippet": "".join(parts), "snippet_parts": parts}
-                for r, parts in ((r, snippet_parts(r["text"], q)) for r in hits.rows)
-            ],
-            "ms": round((time.perf_counter() - started) * 1000, 1),
-        })
+        results["databases"].append(
+            {
+                "database": name,
+                "reports": [dict(r) for r in reports.rows],
+                "sections": [
+                    {
+                        "id": r["id"],
+                        "report_id": r["report_id"],
+                        "section": r["section"],
+                        "agency": r["agency"],
+                        "year": r["year"],
+                        "title": r["title"],
+                        "is_latest": r["is_latest"],
+                        "snippet": "".join(parts),
+                        "snippet_parts": parts,
+                    }
+                    for r, parts in ((r, snippet_parts(r["text"], q)) for r in hits.rows)
+                ],
+                "ms": round((time.perf_counter() - started) * 1000, 1),
+            }
+        )
     return results
 
 
@@ -101,8 +111,9 @@ async def search_page(request, datasette):
     results = await search_all(datasette, q, limit)
     if request.url_vars.get("format") == "json":
         return Response.json(results)
-    return Response.html(await datasette.render_template(
-        "nianbao_search.html", {"q": q, "results": results}, request=request))
+    return Response.html(
+        await datasette.render_template("nianbao_search.html", {"q": q, "results": results}, request=request)
+    )
 
 
 @hookimpl
