@@ -1,0 +1,70 @@
+"""The reading stage's one front door: bytes → Report (extract → parse → check), a pure function.
+
+`nianbao parse`, `ingest`, `reparse`, the crawl's process pool and the benchmarks all call `read_report`.
+It touches no database and no network, so it can run in any process (a pool worker, a queue worker on
+another machine) and be re-run after a parser upgrade on the same bytes with the same result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from .extract import ExtractionError, extract
+from .parse import parse_extracted
+from .report import Report
+
+
+@dataclass
+class ReadHints:
+    """What the crawler or the registry knows about a document besides its bytes.
+
+    The parser's own reading wins where the report states something; hints fill what it leaves empty
+    (e.g. the portal's agency for a report whose text never names it). `attachments` are the links of a
+    report page: when the page itself holds no report (a wrapper around a PDF), the problems point there.
+    """
+
+    url: str | None = None
+    agency: str | None = None
+    region: str | None = None
+    level: str | None = None
+    link_text: str | None = None
+    attachments: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def read_report(
+    body: bytes,
+    filename: str | None = None,
+    content_type: str | None = None,
+    hints: ReadHints | None = None,
+) -> Report:
+    """Read one document. Never raises for bad input: a report that cannot be read says why."""
+    hints = hints or ReadHints()
+    name = filename or (hints.url.rsplit("/", 1)[-1] if hints.url else None)
+    try:
+        extracted = extract(body, filename=name, content_type=content_type)
+    except ExtractionError as exc:
+        report = Report(
+            status="failed",
+            problems=[f"{name or 'document'}: cannot extract text: {exc}"],
+            meta={"format": "unknown", "extractor": None},
+        )
+    else:
+        report = parse_extracted(extracted)
+    _apply_hints(report, hints)
+    return report
+
+
+def _apply_hints(report: Report, hints: ReadHints) -> None:
+    if report.status == "failed" and hints.attachments:
+        report.problems.append(
+            "the page holds no report text itself; its content is in the attachment(s): "
+            + ", ".join(hints.attachments[:5])
+        )
+    for key in ("region", "level"):
+        value = getattr(hints, key)
+        if value and not report.meta.get(key):
+            report.meta[key] = value
