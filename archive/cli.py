@@ -1,4 +1,9 @@
-"""The `nianbao` command line. Exit codes: 0 success, 1 some inputs failed (each named on stderr), 2 usage."""
+"""The archive's commands of `nianbao` (ingest, parse, check, reparse, serve, export, snapshot).
+
+The full `nianbao` command, with crawl, portals and demo, is `crawler.cli.main`, which sits on top of this
+module (imports point down: crawler → archive → pipelines). Exit codes: 0 success, 1 some inputs failed
+(each named on stderr), 2 usage.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from .cli_publish import export, snapshot
 from .datasette_config import DATASETTE_DIR
 from .db import open_db
 
@@ -46,6 +52,10 @@ def _progress() -> Progress:
 @click.version_option(package_name="nianbao")
 def main() -> None:
     """nianbao (年报): crawl, parse and archive Chinese government information-disclosure annual reports."""
+
+
+main.add_command(export)
+main.add_command(snapshot)
 
 
 @main.command()
@@ -84,14 +94,14 @@ def ingest(paths: tuple[Path, ...], db_path: Path) -> None:
 )
 def parse(file: Path, as_json: bool) -> None:
     """Parse one file and print the Report; archives nothing."""
-    from .store import parse_bytes
+    from pipelines.read import read_report
 
     try:
         body = file.read_bytes()
     except OSError as exc:
         err.print(f"{file}: cannot read: {exc.strerror or exc}", highlight=False)
         sys.exit(1)
-    report = parse_bytes(body, filename=file.name)
+    report = read_report(body, filename=file.name)
     if as_json:
         click.echo(report.dumps())
     else:
@@ -156,27 +166,39 @@ def check(db_path: Path, as_json: bool) -> None:
 
 @main.command()
 @db_option()
-@click.option("--version-id", type=int, multiple=True, help="Only these versions (default: all).")
-def reparse(db_path: Path, version_id: tuple[int, ...]) -> None:
-    """Re-run extraction and parsing over the stored original bytes (after a parser upgrade).
+@click.option(
+    "--version-id", type=int, multiple=True, help="Only these versions (default: all readable ones)."
+)
+@click.option(
+    "--workers", type=int, help="Reader processes (default: the number of cores; 0 = in this process)."
+)
+def reparse(db_path: Path, version_id: tuple[int, ...], workers: int | None) -> None:
+    """Re-read the stored originals of reports and attachments (after a parser upgrade), without the network.
 
     Documents, versions and changes are kept as they are; each version's report is replaced in place.
+    Reports that earlier versions wrote for list pages are removed (they were never reports).
     """
-    from .store import reparse_version
+    from .reparse import drop_non_report_rows, readable_versions, reparse_versions
 
     if not db_path.exists():
         raise click.UsageError(f"no archive at {db_path}")
     db = open_db(db_path)
-    ids = list(version_id) or [r[0] for r in db.execute("SELECT id FROM versions ORDER BY id").fetchall()]
-    failed = 0
+    dropped = drop_non_report_rows(db)
+    ids = list(version_id) or readable_versions(db)
+    statuses: dict[str, int] = {}
     with _progress() as progress:
         task = progress.add_task("reparse", total=len(ids), current="")
-        for vid in ids:
-            report = reparse_version(db, vid)
-            if report.status == "failed":
-                failed += 1
-            progress.update(task, advance=1, current=f"version {vid}: {report.status}")
-    out.print(f"reparsed {len(ids)} versions ({failed} failed to parse)")
+
+        def done(vid: int, status: str) -> None:
+            statuses[status] = statuses.get(status, 0) + 1
+            progress.update(task, advance=1, current=f"version {vid}: {status}")
+
+        reparse_versions(db, ids, workers=workers, on_done=done)
+    summary = ", ".join(f"{k} {v}" for k, v in sorted(statuses.items()))
+    out.print(
+        f"reparsed {len(ids)} versions ({summary or 'none'})"
+        + (f"; removed {dropped} reports of list pages" if dropped else "")
+    )
 
 
 @main.command()
@@ -227,17 +249,3 @@ def datasette_command(
     if (DATASETTE_DIR / "static").is_dir():
         cmd += ["--static", f"static:{DATASETTE_DIR / 'static'}"]
     return [c for c in cmd if c]
-
-
-from .cli_publish import export, snapshot  # noqa: E402
-
-main.add_command(export)
-main.add_command(snapshot)
-
-
-# --- commands from other modules ---
-from crawler.cli import crawl, demo, portals  # noqa: E402
-
-main.add_command(crawl)
-main.add_command(portals)
-main.add_command(demo)

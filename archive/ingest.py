@@ -8,7 +8,9 @@ from pathlib import Path
 
 import sqlite_utils
 
-from .store import StoreResult, store_document
+from pipelines.read import read_report
+
+from .store import FetchMeta, StoreResult, store
 
 # Files that are never reports (editor debris, OS metadata, our own databases).
 SKIP_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini", "MANIFEST.tsv"}
@@ -42,7 +44,8 @@ class IngestSummary:
 def ingest_file(db: sqlite_utils.Database, path: Path) -> StoreResult:
     """Archive one local file (document URL = its file:// URI)."""
     body = path.read_bytes()
-    return store_document(db, url=path.resolve().as_uri(), body=body, kind="local", filename=path.name)
+    meta = FetchMeta(url=path.resolve().as_uri(), kind="local", filename=path.name)
+    return store(db, body, meta, read=lambda: read_report(body, path.name))
 
 
 def ingest_paths(

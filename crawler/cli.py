@@ -1,6 +1,7 @@
-"""Click commands `crawl`, `portals` (list/validate/import) and `demo`, added to the `nianbao` group.
+"""The `nianbao` command: the archive's commands (archive/cli.py) plus `crawl`, `portals` and `demo`.
 
-A crawl runs in-process with one CrawlerProcess (one Twisted reactor per command); `nianbao demo` runs
+This module sits on top (imports point down: crawler → archive → pipelines); `python -m crawler` and the
+`nianbao` console script both run `main`. A crawl runs in-process with one CrawlerProcess (one Twisted reactor per command); `nianbao demo` runs
 each of its two crawls as a child `nianbao crawl` process, because a reactor cannot be restarted.
 """
 
@@ -18,6 +19,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import click
+
+from archive.cli import datasette_command
+from archive.cli import main as archive_main
 
 from .portals import Portal, RegistryError, import_csv, load_registry, portal_for_url, validate_registry
 
@@ -46,9 +50,15 @@ def crawl_settings(db_path: Path, warc_dir: Path, portals: list[Portal], overrid
             ("AUTOTHROTTLE_START_DELAY", 0.0),
             ("RETRY_BACKOFF_BASE", 0.1),
             ("CONCURRENT_REQUESTS_PER_DOMAIN", 4),
-            ("RANDOMIZE_DOWNLOAD_DELAY", False),
+            ("DOWNLOAD_DELAY_JITTER", 0.0),
         ):
             settings.set(key, value, priority="cmdline")
+    elif not os.environ.get("NIANBAO_CONTACT_URL"):
+        click.echo(
+            "warning: crawling public portals without NIANBAO_CONTACT_URL set: the User-Agent names a"
+            " placeholder contact; set it to a page where the portal's operators can reach you",
+            err=True,
+        )
     for key, value in overrides.items():
         settings.set(key, value, priority="cmdline")
     return settings
@@ -69,7 +79,7 @@ def run_crawl(
     from .spiders.disclosure import DisclosureSpider
 
     settings = crawl_settings(db_path, warc_dir, portals, overrides or {})
-    process = CrawlerProcess(settings, install_root_handler=True)
+    process = CrawlerProcess(settings)
     crawlers = []
     for portal in portals:
         crawler = process.create_crawler(DisclosureSpider)
@@ -89,19 +99,12 @@ def run_crawl(
 
 def build_wacz(db_path: Path, crawl_ids: list[int], out: Path) -> Path:
     """Package the crawls' WARC files as a WACZ with pages.jsonl (start pages and reports) and validate it."""
-    import sqlite3
-
     from warcio.archiveiterator import ArchiveIterator
 
-    conn = sqlite3.connect(str(db_path))
-    files: list[str] = []
-    for cid in crawl_ids:
-        row = conn.execute("SELECT warc_files FROM crawls WHERE id = ?", [cid]).fetchone()
-        files += json.loads(row[0] or "[]") if row else []
-    wanted = {r[0] for r in conn.execute("SELECT url FROM documents WHERE kind IN ('page', 'report')")}
-    titles = dict(conn.execute("SELECT url, coalesce(title, link_text) FROM documents").fetchall())
-    conn.close()
-    files = _with_referred_files(files)
+    from archive.crawls import replay_pages, warc_files
+
+    wanted, titles = replay_pages(db_path)
+    files = _with_referred_files(warc_files(db_path, crawl_ids))
     pages: dict[str, dict[str, str]] = {}
     for f in files:
         with open(f, "rb") as fh:
@@ -175,27 +178,19 @@ def _parse_overrides(pairs: tuple[str, ...]) -> dict[str, str]:
 
 
 def _summary(db_path: Path, crawl_ids: list[int], elapsed: float) -> list[dict[str, Any]]:
-    import sqlite3
+    from archive.crawls import crawl_rows
 
-    conn = sqlite3.connect(str(db_path))
     rows = []
-    for cid in crawl_ids:
-        r = conn.execute(
-            "SELECT portal_id, status, pages, reports_found, bytes_received, stats, blocked_evidence"
-            " FROM crawls WHERE id = ?",
-            [cid],
-        ).fetchone()
-        if r is None:
-            continue
-        stats = json.loads(r[5] or "{}")
+    for r in crawl_rows(db_path, crawl_ids):
+        stats = r["stats"]
         rows.append(
             {
-                "crawl_id": cid,
-                "portal": r[0],
-                "status": r[1],
-                "pages": r[2] or 0,
-                "reports": r[3] or 0,
-                "bytes": r[4] or 0,
+                "crawl_id": r["id"],
+                "portal": r["portal_id"],
+                "status": r["status"],
+                "pages": r["pages"] or 0,
+                "reports": r["reports_found"] or 0,
+                "bytes": r["bytes_received"] or 0,
                 "new_versions": stats.get("nianbao/new_versions", 0),
                 "new_report_versions": stats.get("nianbao/new_report_versions", 0),
                 "unchanged": stats.get("nianbao/unchanged", 0),
@@ -203,10 +198,9 @@ def _summary(db_path: Path, crawl_ids: list[int], elapsed: float) -> list[dict[s
                 "decoys": stats.get("nianbao/decoys_rejected", 0),
                 "revisits": stats.get("nianbao/warc_revisits", 0),
                 "gone": stats.get("nianbao/marked_gone", 0),
-                "evidence": r[6],
+                "evidence": r["blocked_evidence"],
             }
         )
-    conn.close()
     total_pages = sum(r["pages"] for r in rows)
     for r in rows:
         r["elapsed"] = round(elapsed, 2)
@@ -415,7 +409,7 @@ def demo(port: int, db_path: Path, data_dir: Path | None, datasette_port: int, n
             cmd = [
                 sys.executable,
                 "-m",
-                "archive",
+                "crawler",
                 "crawl",
                 "--registry",
                 str(data_dir / "portals"),
@@ -457,9 +451,17 @@ def demo(port: int, db_path: Path, data_dir: Path | None, datasette_port: int, n
         click.echo(f"archive: {db_path}; WACZ: {data_dir / 'demo.wacz'}")
         if no_serve:
             return
-        from archive.cli import datasette_command
-
         click.echo(f"open http://127.0.0.1:{datasette_port}/ (Ctrl-C to stop)")
         subprocess.call(datasette_command(db_path, port=datasette_port))
     finally:
         server.stop()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, help=archive_main.help)
+@click.version_option(package_name="nianbao")
+def main() -> None:
+    pass
+
+
+for _command in (*archive_main.commands.values(), crawl, portals, demo):
+    main.add_command(_command)

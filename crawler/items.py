@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from archive.store import StoreResult
+
 
 @dataclass
 class DocumentItem:
@@ -32,3 +34,4 @@ class DocumentItem:
     year: int | None = None
     evidence: str | None = None
     attachments: list[str] = field(default_factory=list)  # attachment links of a report page
+    stored: StoreResult | None = None  # set by the archive stage: the version these bytes became

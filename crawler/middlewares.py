@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
 from http.client import responses as REASONS
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -14,6 +13,8 @@ from scrapy.http import Request, Response
 from scrapy.resolver import CachingThreadedResolver
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import defer, task
+
+from archive.crawls import ArchiveView
 
 from .warc import WarcWriter, warc_date
 
@@ -113,40 +114,6 @@ class WarcMiddleware:
         return response
 
 
-class ArchiveState:
-    """Read-only view of the archive for the crawl: validators for conditional requests, stored bodies."""
-
-    def __init__(self, db_path: str | Path | None, portal_id: str | None = None):
-        self.validators: dict[str, tuple[str | None, str | None]] = {}
-        self.conn: sqlite3.Connection | None = None
-        if db_path and Path(db_path).exists():
-            self.conn = sqlite3.connect(str(db_path), check_same_thread=False)
-            try:
-                rows = self.conn.execute(
-                    "SELECT url, etag, last_modified FROM documents WHERE kind IN ('report', 'attachment')"
-                    " AND (etag IS NOT NULL OR last_modified IS NOT NULL)"
-                ).fetchall()
-            except sqlite3.OperationalError:
-                rows = []
-            self.validators = {r[0]: (r[1], r[2]) for r in rows}
-
-    def latest_body(self, url: str) -> tuple[bytes, str | None] | None:
-        """The newest archived bytes of `url` and their content type (for a 304'd report page's links)."""
-        if self.conn is None:
-            return None
-        row = self.conn.execute(
-            "SELECT b.content, v.content_type FROM documents d JOIN versions v ON v.document_id = d.id"
-            " JOIN blobs b ON b.sha256 = v.sha256 WHERE d.url = ? ORDER BY v.id DESC LIMIT 1",
-            [url],
-        ).fetchone()
-        return (bytes(row[0]), row[1]) if row else None
-
-    def close(self) -> None:
-        if self.conn is not None:
-            self.conn.close()
-            self.conn = None
-
-
 class ConditionalRequestMiddleware:
     """Send If-None-Match / If-Modified-Since for reports and attachments already archived.
 
@@ -163,7 +130,7 @@ class ConditionalRequestMiddleware:
 
     def process_request(self, request: Request) -> None:
         spider = self.crawler.spider
-        state: ArchiveState | None = getattr(spider, "archive_state", None)
+        state: ArchiveView | None = getattr(spider, "archive_state", None)
         if state is None or request.meta.get("nb_kind") not in ("report", "attachment"):
             return None
         etag, last_modified = state.validators.get(request.url, (None, None))

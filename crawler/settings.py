@@ -21,7 +21,7 @@ ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = int(os.environ.get("NIANBAO_CONCURRENCY_PER_DOMAIN", "2"))
 DOWNLOAD_DELAY = float(os.environ.get("NIANBAO_DOWNLOAD_DELAY", "1.0"))
-RANDOMIZE_DOWNLOAD_DELAY = True
+DOWNLOAD_DELAY_JITTER = 0.5  # each delay drawn from 0.5–1.5 × DOWNLOAD_DELAY
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = float(os.environ.get("NIANBAO_AUTOTHROTTLE_START_DELAY", "2.0"))
 AUTOTHROTTLE_MAX_DELAY = 30.0
@@ -46,7 +46,7 @@ NIANBAO_WARC_MAX_SIZE = 100 * 1024 * 1024
 NIANBAO_PORTAL_REGISTRY = os.environ.get("NIANBAO_PORTAL_REGISTRY", "")
 
 # `*.localhost` names resolve to loopback without a DNS query (RFC 6761): the demo's virtual hosts.
-DNS_RESOLVER = "crawler.middlewares.LocalhostResolver"
+TWISTED_DNS_RESOLVER = "crawler.middlewares.LocalhostResolver"
 
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
@@ -56,9 +56,20 @@ DOWNLOADER_MIDDLEWARES = {
     # request as sent and the response as received (still compressed).
     "crawler.middlewares.WarcMiddleware": 950,
 }
-ITEM_PIPELINES = {"crawler.archive_pipeline.ArchivePipeline": 300}
+# The data flow: archive the bytes first, then read reports in a process pool (crawler/pipelines.py).
+ITEM_PIPELINES = {"crawler.pipelines.ArchiveStage": 300, "crawler.pipelines.ReadStage": 400}
+NIANBAO_READ_WORKERS = int(os.environ.get("NIANBAO_READ_WORKERS", os.cpu_count() or 1))
+NIANBAO_READ_TIME_LIMIT = float(os.environ.get("NIANBAO_READ_TIME_LIMIT", "120"))
 
-TELNETCONSOLE_ENABLED = False
+# `scrapy check`: callbacks' contracts run on saved pages (crawler/contracts.py).
+SPIDER_CONTRACTS = {"crawler.contracts.SavedPageContract": 10}
+
+TELNETCONSOLE_ENABLED = False  # Scrapy's remote console runs code sent to a local port: never on
 COOKIES_ENABLED = True
 LOG_LEVEL = os.environ.get("NIANBAO_LOG_LEVEL", "INFO")
 FEED_EXPORT_ENCODING = "utf-8"
+# Chinese portals: ask for Chinese pages (some serve an English shell otherwise).
+DEFAULT_REQUEST_HEADERS = {
+    "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+    "Accept-Language": "zh-CN,zh;q=0.9",
+}

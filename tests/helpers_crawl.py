@@ -11,7 +11,7 @@ from pathlib import Path
 
 def run_crawl(*args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "archive", "crawl", "--json", *args],
+        [sys.executable, "-m", "crawler", "crawl", "--json", *args],
         capture_output=True,
         text=True,
         timeout=timeout,

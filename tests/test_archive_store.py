@@ -5,15 +5,30 @@ from __future__ import annotations
 import json
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from archive import store
 from archive.db import memory_db, open_db
 from archive.ingest import ingest_paths
+from archive.reparse import reparse_version
+from archive.store import FetchMeta
+from pipelines.read import ReadHints, read_report
 from pipelines.report import Report
 
 FIXTURES = Path(__file__).parent / "fixtures" / "archive"
+
+
+def put(
+    db: Any, url: str, body: bytes, attachments: list[str] | None = None, **meta: Any
+) -> store.StoreResult:
+    """Archive `body` at `url` through the real write path, read by the real reader."""
+    fetch = FetchMeta(url=url, **meta)
+    hints = ReadHints(url=url, attachments=attachments or [])
+    return store.store(
+        db, body, fetch, read=lambda: read_report(body, fetch.filename, fetch.content_type, hints)
+    )
 
 
 def counts(db) -> dict[str, int]:
@@ -64,13 +79,13 @@ def test_same_bytes_twice_adds_nothing_and_changed_bytes_add_a_version() -> None
     db = memory_db()
     v1 = (FIXTURES / "report_v1.txt").read_bytes()
     v2 = (FIXTURES / "report_v2.txt").read_bytes()
-    first = store.store_document(db, url="file:///r.txt", body=v1, filename="r.txt")
+    first = put(db, url="file:///r.txt", body=v1, filename="r.txt")
     assert first.new_version and first.status == "complete"
-    again = store.store_document(db, url="file:///r.txt", body=v1, filename="r.txt")
+    again = put(db, url="file:///r.txt", body=v1, filename="r.txt")
     assert not again.new_version and again.version_id == first.version_id
     before = counts(db)
     assert before["documents"] == 1 and before["versions"] == 1 and before["reports"] == 1
-    changed = store.store_document(db, url="file:///r.txt", body=v2, filename="r.txt")
+    changed = put(db, url="file:///r.txt", body=v2, filename="r.txt")
     assert changed.new_version and changed.change_id is not None
     after = counts(db)
     assert (
@@ -91,7 +106,7 @@ def test_reverting_to_earlier_bytes_is_a_change_back_to_the_old_version() -> Non
     v1 = (FIXTURES / "report_v1.txt").read_bytes()
     v2 = (FIXTURES / "report_v2.txt").read_bytes()
     first, second, reverted = (
-        store.store_document(db, url="file:///r.txt", body=body, filename="r.txt") for body in (v1, v2, v1)
+        put(db, url="file:///r.txt", body=body, filename="r.txt") for body in (v1, v2, v1)
     )
     assert not reverted.new_version and reverted.version_id == first.version_id
     assert counts(db)["versions"] == 2 and counts(db)["blobs"] == 2  # versions are distinct contents
@@ -112,7 +127,7 @@ def test_reverting_to_earlier_bytes_is_a_change_back_to_the_old_version() -> Non
 )
 def test_unreadable_input_is_archived_with_the_reason(body: bytes, expected: str) -> None:
     db = memory_db()
-    result = store.store_document(db, url="file:///bad.bin", body=body, filename="bad.bin")
+    result = put(db, url="file:///bad.bin", body=body, filename="bad.bin")
     assert result.status == "failed"
     assert any(expected in p for p in result.problems), result.problems
     row = db.execute("SELECT status, problems FROM reports").fetchone()
@@ -120,13 +135,13 @@ def test_unreadable_input_is_archived_with_the_reason(body: bytes, expected: str
     assert db.execute("SELECT size FROM blobs").fetchone()[0] == len(body)
 
 
-def test_a_failure_while_writing_leaves_no_half_written_document(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failure_while_writing_leaves_no_half_written_document() -> None:
     db = memory_db()
     body = (FIXTURES / "report_v1.txt").read_bytes()
     # A report that violates the schema's CHECK constraint makes the write fail half-way.
-    monkeypatch.setattr(store, "parse_bytes", lambda *_a, **_k: Report(template="bogus", status="complete"))  # type: ignore[arg-type]
+    bogus = Report(template="bogus", status="complete")  # type: ignore[arg-type]
     with pytest.raises(sqlite3.IntegrityError):
-        store.store_document(db, url="file:///r.txt", body=body, filename="r.txt")
+        store.store(db, body, FetchMeta(url="file:///r.txt", filename="r.txt"), read=lambda: bogus)
     assert all(n == 0 for n in counts(db).values()), counts(db)
 
 
@@ -134,11 +149,11 @@ def test_reparse_replaces_the_report_in_place_and_keeps_history() -> None:
     db = memory_db()
     v1 = (FIXTURES / "report_v1.txt").read_bytes()
     v2 = (FIXTURES / "report_v2.txt").read_bytes()
-    store.store_document(db, url="file:///r.txt", body=v1, filename="r.txt")
-    second = store.store_document(db, url="file:///r.txt", body=v2, filename="r.txt")
+    put(db, url="file:///r.txt", body=v1, filename="r.txt")
+    second = put(db, url="file:///r.txt", body=v2, filename="r.txt")
     ids_before = [r[0] for r in db.execute("SELECT id FROM reports ORDER BY id")]
     db.execute("UPDATE reports SET agency = 'stale' WHERE version_id = ?", [second.version_id])
-    report = store.reparse_version(db, second.version_id)
+    report = reparse_version(db, second.version_id)
     ids_after = [r[0] for r in db.execute("SELECT id FROM reports ORDER BY id")]
     assert ids_before == ids_after
     assert (
@@ -162,9 +177,7 @@ def test_ingest_folder_records_each_failure_by_name(tmp_path: Path) -> None:
 def test_timeliness_is_filled_from_year_and_publication_date() -> None:
     db = memory_db()
     body = (FIXTURES / "report_v1.txt").read_bytes()
-    store.store_document(
-        db, url="https://example.gov.cn/r.html", body=body, kind="report", published_date="2025-02-03"
-    )
+    put(db, url="https://example.gov.cn/r.html", body=body, kind="report", published_date="2025-02-03")
     deadline, late = db.execute("SELECT deadline, days_late FROM reports").fetchone()
     assert deadline == "2025-01-31"  # a department's report for 2024
     assert late == 3
@@ -177,7 +190,7 @@ def test_wrapper_page_points_to_its_attachment() -> None:
         "<body><h1>示例市某某局2024年政府信息公开工作年度报告</h1><p>详见附件。</p>"
         '<a href="/files/report.pdf">附件：年度报告.pdf</a></body></html>'
     ).encode()
-    result = store.store_document(
+    result = put(
         db,
         url="https://example.gov.cn/r.html",
         body=page,

@@ -11,7 +11,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from archive.cli import main
+from crawler.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures" / "archive"
@@ -49,7 +49,7 @@ def test_cli_reference_is_current() -> None:
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "archive", *args], capture_output=True, text=True, timeout=300, cwd=ROOT
+        [sys.executable, "-m", "crawler", *args], capture_output=True, text=True, timeout=300, cwd=ROOT
     )
 
 

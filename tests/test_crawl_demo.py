@@ -193,7 +193,7 @@ def test_wacz_validates(demo):
 
 def test_nianbao_demo_no_serve(tmp_path):
     proc = subprocess.run(
-        [sys.executable, "-m", "archive", "demo", "--no-serve", "--db", str(tmp_path / "d.db")],
+        [sys.executable, "-m", "crawler", "demo", "--no-serve", "--db", str(tmp_path / "d.db")],
         capture_output=True,
         text=True,
         timeout=240,

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from archive.cli import main
 from archive.export import data_dictionary
+from crawler.cli import main
 from tests.helpers_archive import build_sample_archive
 
 DOCS = Path(__file__).parent.parent / "docs" / "data-dictionary.md"

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from archive.store import parse_bytes
 from pipelines.extract import ExtractionError, dispatch, extract, limits
 from pipelines.extract.detect import detect_format, ole_streams
 from pipelines.extract.html import cell_text, decode_html, extract_html
+from pipelines.read import read_report
 
 FIX = Path(__file__).parent / "fixtures" / "formats"
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
@@ -76,7 +76,7 @@ def test_size_limit(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(dispatch, "MAX_BYTES", 1000)
     with pytest.raises(ExtractionError, match="over limit"):
         extract(read("r2021_ok.pdf"))
-    report = parse_bytes(read("r2021_ok.pdf"), "big.pdf")
+    report = read_report(read("r2021_ok.pdf"), "big.pdf")
     assert report.status == "failed"
     assert any("over limit" in p for p in report.problems)
 
@@ -303,7 +303,7 @@ needs_corpus = pytest.mark.skipif(not CORPUS.exists(), reason="../shared/corpus 
     ],
 )
 def test_real_pdfs(name: str, figures: dict) -> None:
-    report = parse_bytes((CORPUS / name).read_bytes(), name)
+    report = read_report((CORPUS / name).read_bytes(), name)
     for (table, row, col), value in figures.items():
         assert report.value(table, row, col) == value, (table, row, col)
     assert report.meta["extractor"] == "pdf/pdfplumber+pdfium"

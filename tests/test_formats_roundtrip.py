@@ -1,5 +1,5 @@
 """Report × format: every fixture report, rendered into every format by tools/make_fixtures.py, must give the
-same figures as its source, end to end through detection, extraction and parsing (archive.store.parse_bytes).
+same figures as its source, end to end through detection, extraction and parsing (pipelines.read.read_report).
 OCR'd formats may instead be flagged: a misread must show as a failed check or a non-complete status."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from archive.store import parse_bytes
+from pipelines.read import read_report
 
 FIX = Path(__file__).parent / "fixtures" / "formats"
 REPORTS = ("r2021_ok", "r2019_ok", "r2021_bad")
@@ -47,7 +47,7 @@ def wrong_figures(report, exp: dict, only_found: bool = False) -> list[tuple]:
 def test_same_figures_in_every_format(rid: str, fmt: str) -> None:
     exp = expected(rid)
     path = FIX / f"{rid}.{fmt}"
-    report = parse_bytes(path.read_bytes(), filename=path.name)
+    report = read_report(path.read_bytes(), filename=path.name)
     quality = report.meta.get("quality") or {}
     failed = [c for c in report.checks if not c.ok]
     if fmt in OCR:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from click.testing import CliRunner
 
-from archive.cli import main
+from crawler.cli import main
 from crawler.portals import (
     REGISTRY_DIR,
     Portal,

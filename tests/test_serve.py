@@ -25,7 +25,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     ingest_paths(db, [FIXTURES / "report_v1.txt"])
     db.close()
     port = free_port()
-    cmd = [sys.executable, "-m", "archive", "serve", "--db", str(db_path), "--port", str(port)]
+    cmd = [sys.executable, "-m", "crawler", "serve", "--db", str(db_path), "--port", str(port)]
     with running_server(cmd, port) as base:
         yield f"{base}/nb"
 

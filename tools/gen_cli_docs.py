@@ -13,7 +13,7 @@ import click
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from archive.cli import main  # noqa: E402
+from crawler.cli import main  # noqa: E402
 
 HEADER = """# nianbao command line
 

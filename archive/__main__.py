@@ -1,5 +1,0 @@
-"""`python -m archive` = the `nianbao` command."""
-
-from archive.cli import main
-
-main()

@@ -1,0 +1,165 @@
+"""The crawler's only door to the archive's tables: portals, crawl rows, validators, stored bodies, gone.
+
+Scrapy code never writes SQL: it calls these small functions (the write path for bytes and reports is
+`archive/store.py`). `ArchiveView` is a read-only connection for the spider's look-ups during a crawl.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from .store import find_document, now_iso
+
+
+def register_portal(db: sqlite_utils.Database, row: dict[str, Any]) -> None:
+    """Insert or refresh one registry entry (`row` has the `portals` columns; `id` is the portal name)."""
+    db["portals"].upsert({**row, "registered_at": now_iso()}, pk="id")
+
+
+def open_crawl(db: sqlite_utils.Database, portal_id: str) -> int:
+    """A `crawls` row for a crawl that starts now, status `running`."""
+    return int(
+        db["crawls"].insert({"portal_id": portal_id, "started_at": now_iso(), "status": "running"}).last_pk
+    )
+
+
+def update_crawl(db: sqlite_utils.Database, crawl_id: int, row: dict[str, Any]) -> None:
+    db["crawls"].update(crawl_id, row)
+
+
+def close_crawl(db: sqlite_utils.Database, crawl_id: int, row: dict[str, Any]) -> None:
+    """Record how a crawl ended (`status`, counts, stats JSON …) with its finishing time."""
+    db["crawls"].update(crawl_id, {"finished_at": now_iso(), **row})
+
+
+def mark_seen_unchanged(
+    db: sqlite_utils.Database, url: str, when: str | None = None, http_status: int = 304
+) -> bool:
+    """A conditional request answered 304: the document is still served, unchanged. False if unknown URL."""
+    doc = find_document(db, url)
+    if doc is None:
+        return False
+    when = when or now_iso()
+    with db.atomic():
+        db.execute(
+            "UPDATE documents SET last_seen = ?, gone_since = NULL, last_status = ? WHERE id = ?",
+            [when, http_status, doc[0]],
+        )
+        db.execute(
+            "UPDATE versions SET last_seen = ? WHERE id = (SELECT coalesce(current_version_id,"
+            " (SELECT max(id) FROM versions WHERE document_id = documents.id)) FROM documents WHERE id = ?)",
+            [when, doc[0]],
+        )
+    return True
+
+
+def mark_gone(
+    db: sqlite_utils.Database, url: str, when: str | None = None, http_status: int | None = None
+) -> bool:
+    """The portal no longer serves `url` (404/410 or dropped from its list): keep it, note since when."""
+    doc = find_document(db, url)
+    if doc is None:
+        return False
+    with db.atomic():
+        db.execute(
+            "UPDATE documents SET gone_since = coalesce(gone_since, ?), last_status = coalesce(?, last_status)"
+            " WHERE id = ?",
+            [when or now_iso(), http_status, doc[0]],
+        )
+    return True
+
+
+def unseen_documents(db: sqlite_utils.Database, portal_id: str, present: set[str]) -> list[str]:
+    """Reports and attachments of a portal, not yet gone, that a crawl neither fetched nor saw linked."""
+    rows = db.execute(
+        "SELECT url FROM documents WHERE portal_id = ? AND kind IN ('report', 'attachment')"
+        " AND gone_since IS NULL",
+        [portal_id],
+    ).fetchall()
+    return [url for (url,) in rows if url not in present]
+
+
+def crawl_rows(db_path: Path, crawl_ids: Iterable[int]) -> list[dict[str, Any]]:
+    """The `crawls` rows of `crawl_ids` (missing ones skipped), stats decoded."""
+    conn = _read_only(db_path)
+    out = []
+    try:
+        for cid in crawl_ids:
+            cur = conn.execute("SELECT * FROM crawls WHERE id = ?", [cid])
+            r = cur.fetchone()
+            if r is None:
+                continue
+            row = dict(zip([d[0] for d in cur.description], r, strict=True))
+            row["stats"] = json.loads(row.get("stats") or "{}")
+            out.append(row)
+    finally:
+        conn.close()
+    return out
+
+
+def warc_files(db_path: Path, crawl_ids: Iterable[int]) -> list[str]:
+    """The WARC files written by `crawl_ids`, in crawl order."""
+    return [f for row in crawl_rows(db_path, crawl_ids) for f in json.loads(row.get("warc_files") or "[]")]
+
+
+def replay_pages(db_path: Path) -> tuple[set[str], dict[str, str]]:
+    """URLs worth a replay entry (pages and reports) and the best title known for every URL."""
+    conn = _read_only(db_path)
+    try:
+        wanted = {r[0] for r in conn.execute("SELECT url FROM documents WHERE kind IN ('page', 'report')")}
+        titles = dict(conn.execute("SELECT url, coalesce(title, link_text) FROM documents").fetchall())
+    finally:
+        conn.close()
+    return wanted, {k: v for k, v in titles.items() if v}
+
+
+def set_wacz_path(db_path: Path, crawl_ids: Iterable[int], wacz: Path) -> None:
+    db = sqlite_utils.Database(db_path)
+    with db.atomic():
+        for cid in crawl_ids:
+            db["crawls"].update(cid, {"wacz_path": str(wacz)})
+    db.close()
+
+
+def _read_only(db_path: Path | str) -> sqlite3.Connection:
+    return sqlite3.connect(f"file:{Path(db_path).resolve()}?mode=ro", uri=True, check_same_thread=False)
+
+
+class ArchiveView:
+    """Read-only view of the archive for a crawl: validators for conditional requests, stored bodies."""
+
+    def __init__(self, db_path: str | Path | None):
+        self.validators: dict[str, tuple[str | None, str | None]] = {}
+        self.conn: sqlite3.Connection | None = None
+        if db_path and Path(db_path).exists():
+            self.conn = _read_only(db_path)
+            try:
+                rows = self.conn.execute(
+                    "SELECT url, etag, last_modified FROM documents WHERE kind IN ('report', 'attachment')"
+                    " AND (etag IS NOT NULL OR last_modified IS NOT NULL)"
+                ).fetchall()
+            except sqlite3.OperationalError:
+                rows = []
+            self.validators = {r[0]: (r[1], r[2]) for r in rows}
+
+    def latest_body(self, url: str) -> tuple[bytes, str | None] | None:
+        """The newest archived bytes of `url` and their content type (for a 304'd report page's links)."""
+        if self.conn is None:
+            return None
+        row = self.conn.execute(
+            "SELECT b.content, v.content_type FROM documents d JOIN versions v ON v.document_id = d.id"
+            " JOIN blobs b ON b.sha256 = v.sha256 WHERE d.url = ? ORDER BY v.id DESC LIMIT 1",
+            [url],
+        ).fetchone()
+        return (bytes(row[0]), row[1]) if row else None
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None

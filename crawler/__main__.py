@@ -1,0 +1,5 @@
+"""`python -m crawler` = the `nianbao` command."""
+
+from crawler.cli import main
+
+main(prog_name="nianbao")

@@ -1,0 +1,155 @@
+"""Reading in worker processes: a pool of `read_report` calls with a time limit per document.
+
+Reading is CPU-bound (PDF tables, OCR, LibreOffice) and must not run in Scrapy's reactor thread, where it
+would stall every portal of the crawl. A document that takes too long, or that crashes its worker process,
+becomes that document's problem (a `failed` report saying why); the pool is recycled and other documents
+go on. Workers start from a forkserver with the readers preloaded, so a new worker costs a fork, not an
+interpreter start-up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import multiprocessing
+import os
+import signal
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from types import FrameType
+
+from .read import ReadHints, read_report
+from .report import Report
+
+DEFAULT_TIME_LIMIT = 120.0
+# Past the soft limit (an alarm inside the worker) the pool waits this long for the worker to notice,
+# then kills it: C code (pdfium, a tesseract call) only returns to Python now and then.
+HARD_LIMIT_GRACE = 15.0
+
+
+class ReadTimeout(Exception):
+    """Raised inside a worker when one document has been read for longer than the time limit."""
+
+
+def _on_alarm(signum: int, frame: FrameType | None) -> None:
+    raise ReadTimeout()
+
+
+def read_with_limit(
+    body: bytes, filename: str | None, content_type: str | None, hints: ReadHints | None, time_limit: float
+) -> Report:
+    """`read_report` under a wall-clock limit (SIGALRM; worker processes only)."""
+    previous = signal.signal(signal.SIGALRM, _on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, time_limit)
+    try:
+        return read_report(body, filename, content_type, hints)
+    except ReadTimeout:
+        return failed_report(filename, f"reading took longer than {time_limit:g} s; stopped")
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def failed_report(filename: str | None, why: str) -> Report:
+    """What a document that could not be read becomes: archived, `failed`, with why."""
+    return Report(status="failed", problems=[f"{filename or 'document'}: {why}"], meta={"format": "unknown"})
+
+
+@dataclass
+class _Job:
+    body: bytes
+    filename: str | None
+    content_type: str | None
+    hints: ReadHints | None
+
+
+class ReaderPool:
+    """A process pool that reads documents; `read` (blocking) and `read_async` (asyncio) never raise."""
+
+    def __init__(self, workers: int | None = None, time_limit: float = DEFAULT_TIME_LIMIT):
+        self.workers = max(1, workers or os.cpu_count() or 1)
+        self.time_limit = time_limit
+        self._executor: concurrent.futures.ProcessPoolExecutor | None = None
+        self.recycled = 0
+
+    def _pool(self) -> concurrent.futures.ProcessPoolExecutor:
+        if self._executor is None:
+            ctx = multiprocessing.get_context("forkserver")
+            ctx.set_forkserver_preload(["pipelines.read"])
+            self._executor = concurrent.futures.ProcessPoolExecutor(self.workers, mp_context=ctx)
+        return self._executor
+
+    def _submit(self, job: _Job) -> concurrent.futures.Future[Report]:
+        return self._pool().submit(
+            read_with_limit, job.body, job.filename, job.content_type, job.hints, self.time_limit
+        )
+
+    def _recycle(self, broken: concurrent.futures.ProcessPoolExecutor | None) -> None:
+        """Kill the workers of a broken or stuck pool; the next submit starts a fresh one."""
+        if broken is None or broken is not self._executor:
+            return
+        self._executor = None
+        self.recycled += 1
+        for proc in list(getattr(broken, "_processes", {}).values()):
+            if proc.is_alive():
+                proc.kill()
+        broken.shutdown(wait=False, cancel_futures=True)
+
+    def read(
+        self,
+        body: bytes,
+        filename: str | None = None,
+        content_type: str | None = None,
+        hints: ReadHints | None = None,
+    ) -> Report:
+        job = _Job(body, filename, content_type, hints)
+        for attempt in (1, 2):
+            pool = self._pool()
+            future = self._submit(job)
+            try:
+                return future.result(timeout=self.time_limit + HARD_LIMIT_GRACE)
+            except concurrent.futures.TimeoutError:
+                self._recycle(pool)
+                return failed_report(filename, self._stuck())
+            except BrokenProcessPool:
+                self._recycle(pool)
+                if attempt == 2:
+                    return failed_report(filename, "the reader process crashed on this document")
+            except Exception as exc:  # a reader bug: that document's problem, not the crawl's
+                return failed_report(filename, f"reader error: {type(exc).__name__}: {exc}")
+        raise AssertionError("unreachable")
+
+    async def read_async(
+        self,
+        body: bytes,
+        filename: str | None = None,
+        content_type: str | None = None,
+        hints: ReadHints | None = None,
+    ) -> Report:
+        """As `read`, awaited on the running asyncio loop (Scrapy's asyncio reactor)."""
+        job = _Job(body, filename, content_type, hints)
+        for attempt in (1, 2):
+            pool = self._pool()
+            future = self._submit(job)
+            try:
+                return await asyncio.wait_for(
+                    asyncio.wrap_future(future), timeout=self.time_limit + HARD_LIMIT_GRACE
+                )
+            except TimeoutError:
+                self._recycle(pool)
+                return failed_report(filename, self._stuck())
+            except BrokenProcessPool:
+                self._recycle(pool)
+                if attempt == 2:
+                    return failed_report(filename, "the reader process crashed on this document")
+            except Exception as exc:
+                return failed_report(filename, f"reader error: {type(exc).__name__}: {exc}")
+        raise AssertionError("unreachable")
+
+    def _stuck(self) -> str:
+        return f"reading did not stop within {self.time_limit + HARD_LIMIT_GRACE:g} s; the worker was killed"
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
