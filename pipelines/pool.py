@@ -14,6 +14,7 @@ import concurrent.futures
 import multiprocessing
 import os
 import signal
+from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from types import FrameType
@@ -66,9 +67,17 @@ class _Job:
 class ReaderPool:
     """A process pool that reads documents; `read` (blocking) and `read_async` (asyncio) never raise."""
 
-    def __init__(self, workers: int | None = None, time_limit: float = DEFAULT_TIME_LIMIT):
+    def __init__(
+        self,
+        workers: int | None = None,
+        time_limit: float = DEFAULT_TIME_LIMIT,
+        task: Callable[..., Report] = read_with_limit,
+    ):
+        """`task(body, filename, content_type, hints, time_limit)` runs in the workers: `read_with_limit`,
+        or another module-level function with its signature (tests give one that crashes or hangs)."""
         self.workers = max(1, workers or os.cpu_count() or 1)
         self.time_limit = time_limit
+        self.task = task
         self._executor: concurrent.futures.ProcessPoolExecutor | None = None
         self.recycled = 0
 
@@ -81,7 +90,7 @@ class ReaderPool:
 
     def _submit(self, job: _Job) -> concurrent.futures.Future[Report]:
         return self._pool().submit(
-            read_with_limit, job.body, job.filename, job.content_type, job.hints, self.time_limit
+            self.task, job.body, job.filename, job.content_type, job.hints, self.time_limit
         )
 
     def _recycle(self, broken: concurrent.futures.ProcessPoolExecutor | None) -> None:
