@@ -59,6 +59,10 @@ def crawl_settings(db_path: Path, warc_dir: Path, portals: list[Portal], overrid
             " placeholder contact; set it to a page where the portal's operators can reach you",
             err=True,
         )
+    settings.set("NIANBAO_PROGRESS", True, priority="cmdline")
+    settings.set("NIANBAO_PROGRESS_PORTALS", len(portals), priority="cmdline")
+    if not os.environ.get("NIANBAO_LOG_LEVEL"):
+        settings.set("LOG_LEVEL", "WARNING", priority="cmdline")  # the progress line replaces the banners
     for key, value in overrides.items():
         settings.set(key, value, priority="cmdline")
     return settings

@@ -61,6 +61,10 @@ ITEM_PIPELINES = {"crawler.pipelines.ArchiveStage": 300, "crawler.pipelines.Read
 NIANBAO_READ_WORKERS = int(os.environ.get("NIANBAO_READ_WORKERS", os.cpu_count() or 1))
 NIANBAO_READ_TIME_LIMIT = float(os.environ.get("NIANBAO_READ_TIME_LIMIT", "120"))
 
+# One progress line for `nianbao crawl` (crawler/progress.py); off for plain `scrapy crawl`.
+EXTENSIONS = {"crawler.progress.CrawlProgress": 900}
+NIANBAO_PROGRESS = False
+
 # `scrapy check`: callbacks' contracts run on saved pages (crawler/contracts.py).
 SPIDER_CONTRACTS = {"crawler.contracts.SavedPageContract": 10}
 
