@@ -14,28 +14,27 @@ from typing import Any
 
 import sqlite_utils
 
+from .db import insert_row
 from .store import find_document, now_iso
 
 
 def register_portal(db: sqlite_utils.Database, row: dict[str, Any]) -> None:
     """Insert or refresh one registry entry (`row` has the `portals` columns; `id` is the portal name)."""
-    db["portals"].upsert({**row, "registered_at": now_iso()}, pk="id")
+    db.table("portals").upsert({**row, "registered_at": now_iso()}, pk="id")
 
 
 def open_crawl(db: sqlite_utils.Database, portal_id: str) -> int:
     """A `crawls` row for a crawl that starts now, status `running`."""
-    return int(
-        db["crawls"].insert({"portal_id": portal_id, "started_at": now_iso(), "status": "running"}).last_pk
-    )
+    return insert_row(db, "crawls", {"portal_id": portal_id, "started_at": now_iso(), "status": "running"})
 
 
 def update_crawl(db: sqlite_utils.Database, crawl_id: int, row: dict[str, Any]) -> None:
-    db["crawls"].update(crawl_id, row)
+    db.table("crawls").update(crawl_id, row)
 
 
 def close_crawl(db: sqlite_utils.Database, crawl_id: int, row: dict[str, Any]) -> None:
     """Record how a crawl ended (`status`, counts, stats JSON …) with its finishing time."""
-    db["crawls"].update(crawl_id, {"finished_at": now_iso(), **row})
+    db.table("crawls").update(crawl_id, {"finished_at": now_iso(), **row})
 
 
 def mark_seen_unchanged(
@@ -123,7 +122,7 @@ def set_wacz_path(db_path: Path, crawl_ids: Iterable[int], wacz: Path) -> None:
     db = sqlite_utils.Database(db_path)
     with db.atomic():
         for cid in crawl_ids:
-            db["crawls"].update(cid, {"wacz_path": str(wacz)})
+            db.table("crawls").update(cid, {"wacz_path": str(wacz)})
     db.close()
 
 

@@ -8,6 +8,7 @@ that only the crawler fills.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
@@ -168,7 +169,7 @@ def m001_core_tables(db: sqlite_utils.Database) -> None:
 def m002_sections_fts(db: sqlite_utils.Database) -> None:
     # Trigram FTS: finds any substring of 3+ characters in Chinese text. Shorter queries are handled by
     # archive/search.py (see docs/architecture.md), because trigram cannot match them.
-    db["sections"].enable_fts(["text"], tokenize="trigram", create_triggers=True)
+    db.table("sections").enable_fts(["text"], tokenize="trigram", create_triggers=True)
 
 
 @migrations()
@@ -349,3 +350,11 @@ def memory_db() -> sqlite_utils.Database:
     db.execute("PRAGMA foreign_keys = ON")
     migrations.apply(db)
     return db
+
+
+def insert_row(db: sqlite_utils.Database, table: str, row: dict[str, Any]) -> int:
+    """Insert one row and return its integer primary key."""
+    pk = db.table(table).insert(row).last_pk
+    if pk is None:
+        raise RuntimeError(f"insert into {table} returned no row id")
+    return int(pk)

@@ -21,6 +21,7 @@ import sqlite_utils
 from pipelines import PARSER_VERSION
 from pipelines.report import Report
 
+from .db import insert_row
 from .search import index_report
 from .timeliness import report_dates
 from .versions import record_change
@@ -126,24 +127,22 @@ def _write_version(db: sqlite_utils.Database, body: bytes, meta: FetchMeta, sha:
         if same is not None:
             return _seen_again(db, doc, same, when, meta)
     if doc is None:
-        doc_id = int(
-            db["documents"]
-            .insert(
-                {
-                    "url": meta.url,
-                    "portal_id": meta.portal_id,
-                    "kind": meta.kind,
-                    "title": meta.title,
-                    "link_text": meta.link_text,
-                    "discovered_from": meta.discovered_from,
-                    "first_seen": when,
-                    "last_seen": when,
-                    "etag": meta.etag,
-                    "last_modified": meta.last_modified,
-                    "last_status": meta.http_status,
-                }
-            )
-            .last_pk
+        doc_id = insert_row(
+            db,
+            "documents",
+            {
+                "url": meta.url,
+                "portal_id": meta.portal_id,
+                "kind": meta.kind,
+                "title": meta.title,
+                "link_text": meta.link_text,
+                "discovered_from": meta.discovered_from,
+                "first_seen": when,
+                "last_seen": when,
+                "etag": meta.etag,
+                "last_modified": meta.last_modified,
+                "last_status": meta.http_status,
+            },
         )
         previous = None
     else:
@@ -155,27 +154,25 @@ def _write_version(db: sqlite_utils.Database, body: bytes, meta: FetchMeta, sha:
             [when, meta.http_status, meta.etag, meta.last_modified, meta.title, meta.link_text, doc_id],
         )
     db.execute("INSERT OR IGNORE INTO blobs (sha256, size, content) VALUES (?, ?, ?)", [sha, len(body), body])
-    version_id = int(
-        db["versions"]
-        .insert(
-            {
-                "document_id": doc_id,
-                "sha256": sha,
-                "fetched_at": when,
-                "http_status": meta.http_status,
-                "content_type": meta.content_type,
-                "size": len(body),
-                "filename": meta.filename,
-                "warc_file": meta.warc_file,
-                "warc_offset": meta.warc_offset,
-                "warc_record_id": meta.warc_record_id,
-                "crawl_id": meta.crawl_id,
-                "first_seen": when,
-                "last_seen": when,
-                "published_date": meta.published_date,
-            }
-        )
-        .last_pk
+    version_id = insert_row(
+        db,
+        "versions",
+        {
+            "document_id": doc_id,
+            "sha256": sha,
+            "fetched_at": when,
+            "http_status": meta.http_status,
+            "content_type": meta.content_type,
+            "size": len(body),
+            "filename": meta.filename,
+            "warc_file": meta.warc_file,
+            "warc_offset": meta.warc_offset,
+            "warc_record_id": meta.warc_record_id,
+            "crawl_id": meta.crawl_id,
+            "first_seen": when,
+            "last_seen": when,
+            "published_date": meta.published_date,
+        },
     )
     db.execute("UPDATE documents SET current_version_id = ? WHERE id = ?", [version_id, doc_id])
     return StoreResult(doc_id, version_id, True, previous_version_id=previous)
@@ -283,14 +280,14 @@ def write_report(db: sqlite_utils.Database, version_id: int, report: Report) -> 
             report_id = existing[0]
             for table in ("sections", "figures", "checks"):
                 db.execute(f"DELETE FROM {table} WHERE report_id = ?", [report_id])
-            db["reports"].update(report_id, row)
+            db.table("reports").update(report_id, row)
         else:
-            report_id = db["reports"].insert(row).last_pk
-        db["sections"].insert_all(
+            report_id = insert_row(db, "reports", row)
+        db.table("sections").insert_all(
             {"report_id": report_id, "section": name, "position": i, "text": text}
             for i, (name, text) in enumerate(report.sections.items())
         )
-        db["figures"].insert_all(
+        db.table("figures").insert_all(
             {
                 "report_id": report_id,
                 "table": f.table,
@@ -303,7 +300,7 @@ def write_report(db: sqlite_utils.Database, version_id: int, report: Report) -> 
             }
             for f in report.figures
         )
-        db["checks"].insert_all(
+        db.table("checks").insert_all(
             {
                 "report_id": report_id,
                 "rule": c.rule,

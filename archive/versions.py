@@ -8,6 +8,8 @@ from typing import Any
 
 import sqlite_utils
 
+from .db import insert_row
+
 MAX_DIFF_LINES = 400
 
 
@@ -62,19 +64,17 @@ def record_change(
         parts.append(f"text: +{added} −{removed} lines")
     if not parts:
         parts.append("bytes changed; extracted text and figures identical")
-    return (
-        db["changes"]
-        .insert(
-            {
-                "document_id": document_id,
-                "old_version_id": old_version_id,
-                "new_version_id": new_version_id,
-                "detected_at": when,
-                "summary": "; ".join(parts),
-                "text_diff": diff,
-                "changed_figures": json.dumps(figs, ensure_ascii=False),
-                "changed_figure_count": len(figs),
-            }
-        )
-        .last_pk
+    return insert_row(
+        db,
+        "changes",
+        {
+            "document_id": document_id,
+            "old_version_id": old_version_id,
+            "new_version_id": new_version_id,
+            "detected_at": when,
+            "summary": "; ".join(parts),
+            "text_diff": diff,
+            "changed_figures": json.dumps(figs, ensure_ascii=False),
+            "changed_figure_count": len(figs),
+        },
     )

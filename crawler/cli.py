@@ -45,13 +45,14 @@ def crawl_settings(db_path: Path, warc_dir: Path, portals: list[Portal], overrid
     settings.set("NIANBAO_WARC_DIR", str(warc_dir), priority="cmdline")
     if portals and all(is_loopback(u) for p in portals for u in p.start_urls):
         # Loopback (demo, tests): politeness delays protect nobody and only slow the crawl down.
-        for key, value in (
+        loopback: tuple[tuple[str, float], ...] = (
             ("DOWNLOAD_DELAY", 0),
             ("AUTOTHROTTLE_START_DELAY", 0.0),
             ("RETRY_BACKOFF_BASE", 0.1),
             ("CONCURRENT_REQUESTS_PER_DOMAIN", 4),
             ("DOWNLOAD_DELAY_JITTER", 0.0),
-        ):
+        )
+        for key, value in loopback:
             settings.set(key, value, priority="cmdline")
     elif not os.environ.get("NIANBAO_CONTACT_URL"):
         click.echo(
@@ -63,8 +64,8 @@ def crawl_settings(db_path: Path, warc_dir: Path, portals: list[Portal], overrid
     settings.set("NIANBAO_PROGRESS_PORTALS", len(portals), priority="cmdline")
     if not os.environ.get("NIANBAO_LOG_LEVEL"):
         settings.set("LOG_LEVEL", "WARNING", priority="cmdline")  # the progress line replaces the banners
-    for key, value in overrides.items():
-        settings.set(key, value, priority="cmdline")
+    for key, override in overrides.items():
+        settings.set(key, override, priority="cmdline")
     return settings
 
 
@@ -98,7 +99,8 @@ def run_crawl(
         process.crawl(crawler, **kwargs)
         crawlers.append(crawler)
     process.start()
-    return [getattr(c.spider, "crawl_id", None) for c in crawlers if c.spider is not None]
+    ids = [getattr(c.spider, "crawl_id", None) for c in crawlers]
+    return [i for i in ids if isinstance(i, int)]
 
 
 def build_wacz(db_path: Path, crawl_ids: list[int], out: Path) -> Path:

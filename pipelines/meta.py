@@ -119,9 +119,9 @@ def year_from_text(whole: str, overview: list[str]) -> int | None:
             return _year(m[1])
     for line in overview:
         text = _squash(line)
-        m = _YEAR_LEAD.match(text) or _YEAR_WE.search(text)
-        if m:
-            return _year(m[1])
+        lead = _YEAR_LEAD.match(text) or _YEAR_WE.search(text)
+        if lead:
+            return _year(lead[1])
     return None
 
 

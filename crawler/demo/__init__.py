@@ -78,7 +78,7 @@ def _href(path: str) -> str:
 
 
 def _items(agencies: list[tuple[str, range]], agency0: str, decoy_year: int = 2023) -> list[dict[str, Any]]:
-    items = []
+    items: list[dict[str, Any]] = []
     seq = 1000
     for agency, years in agencies:
         for y in years:

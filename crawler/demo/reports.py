@@ -296,7 +296,7 @@ def write_pdf(d: ReportData) -> bytes:
     y = 800
     for line in report_lines(d):
         cells = line.split("\t")
-        x = 40
+        x: float = 40
         for cell in cells:
             c.setFont("STSong-Light", 8 if len(cells) > 1 else 10)
             c.drawString(x, y, cell[:40])

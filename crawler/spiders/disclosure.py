@@ -308,7 +308,7 @@ class DisclosureSpider(scrapy.Spider):
         @returns items 1 1
         @returns requests 4 5
         """
-        yield from self._parse(self._as_served(response))
+        yield from self._handle(self._as_served(response))
 
     def parse_report(self, response: Response) -> Iterator[Any]:
         """A report page (or a report file): archive it and follow its attachments.
@@ -319,7 +319,7 @@ class DisclosureSpider(scrapy.Spider):
         @scrapes url kind body attachments
         """
         response.meta.setdefault("nb_kind", "report")
-        yield from self._parse(self._as_served(response))
+        yield from self._handle(self._as_served(response))
 
     @staticmethod
     def _as_served(response: Response) -> Response:
@@ -329,7 +329,7 @@ class DisclosureSpider(scrapy.Spider):
             return response.replace(url=served_as)
         return response
 
-    def _parse(self, response: Response) -> Iterator[Any]:
+    def _handle(self, response: Response) -> Iterator[Any]:
         kind = response.meta.get("nb_kind", "page")
         stats = self.crawler.stats
         evidence = detect_block(response)

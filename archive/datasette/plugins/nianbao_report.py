@@ -108,6 +108,8 @@ def layout_tables(template: str, figures: list[dict], checks: list[dict], href: 
         return Cell(by_key.get((table, row, column)), href, _failed_for(checks, table, row, column))
 
     # Table 2: blocks of rows that share the same columns (第二十条 (一), (五), (六), (八) …).
+    rows: tuple[Any, ...]
+    cols: tuple[Any, ...]
     if template == "2019":
         rows, cols, layout = codes.ACTIVE_ROWS_2019, codes.ACTIVE_COLUMNS_2019, codes.ACTIVE_LAYOUT_2019
     else:
@@ -122,7 +124,7 @@ def layout_tables(template: str, figures: list[dict], checks: list[dict], href: 
             {"label": r.label, "code": r.code, "cells": [cell("active", r.code, c) for c in columns]}
         )
 
-    app_rows = []
+    app_rows: list[dict[str, Any]] = []
     for lab, templates in codes.APPLICATION_ROWS:
         if template in ("2019", "2021") and template not in templates:
             continue

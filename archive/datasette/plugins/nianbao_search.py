@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from datasette import hookimpl
 from datasette.utils.asgi import Response
@@ -58,7 +59,7 @@ async def _searchable_databases(datasette):
 
 async def search_all(datasette, q: str, limit: int = 20) -> dict:
     """Reports whose title/agency match and sections whose text matches, in every archive, best first."""
-    results = {"q": q, "match": match_expression(q) if q.strip() else "", "databases": []}
+    results: dict[str, Any] = {"q": q, "match": match_expression(q) if q.strip() else "", "databases": []}
     if not q.strip():
         return results
     params = {"match": results["match"], "limit": limit, "offset": 0}
