@@ -43,8 +43,3 @@ def take_snapshot(db_path: Path, out: Path, prefix: str = "nianbao", day: str | 
     target.with_suffix(".db.sha256").write_text(f"{digest}  {target.name}\n", encoding="utf-8")
     os.chmod(target, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
     return Snapshot(target, digest, target.stat().st_size)
-
-
-def latest_snapshot(out: Path, prefix: str = "nianbao") -> Path | None:
-    snaps = sorted(out.glob(f"{prefix}-*.db"), key=lambda p: p.stat().st_mtime)
-    return snaps[-1] if snaps else None

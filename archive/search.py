@@ -29,7 +29,6 @@ from pathlib import Path
 import sqlite_utils
 
 BREAK = "qbrk"  # stands for punctuation in the `chars` stream, so a phrase never spans a sentence break
-SEG_TABLES = {"sections": "sections_seg", "reports": "reports_seg"}
 
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff〇]")
 _ESCAPE_FTS = re.compile(r'\s+|(".*?")')
@@ -276,11 +275,6 @@ def search_sections_sql(ranked: bool = True, candidates: int = 2000) -> str:
         f" FROM sections_seg WHERE sections_seg MATCH :match LIMIT {int(candidates)})"
         " ORDER BY score LIMIT :limit OFFSET :offset"
     )
-
-
-def snippet(text: str, query: str, width: int = 60) -> str:
-    """A plain-text excerpt of `text` around the first occurrence of a query term (folded comparison)."""
-    return "".join(snippet_parts(text, query, width))
 
 
 def snippet_parts(text: str, query: str, width: int = 60) -> tuple[str, str, str]:

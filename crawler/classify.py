@@ -203,10 +203,6 @@ def classify_title(title: str | None, *, in_report_column: bool = False) -> Verd
     return Verdict(False, year, "not a report title", decoy=looks_annual)
 
 
-def is_report_title(title: str | None, *, in_report_column: bool = False) -> bool:
-    return classify_title(title, in_report_column=in_report_column).is_report
-
-
 def url_tokens(url: str) -> set[str]:
     path = urlsplit(url).path.lower()
     return {tok for tok in _TOKEN_SPLIT.split(path) if tok}
