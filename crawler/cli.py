@@ -7,7 +7,6 @@ each of its two crawls as a child `nianbao crawl` process, because a reactor can
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import os
 import shutil
@@ -16,24 +15,21 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import click
 
 from archive.cli import datasette_command
 from archive.cli import main as archive_main
 
-from .portals import Portal, RegistryError, import_csv, load_registry, portal_for_url, validate_registry
-
-
-def is_loopback(url: str) -> bool:
-    host = (urlsplit(url).hostname or "").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+from .portals import (
+    Portal,
+    RegistryError,
+    import_csv,
+    is_loopback,
+    load_registry,
+    portal_for_url,
+    validate_registry,
+)
 
 
 def crawl_settings(db_path: Path, warc_dir: Path, portals: list[Portal], overrides: dict[str, str]) -> Any:
@@ -54,12 +50,6 @@ def crawl_settings(db_path: Path, warc_dir: Path, portals: list[Portal], overrid
         )
         for key, value in loopback:
             settings.set(key, value, priority="cmdline")
-    elif not os.environ.get("NIANBAO_CONTACT_URL"):
-        click.echo(
-            "warning: crawling public portals without NIANBAO_CONTACT_URL set: the User-Agent names a"
-            " placeholder contact; set it to a page where the portal's operators can reach you",
-            err=True,
-        )
     settings.set("NIANBAO_PROGRESS", True, priority="cmdline")
     settings.set("NIANBAO_PROGRESS_PORTALS", len(portals), priority="cmdline")
     if not os.environ.get("NIANBAO_LOG_LEVEL"):

@@ -13,8 +13,10 @@ BOT_NAME = "nianbao"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
 
-CONTACT_URL = os.environ.get("NIANBAO_CONTACT_URL", "https://github.com/nianbao/nianbao#contact")
-USER_AGENT = f"nianbao/0.1 (+{CONTACT_URL})"
+# Where a portal's operators can reach whoever runs the crawl. Unset, the User-Agent names the project's page
+# and a crawl of a public host warns once (crawler/spiders/disclosure.py).
+CONTACT_URL = os.environ.get("NIANBAO_CONTACT_URL", "")
+USER_AGENT = f"nianbao/0.1 (+{CONTACT_URL or 'https://github.com/nianbao/nianbao#contact'})"
 
 # Politeness: robots.txt, one or two connections per portal, a delay AutoThrottle can only raise.
 ROBOTSTXT_OBEY = True

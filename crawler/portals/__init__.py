@@ -9,6 +9,7 @@ max_depth, page_budget). A portal is data: the discovery spider and the CMS fami
 from __future__ import annotations
 
 import csv
+import ipaddress
 import re
 import tomllib
 from dataclasses import asdict, dataclass, field
@@ -170,6 +171,17 @@ def _load(directory: Path | str | None) -> tuple[dict[str, Portal], list[str]]:
                 )
             portals[portal.name] = portal
     return portals, errors
+
+
+def is_loopback(url: str) -> bool:
+    """True for URLs on this machine (demo, tests): politeness and contact rules do not apply there."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def portal_for_url(url: str, agency: str | None = None, name: str | None = None) -> Portal:

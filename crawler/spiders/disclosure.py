@@ -25,7 +25,7 @@ from ..classify import classify_title, column_kind, is_attachment_url, url_exten
 from ..cms import families_for
 from ..cms.base import Link, anchors, clean
 from ..items import DocumentItem
-from ..portals import Portal, host_allowed, load_registry, portal_for_url
+from ..portals import Portal, host_allowed, is_loopback, load_registry, portal_for_url
 
 CHALLENGE_WORDS = (
     "验证码",
@@ -217,6 +217,20 @@ class DisclosureSpider(scrapy.Spider):
             self.portal.hints.get("page_budget") or settings.getint("NIANBAO_PAGE_BUDGET", 3000)
         )
         self.archive_state = ArchiveView(settings.get("NIANBAO_DB"))
+        self._warn_without_contact(settings)
+
+    _contact_warned: ClassVar[bool] = False
+
+    def _warn_without_contact(self, settings: Any) -> None:
+        """Once per process: a public portal should be able to reach whoever crawls it."""
+        public = self.archiving and not all(is_loopback(u) for u in self.start_urls)
+        if public and not settings.get("CONTACT_URL") and not DisclosureSpider._contact_warned:
+            DisclosureSpider._contact_warned = True
+            self.logger.warning(
+                "crawling %s without a contact: set NIANBAO_CONTACT_URL to a page where the portal's"
+                " operators can reach you (it goes into the User-Agent)",
+                self.portal_name,
+            )
 
     # -- requests --------------------------------------------------------------------------------------
     def allowed(self, url: str) -> bool:
