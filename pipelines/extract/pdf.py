@@ -175,7 +175,7 @@ def _grid_lines(grid: Grid) -> list[str]:
 # with none of them on a table-like line holds no part of a table, except a continuation without labels (a
 # numbers row pushed over the page break), which the table finder's own geometry catches (`_continues`).
 TABLE_LABELS = re.compile(
-    "制发件数|新制作数量|废止件数|现行有效件数|处理决定数量|收费金额|行政许可|行政处罚|行政强制|行政事业性收费"
+    "规章|规范性文件|制发件数|新制作数量|废止件数|现行有效件数|处理决定数量|收费金额|行政许可|行政处罚|行政强制|行政事业性收费"
     "|采购项目|新收政府信息公开申请|上年结转|办理结果|予以公开|部分公开|不予公开|无法提供|不予处理"
     "|其他处理|结转下年度|自然人|商业企业|科研机构|社会公益组织|法律服务机构|行政复议|行政诉讼"
     "|复议后起诉|未经复议|尚未审结"
