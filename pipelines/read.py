@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from .extract import ExtractionError, extract
+from .extract.detect import detect_format
+from .extract.dispatch import pdf_reader, stamp
 from .parse import parse_extracted
 from .report import Report
 
@@ -45,17 +47,46 @@ def read_report(
     hints = hints or ReadHints()
     name = filename or (hints.url.rsplit("/", 1)[-1] if hints.url else None)
     try:
-        extracted = extract(body, filename=name, content_type=content_type)
+        if body and detect_format(body, name) == "pdf":
+            report = _read_pdf(body)
+        else:
+            report = parse_extracted(extract(body, filename=name, content_type=content_type))
     except ExtractionError as exc:
         report = Report(
             status="failed",
             problems=[f"{name or 'document'}: cannot extract text: {exc}"],
             meta={"format": "unknown", "extractor": None},
         )
-    else:
-        report = parse_extracted(extracted)
     _apply_hints(report, hints)
     return report
+
+
+def _read_pdf(body: bytes) -> Report:
+    """pypdfium2 text alone first (≈ 4 ms a page); pdfplumber's table finder (≈ 50 ms a page) only when that
+    text does not give a complete report whose every check passes, and then only on the table pages.
+    `meta["extractor"]` says which path the figures came from."""
+    reader = pdf_reader(body)
+    cheap = reader.text_only()
+    rejected = "a page needs OCR"
+    if cheap is not None:
+        report = parse_extracted(stamp(cheap, "pdf", body))
+        rejected = _text_only_shortfall(report)
+        if not rejected:
+            return report
+    report = parse_extracted(stamp(reader.with_tables(), "pdf", body))
+    report.meta["text_only_rejected"] = rejected
+    return report
+
+
+def _text_only_shortfall(report: Report) -> str:
+    """Why a text-only reading is not good enough ('' when it is): the tables' figures are trusted from
+    plain text only when every table row was found and every arithmetic check holds."""
+    if report.status != "complete":
+        return f"status {report.status}"
+    if not report.checks:
+        return "no checks"
+    failed = sum(1 for c in report.checks if not c.ok)
+    return f"{failed} of {len(report.checks)} checks failed" if failed else ""
 
 
 def _apply_hints(report: Report, hints: ReadHints) -> None:

@@ -173,7 +173,8 @@ def test_html_grid_spans_and_word_debris() -> None:
 
 def test_html_fixture_text_meta_and_grids() -> None:
     ex = extract(read("r2021_ok.html"), filename="r.html")
-    assert ex.extractor == "html/lxml+trafilatura"
+    assert ex.extractor == "html/lxml"  # the tree gave text, title and date: trafilatura not called
+    assert "trafilatura_chars" not in ex.meta
     assert ex.title == "示例市某某局2024年政府信息公开工作年度报告"
     assert ex.published_date == "2025-01-20"
     for h in (

@@ -17,7 +17,7 @@ from PIL import Image, ImageDraw, ImageOps
 
 from . import limits
 from .base import Cell, Extracted, ExtractionError, Grid
-from .pdf import _spans, is_data_table, join_lines, nfkc
+from .grids import is_data_table, join_lines, nfkc, spans
 
 OCR_LANG = "chi_sim"
 OCR_CONFIG = (
@@ -266,7 +266,7 @@ def ocr_image(image: Image.Image, page: int | None = None, table_index: int = 0)
         rows, cols = t.rows, t.columns
         grid: list[list[Cell | None]] = [[None] * len(cols) for _ in rows]
         src = {**base_src, "table": index}
-        for r, c, rs, cs, bbox in _spans(t):
+        for r, c, rs, cs, bbox in spans(t):
             x0, top, x1, bottom = bbox
             inside = [
                 i
@@ -290,7 +290,7 @@ def ocr_image(image: Image.Image, page: int | None = None, table_index: int = 0)
                     grid[rr][cc] = Cell(text, source)
         empty = [
             (r, c, bbox)
-            for r, c, _rs, _cs, bbox in _spans(t)
+            for r, c, _rs, _cs, bbox in spans(t)
             if grid[r][c] is not None
             and _needs_digit_pass(grid[r][c].text)
             and bbox[2] - bbox[0] < 0.3 * w

@@ -10,7 +10,7 @@ from typing import Any
 
 from . import limits
 from .base import Cell, Extracted, ExtractionError, Grid
-from .pdf import join_lines, nfkc
+from .grids import join_lines, nfkc
 
 
 def _fmt(v: Any) -> str:
