@@ -8,7 +8,7 @@ Prints four tables (figures, never assertions):
    trafilatura.extract alone for HTML, pypdfium2 text alone for PDFs — with the ratio (ours / anchor), the
    PDF ms/page and the pages the table finder ran on;
 1. per format, over the fixture reports of tests/fixtures/formats: reports/s of the whole path
-   (detect → extract → parse, `archive.store.parse_bytes`) and cell accuracy = expected figures read with
+   (detect → extract → parse, `pipelines.read.read_report`) and cell accuracy = expected figures read with
    the right value / all expected figures (a report image holds one page: scored on all figures anyway);
 2. PDF text engines on the fixture PDFs and ../shared/corpus: pdfplumber (words + tables) vs pypdfium2
    (text only, parsed by the text rules) — accuracy of the figures and seconds per page;
@@ -30,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from archive.store import parse_bytes  # noqa: E402
+from pipelines.read import read_report  # noqa: E402
 
 FIX = ROOT / "tests" / "fixtures" / "formats"
 CORPUS = ROOT.parent / "shared" / "corpus"
@@ -159,7 +159,7 @@ def bench_formats(repeat: int, skip_ocr: bool) -> None:
         for _ in range(repeat if fmt not in ("scan.pdf", "table.jpg") else 1):
             for f in files:
                 exp = json.loads((FIX / (f.name.split(".")[0] + ".expected.json")).read_text())
-                r = parse_bytes(f.read_bytes(), f.name)
+                r = read_report(f.read_bytes(), f.name)
                 a, b = accuracy(r, exp)
                 ok, total, n = ok + a, total + b, n + 1
                 statuses[r.status] += 1

@@ -267,11 +267,12 @@ def ocr_image(image: Image.Image, page: int | None = None, table_index: int = 0)
         grid: list[list[Cell | None]] = [[None] * len(cols) for _ in rows]
         src = {**base_src, "table": index}
         for r, c, rs, cs, bbox in spans(t):
-            x0, top, x1, bottom = bbox
+            left, top, right, bottom = bbox
             inside = [
                 i
                 for i, wd in enumerate(words)
-                if x0 <= (wd["x0"] + wd["x1"]) / 2 <= x1 and top <= (wd["top"] + wd["bottom"]) / 2 <= bottom
+                if left <= (wd["x0"] + wd["x1"]) / 2 <= right
+                and top <= (wd["top"] + wd["bottom"]) / 2 <= bottom
             ]
             placed.update(inside)
             text = _fix_digits(nfkc(_join_words([words[i] for i in inside])))
@@ -291,8 +292,8 @@ def ocr_image(image: Image.Image, page: int | None = None, table_index: int = 0)
         empty = [
             (r, c, bbox)
             for r, c, _rs, _cs, bbox in spans(t)
-            if grid[r][c] is not None
-            and _needs_digit_pass(grid[r][c].text)
+            if (found := grid[r][c]) is not None
+            and _needs_digit_pass(found.text)
             and bbox[2] - bbox[0] < 0.3 * w
             and bbox[3] - bbox[1] < 0.08 * h
         ]
@@ -301,8 +302,8 @@ def ocr_image(image: Image.Image, page: int | None = None, table_index: int = 0)
                 empty, _ocr_small_cells(clean, [e[2] for e in empty]), strict=True
             ):
                 if text:
-                    for row in grid:
-                        for cell in row:
+                    for grid_row in grid:
+                        for cell in grid_row:
                             if cell is not None and (cell.source.get("origin") or cell.source["cell"]) == [
                                 r,
                                 c,
@@ -353,7 +354,9 @@ def extract_image(data: bytes, fmt: str) -> Extracted:
         n = getattr(img, "n_frames", 1)
         if n > limits.MAX_PAGES:
             raise limits.over("image frames", n, limits.MAX_PAGES)
-        texts, grids, confs = [], [], []
+        texts: list[str] = []
+        grids: list[Grid] = []
+        confs: list[float] = []
         for i in range(n):
             img.seek(i)
             frame = img.convert("L")
