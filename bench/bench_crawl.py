@@ -205,7 +205,7 @@ def run_nianbao(tmp: Path, url: str) -> tuple[dict[str, float], sqlite3.Connecti
     for stale in (db, tmp / "bench.db-wal", tmp / "bench.db-shm"):  # a kept dir: crawl afresh, not a recrawl
         stale.unlink(missing_ok=True)
     shutil.rmtree(tmp / "warc", ignore_errors=True)
-    cmd = [sys.executable, "-m", "archive", "crawl", "--url", url, "--agency", AGENCY]
+    cmd = [sys.executable, "-m", "crawler", "crawl", "--url", url, "--agency", AGENCY]
     cmd += ["--db", str(db), "--warc-dir", str(tmp / "warc"), "--json"]
     m = run_measured(cmd, tmp / "nianbao.log")
     conn = sqlite3.connect(str(db))
@@ -344,7 +344,7 @@ def main_portal(args: argparse.Namespace) -> None:
 
 # -- --demo: the four demo portals, first crawl and recrawl ------------------------------------------------
 def _demo_crawl(tmp: Path) -> tuple[list[dict[str, Any]], float]:
-    cmd = [sys.executable, "-m", "archive", "crawl", "--json", "--registry", str(tmp / "portals")]
+    cmd = [sys.executable, "-m", "crawler", "crawl", "--json", "--registry", str(tmp / "portals")]
     cmd += ["--db", str(tmp / "bench.db"), "--warc-dir", str(tmp / "warc")]
     start = time.monotonic()
     proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
