@@ -10,7 +10,7 @@ process, measured from outside:
 - plain:      a minimal Scrapy spider following every same-host link, keeping nothing (no items, no
               pipeline), with nianbao's loopback concurrency (crawler/cli.py crawl_settings), no delays,
               no AutoThrottle, robots.txt as nianbao;
-- nianbao:    `python -m archive crawl --url … --json`: discovery, WARC, store, read (extract/parse/check)
+- nianbao:    `python -m crawler crawl --url … --json`: discovery, WARC, store, read (extract/parse/check)
               and SQLite, i.e. what a real crawl costs;
 - plain/urls: plain Scrapy fetching exactly the URLs nianbao fetched, no link following: how fast the
               same pages come off the wire when nothing is done with them.
@@ -52,7 +52,7 @@ SHARED_SETTINGS = (
     "CONCURRENT_REQUESTS",
     "CONCURRENT_REQUESTS_PER_DOMAIN",
     "DOWNLOAD_DELAY",
-    "RANDOMIZE_DOWNLOAD_DELAY",
+    "DOWNLOAD_DELAY_JITTER",
     "ROBOTSTXT_OBEY",
     "DOWNLOAD_TIMEOUT",
     "COOKIES_ENABLED",

@@ -9,20 +9,17 @@ import pytest
 
 from archive.db import memory_db
 from archive.search import (
-    BREAK,
-    chars_stream,
     escape_fts_cjk,
     flush_pending,
-    fold,
     index_report,
     match_expression,
     query_terms,
     rebuild_index,
     trigram_expression,
-    words_stream,
 )
 from archive.store import write_report
 from pipelines.report import Report
+from pipelines.segment import BREAK, chars_stream, fold, words_stream
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 
