@@ -42,6 +42,7 @@ def crawl_settings(db_path: Path, warc_dir: Path, portals: list[Portal], overrid
     if portals and all(is_loopback(u) for p in portals for u in p.start_urls):
         # Loopback (demo, tests): politeness delays protect nobody and only slow the crawl down.
         loopback: tuple[tuple[str, float], ...] = (
+            ("AUTOTHROTTLE_ENABLED", False),
             ("DOWNLOAD_DELAY", 0),
             ("AUTOTHROTTLE_START_DELAY", 0.0),
             ("RETRY_BACKOFF_BASE", 0.1),
