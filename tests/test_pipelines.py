@@ -109,6 +109,14 @@ def test_archive_stage_opens_and_closes_the_crawl_row(tmp_path: Path) -> None:
     assert status == "finished" and finished
 
 
+def test_archive_stage_creates_the_archive_folder(tmp_path: Path) -> None:
+    """NIANBAO_DB in a folder that does not exist yet (a fresh deployment) is created, as the WARC one is."""
+    db = tmp_path / "new" / "folder" / "a.db"
+    stage = ArchiveStage.from_crawler(archiving_crawler(db))
+    stage.open_spider()
+    assert db.exists() and rows(db, "SELECT status FROM crawls") == [("running",)]
+
+
 def test_archive_stage_passes_other_items_through(tmp_path: Path) -> None:
     """Items that are not DocumentItems (another pipeline's, a dict) come out as the same object."""
     crawler = archiving_crawler(tmp_path / "a.db")
