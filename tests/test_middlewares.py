@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 import scrapy
-from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.http import HtmlResponse, Request, Response
 from scrapy.utils.test import get_crawler
@@ -190,14 +189,14 @@ def test_warc_record_is_readable_at_its_offset(tmp_path: Path) -> None:
     """The archive stores (file, offset, record id): seeking there must give back the exchange."""
     crawler = disclosure_crawler(warc_settings(tmp_path))
     mw = WarcMiddleware.from_crawler(crawler)
-    crawler.signals.send_catch_log(signals.spider_opened, spider=crawler.spider)
+    mw.spider_opened(crawler.spider)
     body = "<html><body>示例县人民政府2023年政府信息公开工作年度报告</body></html>".encode()
     request = Request(REPORT, headers={"Accept-Language": "zh-CN"})
     response = HtmlResponse(
         REPORT, status=200, body=body, headers={"Content-Type": "text/html; charset=utf-8"}, request=request
     )
     assert mw.process_response(request, response) is response
-    crawler.signals.send_catch_log(signals.spider_closed, spider=crawler.spider, reason="finished")
+    mw.spider_closed(crawler.spider)
 
     where = request.meta["nb_warc"]
     assert where["record_type"] == "response"
@@ -223,13 +222,13 @@ def test_same_payload_again_is_a_revisit(tmp_path: Path) -> None:
     """Unchanged bytes are not stored twice: the second capture is a revisit record."""
     crawler = disclosure_crawler(warc_settings(tmp_path))
     mw = WarcMiddleware.from_crawler(crawler)
-    crawler.signals.send_catch_log(signals.spider_opened, spider=crawler.spider)
+    mw.spider_opened(crawler.spider)
     kinds = []
     for _ in range(2):
         request = Request(REPORT)
         mw.process_response(request, HtmlResponse(REPORT, body=b"<html>same</html>", request=request))
         kinds.append(request.meta["nb_warc"]["record_type"])
-    crawler.signals.send_catch_log(signals.spider_closed, spider=crawler.spider, reason="finished")
+    mw.spider_closed(crawler.spider)
     assert kinds == ["response", "revisit"]
     assert crawler.stats.get_value("nianbao/warc_revisits") == 1
 
@@ -238,10 +237,10 @@ def test_non_archiving_spider_writes_no_warc(tmp_path: Path) -> None:
     """`scrapy shell`, `bench` and other spiders must not leave WARC files (or a digest index) behind."""
     crawler = plain_crawler(warc_settings(tmp_path))
     mw = WarcMiddleware.from_crawler(crawler)
-    crawler.signals.send_catch_log(signals.spider_opened, spider=crawler.spider)
+    mw.spider_opened(crawler.spider)
     request = Request(REPORT)
     response = HtmlResponse(REPORT, body=b"<html></html>", request=request)
     assert mw.process_response(request, response) is response
-    crawler.signals.send_catch_log(signals.spider_closed, spider=crawler.spider, reason="finished")
+    mw.spider_closed(crawler.spider)
     assert "nb_warc" not in request.meta
     assert not (tmp_path / "warc").exists()

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import scrapy
-from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.utils.test import get_crawler
 
@@ -103,7 +102,7 @@ def test_archive_stage_opens_and_closes_the_crawl_row(tmp_path: Path) -> None:
     assert crawler.spider.crawl_id == stage.crawl_id
     assert rows(db, "SELECT status FROM crawls") == [("running",)]
     stage.process_item(item(crawler, b"<html>list</html>", url=LIST_URL, kind="list"))
-    crawler.signals.send_catch_log(signals.spider_closed, spider=crawler.spider, reason="finished")
+    stage.spider_closed(crawler.spider, "finished")
     assert rows(db, "SELECT id, agency FROM portals") == [(crawler.spider.portal_name, "示例市某某局")]
     ((status, finished),) = rows(db, "SELECT status, finished_at FROM crawls")
     assert status == "finished" and finished
@@ -136,7 +135,7 @@ def test_archive_stage_ignores_spiders_that_do_not_archive(tmp_path: Path) -> No
     doc = DocumentItem(url=REPORT_URL, kind="report", portal_id="plain", body=b"<html></html>")
     assert stage.process_item(doc) is doc
     assert doc.stored is None and doc.body == b"<html></html>"
-    crawler.signals.send_catch_log(signals.spider_closed, spider=crawler.spider, reason="finished")
+    stage.spider_closed(crawler.spider, "finished")
     assert not db.exists()
 
 
