@@ -52,7 +52,8 @@ class WarcMiddleware:
     Placed downloader-side of HttpCompressionMiddleware, so the body is still compressed and the headers
     (Content-Encoding included) are those received. Scrapy has already undone chunked framing and
     normalised header-name case; that is as close to the wire as an in-process writer gets. The written
-    record's place goes into `request.meta['nb_warc']` for the archive pipeline.
+    record's place goes into `request.meta['nb_warc']` for the archive pipeline. Only archiving spiders are
+    recorded: `scrapy shell`, `bench` and `check` (no portal) leave no WARC file behind.
     """
 
     def __init__(self, crawler: Crawler):
@@ -66,6 +67,8 @@ class WarcMiddleware:
         return cls(crawler)
 
     def spider_opened(self, spider: Any) -> None:
+        if not getattr(spider, "archiving", False):
+            return
         s = self.crawler.settings
         prefix = f"nianbao-{getattr(spider, 'portal_name', spider.name)}"
         self.writer = WarcWriter(

@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
@@ -69,7 +70,10 @@ class ArchiveStage:
         portal = _portal_of(self.crawler)
         if portal is None:
             return
-        self.db = open_db(self.crawler.settings.get("NIANBAO_DB"))
+        path = Path(self.crawler.settings.get("NIANBAO_DB"))
+        # Created like the WARC folder: a fresh deployment has neither.
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = open_db(path)
         register_portal(
             self.db,
             {

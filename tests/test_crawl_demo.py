@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from warcio.archiveiterator import ArchiveIterator
@@ -17,17 +19,16 @@ from .helpers_crawl import query, run_crawl
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory):
+def demo(tmp_path_factory: pytest.TempPathFactory, site_server: Callable[[Path], SiteServer]):
     tmp = tmp_path_factory.mktemp("demo")
-    server = SiteServer(tmp / "site").start()
+    server = site_server(tmp / "site")
     truth = generate_demo(tmp / "site", server.port, registry_dir=tmp / "portals")
     db, warc = tmp / "demo.db", tmp / "warc"
     common = ["--registry", str(tmp / "portals"), "--db", str(db), "--warc-dir", str(warc)]
     first = run_crawl(*common)
     server.set_variant(2)
     second = run_crawl(*common, "--wacz", str(tmp / "demo.wacz"))
-    yield {"truth": truth, "db": db, "warc": warc, "first": first, "second": second, "tmp": tmp}
-    server.stop()
+    return {"truth": truth, "db": db, "warc": warc, "first": first, "second": second, "tmp": tmp}
 
 
 def summary(proc: subprocess.CompletedProcess[str]) -> dict[str, dict]:

@@ -13,8 +13,9 @@ from pipelines.extract.detect import detect_format, ole_streams
 from pipelines.extract.html import cell_text, decode_html, extract_html
 from pipelines.read import read_report
 
+from .helpers_shared import require_shared
+
 FIX = Path(__file__).parent / "fixtures" / "formats"
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 
 
 def read(name: str) -> bytes:
@@ -260,10 +261,7 @@ def test_pdf_cid_garbage_reread_with_pdfium() -> None:
 
 # ------------------------------------------------------------------ real PDFs (../shared/corpus)
 
-needs_corpus = pytest.mark.skipif(not CORPUS.exists(), reason="../shared/corpus absent")
 
-
-@needs_corpus
 @pytest.mark.corpus
 @pytest.mark.parametrize(
     ("name", "figures"),
@@ -304,7 +302,7 @@ needs_corpus = pytest.mark.skipif(not CORPUS.exists(), reason="../shared/corpus 
     ],
 )
 def test_real_pdfs(name: str, figures: dict) -> None:
-    report = read_report((CORPUS / name).read_bytes(), name)
+    report = read_report(require_shared("corpus", name).read_bytes(), name)
     for (table, row, col), value in figures.items():
         assert report.value(table, row, col) == value, (table, row, col)
     assert report.meta["extractor"] == "pdf/pdfplumber+pdfium"

@@ -21,8 +21,6 @@ from archive.store import write_report
 from pipelines.report import Report
 from pipelines.segment import BREAK, chars_stream, fold, words_stream
 
-SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
-
 
 def test_fold_width_traditional_and_case() -> None:
     assert fold("２０２３年ＧＢ") == "2023年gb"
@@ -209,13 +207,12 @@ def recall_on(texts: dict[int, str], db) -> tuple[int, int, list[str]]:
 
 
 @pytest.mark.corpus
-@pytest.mark.skipif(not SEEDS.is_dir(), reason="seed reports not available")
-def test_recall_on_seed_reports_is_complete(tmp_path: Path) -> None:
+def test_recall_on_seed_reports_is_complete(tmp_path: Path, seeds_dir: Path) -> None:
     from archive.db import open_db
     from archive.ingest import ingest_paths
 
     db = open_db(tmp_path / "seeds.db")
-    ingest_paths(db, [SEEDS])
+    ingest_paths(db, [seeds_dir])
     texts = dict(db.execute("SELECT id, text FROM sections").fetchall())
     assert texts
     found, expected, misses = recall_on(texts, db)

@@ -68,8 +68,12 @@ class Portal:
 
 
 def host_allowed(host: str, domains: list[str]) -> bool:
+    """`host` is one of `domains` or a subdomain of one; `localhost` matches only itself, since `*.localhost`
+    names are other portals (virtual hosts of the loopback server), not parts of it."""
     host = host.lower().split(":")[0]
-    return any(host == d.lower() or host.endswith("." + d.lower()) for d in domains)
+    return any(
+        host == d or (d != "localhost" and host.endswith("." + d)) for d in (x.lower() for x in domains)
+    )
 
 
 def validate(portal: Portal) -> list[str]:

@@ -318,9 +318,10 @@ class DisclosureSpider(scrapy.Spider):
     def parse_response(self, response: Response) -> Iterator[Any]:
         """A portal page or list page: archive it, follow columns, pagination and report links.
 
+        The saved list page has 3 report links, 1 decoy (not followed) and 2 further list pages.
         @saved annual_list.html https://www.example.gov.cn/xxgk/ndbg/index.html
         @returns items 1 1
-        @returns requests 4 5
+        @returns requests 5 5
         """
         yield from self._handle(self._as_served(response))
 
