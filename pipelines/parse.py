@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from .checks import evaluate
 from .codes import ACTIVE_LAYOUT_2019, ACTIVE_LAYOUT_2021, APPLICATION_ROWS, PREAMBLE, SECTIONS
+from .derive import fill_blanks
 from .extract.base import Extracted, Grid
 from .meta import describe
 from .report import Report
@@ -168,6 +169,7 @@ def _parse(text: str, grids: list[Grid], title_hint: str | None) -> Report:
         )
     else:
         report.status = "complete" if _completeness(report, reads) else "partial"
+    report.problems.extend(fill_blanks(report))
     if report.agency is None:
         report.problems.append("agency not stated")
     if report.year is None:

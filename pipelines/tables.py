@@ -220,13 +220,14 @@ class TableRead:
 def to_figure(
     table: str, row: str, column: str, cell: RowCell, kind: str = COUNT, yuan: bool = False
 ) -> tuple[Figure, str | None]:
-    """One cell as a Figure. Blank and dash cells of an existing cell are 0 (flagged, raw kept); money is
-    万元 (元 converted when the cell or its header says 元); counts must be whole and non-negative."""
+    """One cell as a Figure. A dash cell is 0 (flagged, raw kept); a blank cell is null and flagged `blank`
+    (derive.py solves it from the relations, never as a printed 0); money is 万元 (元 converted when the
+    cell or its header says 元); counts must be whole and non-negative."""
     fig = Figure(table, row, column, None, raw=cell.text, source=dict(cell.source) or None)
     parsed = parse_value(cell.text)
     if parsed is None:
         if is_blank(cell.text):
-            fig.value, fig.flags = (0.0 if kind == MONEY else 0), ["blank_as_zero"]
+            fig.flags = ["blank"]
             return fig, None
         fig.flags = ["invalid_number"]
         return fig, f"{table} table: {row}/{column} '{cell.text}' is not a number"
