@@ -64,8 +64,12 @@ def _solve_one(eq: Equation, cells: dict[Key, Figure]) -> list[tuple[Key, int]]:
     open_terms = [(c, k) for c, k in eq if is_open(cells[k])]
     if not open_terms or any(cells[k].value is None and not is_open(cells[k]) for _, k in eq):
         return []
-    known = sum(c * cells[k].value for c, k in eq if not is_open(cells[k]))  # type: ignore[operator]
-    if isinstance(known, float) and not known.is_integer():
+    known: float = 0
+    for c, k in eq:
+        value = cells[k].value
+        if value is not None:
+            known += c * value
+    if not float(known).is_integer():
         return []
     if len(open_terms) == 1:
         coef, key = open_terms[0]

@@ -12,6 +12,8 @@ from .derive import fill_blanks
 from .extract.base import Extracted, Grid
 from .meta import describe
 from .report import Report
+from .reshape import reshape
+from .runs import prose_numbers, resolve
 from .sections import find_headings, section_texts, spans
 from .tables import (
     REVIEW_ROW_CODES,
@@ -140,6 +142,10 @@ def _parse(text: str, grids: list[Grid], title_hint: str | None) -> Report:
     if not text.strip() and not grids:
         report.problems.append("empty text")
         return report
+    reshaped, notes = reshape(text)
+    if notes:  # the line numbers of figures' sources refer to the text as re-broken
+        text = report.text = reshaped
+        report.meta["reshaped"] = notes
     lines = text.splitlines()
     headings = find_headings(lines)
     ranges = spans(lines, headings)
@@ -158,6 +164,12 @@ def _parse(text: str, grids: list[Grid], title_hint: str | None) -> Report:
             report.figures.extend(read.figures)
             report.problems.extend(read.problems)
     _template(report, reads)
+    run_rows = [run for read in reads.values() if read.found for run in read.runs]
+    if run_rows:
+        template = report.meta["table_templates"].get("applications") or report.template
+        figures, problems = resolve(run_rows, report.figures, prose_numbers(lines), template)
+        report.figures.extend(figures)
+        report.problems.extend(problems)
 
     if not headings and report.template == "free":
         report.problems.append("no report structure found")
@@ -170,6 +182,9 @@ def _parse(text: str, grids: list[Grid], title_hint: str | None) -> Report:
     else:
         report.status = "complete" if _completeness(report, reads) else "partial"
     report.problems.extend(fill_blanks(report))
+    unread = [f for f in report.figures if f.value is None and {"blank", "split_ambiguous"} & set(f.flags)]
+    if unread and report.status == "complete":
+        report.status = "partial"  # a cell printed but not read is not a complete table
     if report.agency is None:
         report.problems.append("agency not stated")
     if report.year is None:
