@@ -171,11 +171,15 @@ def _parse(text: str, grids: list[Grid], title_hint: str | None) -> Report:
         report.figures.extend(figures)
         report.problems.extend(problems)
 
-    if not headings and report.template == "free":
+    if not headings and report.template == "free" and not report.title:
         report.problems.append("no report structure found")
         return report
     if report.template == "free":
-        report.status = "partial"
+        # A free-form (pre-2019) report with text is a kept report, not a failure; a 2019+ report without
+        # its tables lacks content the format requires (tables as images, a wrapper page): partial.
+        report.status = "partial" if report.year and report.year >= 2019 else "complete"
+        if not headings:
+            report.problems.append("no section headings found: the text is kept as one body")
         report.problems.append(
             "no standard tables found: sections and text kept (pre-2019 or non-standard report)"
         )

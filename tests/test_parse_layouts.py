@@ -214,7 +214,7 @@ def test_heading_rules() -> None:
 
 def test_free_pre2019() -> None:
     r = parse("free_pre2019.txt")
-    assert (r.status, r.template, r.agency, r.year) == ("partial", "free", "示例市某某局", 2016)
+    assert (r.status, r.template, r.agency, r.year) == ("complete", "free", "示例市某某局", 2016)
     assert r.figures == [] and r.checks == []
     assert set(r.sections) == {
         "preamble",

@@ -190,3 +190,34 @@ def test_blank_cells_no_relation_determines_stay_null() -> None:
         "granted/total, partly_granted/natural_person, partly_granted/total"
     ) in r.problems
     assert r.figure("applications", "granted", "research_institution").value == 1  # still derived
+
+
+# ---------------------------------------------------------------- titles behind labels, strips and markup (A5, A6)
+
+
+def test_title_behind_capture_wrapper_strip_and_label_joined_across_the_break() -> None:
+    r = parse_text(read("capture_wrapper_metadata_strip.txt"))
+    assert r.title == "示例市西岭区卫生健康委员会2023年政府信息公开工作年度报告"
+    assert (r.agency, r.year) == ("示例市西岭区卫生健康委员会", 2023)
+    assert r.status == "partial"  # the standard tables are missing, and the problems say so
+    assert r.problems[0].startswith("no standard tables found")
+
+
+def test_field_labels_and_markdown_never_end_up_in_a_title() -> None:
+    for first in (
+        "名称 示例县交通运输局2022年政府信息公开工作年度报告",
+        "# 示例县交通运输局2022年政府信息公开工作年度报告",
+        "标题：**示例县交通运输局2022年政府信息公开工作年度报告**",
+    ):
+        r = parse_text(first + "\n一、总体情况\n2022年，本局坚持公开为常态。\n")
+        assert (r.title, r.agency, r.year) == (
+            "示例县交通运输局2022年政府信息公开工作年度报告",
+            "示例县交通运输局",
+            2022,
+        )
+
+
+def test_free_form_report_without_headings_is_kept_not_failed() -> None:
+    r = parse_text("示例县档案局2013年信息公开年度报告\n本年度主动公开信息120条，收到申请3件，均已答复。\n")
+    assert (r.status, r.template, r.year) == ("complete", "free", 2013)
+    assert "no section headings found: the text is kept as one body" in r.problems
