@@ -11,6 +11,7 @@ from .codes import ACTIVE_LAYOUT_2019, ACTIVE_LAYOUT_2021, APPLICATION_ROWS, PRE
 from .derive import fill_blanks
 from .extract.base import Extracted, Grid
 from .meta import describe
+from .normalize import compact
 from .report import Report
 from .reshape import reshape
 from .runs import prose_numbers, resolve
@@ -137,6 +138,14 @@ def _completeness(report: Report, reads: dict[str, TableRead]) -> bool:
     return complete
 
 
+def _has_body(text: str, title: str | None) -> bool:
+    """Text of a report beyond its title: a wrapper page (title + 详见附件) holds none."""
+    if not title:
+        return False
+    body = compact(text).replace(compact(title), "")
+    return len(body) >= 20 and not (len(body) < 60 and "附件" in body)
+
+
 def _parse(text: str, grids: list[Grid], title_hint: str | None) -> Report:
     report = Report(text=text)
     if not text.strip() and not grids:
@@ -171,7 +180,7 @@ def _parse(text: str, grids: list[Grid], title_hint: str | None) -> Report:
         report.figures.extend(figures)
         report.problems.extend(problems)
 
-    if not headings and report.template == "free" and not report.title:
+    if not headings and report.template == "free" and not _has_body(text, report.title):
         report.problems.append("no report structure found")
         return report
     if report.template == "free":
