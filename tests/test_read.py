@@ -13,10 +13,9 @@ import pytest
 from pipelines.extract.pdf import PdfReader, extract_pdf, is_table_line
 from pipelines.parse import parse_extracted
 from pipelines.read import read_report
+from tests.helpers_shared import require_shared
 
 FIX = Path(__file__).parent / "fixtures" / "formats"
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-SEED = SHARED / "seeds" / "004_6d6ca11b518e5ab9.txt"
 
 
 def _rows_as_lines(seed: str) -> str:
@@ -62,10 +61,9 @@ def _text_pdf(text: str) -> bytes:
     return buf.getvalue()
 
 
-@pytest.mark.skipif(not SEED.exists(), reason="../shared/seeds absent")
 def test_text_pdf_that_parses_complete_skips_the_table_finder(monkeypatch: pytest.MonkeyPatch) -> None:
-    pytest.importorskip("reportlab")
-    data = _text_pdf(_rows_as_lines(SEED.read_text(encoding="utf-8")))
+    seed = require_shared("seeds", "004_*.txt")
+    data = _text_pdf(_rows_as_lines(seed.read_text(encoding="utf-8")))
     table_path = parse_extracted(extract_pdf(data))
     import pdfplumber
 
@@ -92,7 +90,6 @@ def test_table_split_across_pages_gets_every_cell() -> None:
     assert report.meta["quality"]["table_pages"] == [1, 2, 3]  # page 4 holds prose only
 
 
-@pytest.mark.skipif(not (SHARED / "corpus").exists(), reason="../shared/corpus absent")
 @pytest.mark.parametrize(
     ("name", "pages"),
     [
@@ -102,7 +99,7 @@ def test_table_split_across_pages_gets_every_cell() -> None:
     ],
 )
 def test_table_finder_runs_on_table_pages_only(name: str, pages: list[int]) -> None:
-    report = read_report((SHARED / "corpus" / name).read_bytes(), name)
+    report = read_report(require_shared("corpus", name).read_bytes(), name)
     assert report.meta["quality"]["table_pages"] == pages
     assert report.status == "complete"
 
