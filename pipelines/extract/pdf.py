@@ -397,7 +397,7 @@ class _TableRun:
         return self._data_tables(found, page)
 
     def _data_tables(self, found: list[Any], page: PdfPage) -> list[tuple[Bbox, Grid]]:
-        out = []
+        out: list[tuple[Bbox, Grid]] = []
         for t in sorted(found, key=lambda t: t.bbox[1]):
             g = table_to_grid(t, page.number, self.table_index + len(out), page.page, self.stats)
             if is_data_table(g):
