@@ -2,7 +2,8 @@
 
     python bench/bench_extract.py [--repeat N] [--skip-ocr] [--speed-only]
 
-Prints four tables (figures, never assertions):
+Prints five tables (figures, never assertions); after table 0, the PDF table engines: CPU ms/page and
+reports/s of read_report with tables from pypdfium2's rulings vs pdfplumber's layout (forced), per PDF;
 0. reading speed, one process (= per core): reports/s of `pipelines.read.read_report` per format over the
    fixtures and ../shared/corpus, each beside its anchor measured in the same run on the same files —
    trafilatura.extract alone for HTML, pypdfium2 text alone for PDFs — with the ratio (ours / anchor), the
@@ -131,6 +132,53 @@ def _pdf_detail(repeat: int) -> None:
         print(
             f"| {f.name} | {n} | {r.meta['quality'].get('table_pages')} | {1000 * ours / n:.1f} "
             f"| {1000 * base / n:.1f} | {ours / base:.1f}× | {r.meta.get('text_only_rejected') or ''} |"
+        )
+
+
+def bench_table_engines(repeat: int) -> None:
+    """CPU time (process_time: steadier than wall time on a shared machine) of read_report per PDF with the
+    tables read from pypdfium2's rulings (the default) and with every table page through pdfplumber's
+    pdfminer layout (the fallback, forced), beside the pypdfium2-text anchor."""
+    from pipelines.extract import rulings
+
+    def cpu(fn, data: bytes) -> float:
+        fn(data)
+        runs = []
+        for _ in range(repeat):
+            t = time.process_time()
+            fn(data)
+            runs.append(time.process_time() - t)
+        return sorted(runs)[len(runs) // 2]
+
+    print(
+        "\n## PDF table engines, CPU time per core (read_report; pdfplumber path forced for the first column)\n"
+    )
+    print(
+        "| pdf | pages | pdfplumber ms/page | pdfium rulings ms/page | pdfplumber reports/s | pdfium reports/s | anchor reports/s |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    tot = [0, 0.0, 0.0, 0.0]
+    files = _speed_files("pdf")
+    for f in files:
+        data = f.read_bytes()
+        n = _pdf_pages(data)
+        new = cpu(lambda d, name=f.name: read_report(d, name), data)
+        orig = rulings.find_tables
+        rulings.find_tables = lambda *_a, **_k: None  # type: ignore[assignment]
+        try:
+            old = cpu(lambda d, name=f.name: read_report(d, name), data)
+        finally:
+            rulings.find_tables = orig
+        anchor = cpu(_pdfium_text, data)
+        tot = [tot[0] + n, tot[1] + old, tot[2] + new, tot[3] + anchor]
+        print(
+            f"| {f.name} | {n} | {1000 * old / n:.1f} | {1000 * new / n:.1f} | {1 / old:.1f} | {1 / new:.1f} | {1 / anchor:.0f} |"
+        )
+    k = len(files)
+    if k:
+        print(
+            f"| all {k} | {tot[0]} | {1000 * tot[1] / tot[0]:.1f} | {1000 * tot[2] / tot[0]:.1f} | {k / tot[1]:.1f} "
+            f"| {k / tot[2]:.1f} | {k / tot[3]:.0f} |"
         )
 
 
@@ -276,6 +324,7 @@ def main() -> int:
     ap.add_argument("--speed-only", action="store_true", help="only the reading-speed table")
     args = ap.parse_args()
     bench_speed(args.repeat)
+    bench_table_engines(max(args.repeat, 5))
     if args.speed_only:
         return 0
     bench_formats(args.repeat, args.skip_ocr)
