@@ -5,7 +5,6 @@ prose in ruled boxes, decimal 万元 amounts)."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -15,18 +14,15 @@ from pipelines.extract import rulings
 from pipelines.extract.pdf import extract_pdf
 from pipelines.parse import parse_extracted
 from tests import pdf_tables
+from tests.helpers_shared import require_shared
 
 FIX = Path(__file__).parent / "fixtures" / "formats"
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 AGENCY = "示例县测试局"
 
 
 def _corpus() -> list[Path]:
-    if not CORPUS.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{CORPUS} is missing (CI must have ../shared)")
-        return []
-    return sorted(CORPUS.glob("*.pdf"))
+    """The real PDFs (skipped when ../shared is absent, failing under CI)."""
+    return sorted(require_shared("corpus").glob("*.pdf"))
 
 
 def _variant(name: str) -> bytes:
@@ -72,8 +68,7 @@ def test_fixture_pdfs_read_the_same_as_pdfplumber(name: str, monkeypatch: pytest
 
 def test_corpus_pdfs_read_the_same_as_pdfplumber(monkeypatch: pytest.MonkeyPatch) -> None:
     files = _corpus()
-    if not files:
-        pytest.skip("../shared/corpus absent")
+    assert files, "no PDF in ../shared/corpus"
     for path in files:
         fast, slow = _gate(path.read_bytes(), monkeypatch)
         assert "plumber_pages" not in fast["quality"], path.name
