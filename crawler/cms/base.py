@@ -47,15 +47,33 @@ def absolute(base: str, href: str | None) -> str | None:
 
 
 def anchors(selector: Selector, base: str) -> list[Link]:
-    """Every <a href> of an HTML document or fragment as a Link."""
+    """Every <a href> of an HTML document or fragment as a Link, resolved as a browser would (against the
+    page's `<base href>` when it has one).
+
+    Walks the lxml tree directly (a parsel selector per anchor cost ~50 µs each, 5 ms on a portal page with
+    its menus), and remembers the last page's answer: the spider asks for the same page's anchors several
+    times (list links, report links, the is-it-a-list test)."""
+    root = selector.root
+    if _last_anchors[0] is root and _last_anchors[1] == base:
+        return list(_last_anchors[2])
+    if not hasattr(root, "iter"):  # a text or JSON selector: no anchors
+        return []
+    page_base = base
+    for el in root.iter("base"):
+        href = (el.get("href") or "").strip()
+        if href:
+            page_base = urljoin(base, href)
+        break
     out = []
-    for a in selector.xpath("//a[@href]"):
-        url = absolute(base, a.attrib.get("href"))
+    for a in root.iter("a"):
+        url = absolute(page_base, a.get("href"))
         if url:
-            out.append(
-                Link(url, clean(" ".join(a.xpath(".//text()").getall())), clean(a.attrib.get("title")))
-            )
-    return out
+            out.append(Link(url, clean(a.text_content()), clean(a.get("title"))))
+    _last_anchors[:] = [root, base, out]
+    return list(out)
+
+
+_last_anchors: list = [None, None, []]
 
 
 def scripts(response: TextResponse) -> list[str]:
