@@ -112,7 +112,10 @@ class ArchiveStage:
     def fetch_meta(self, item: DocumentItem) -> FetchMeta:
         return FetchMeta(
             url=item.url,
-            kind=item.kind,
+            # Stored kinds: a 详见附件 landing page is a page; another place's report is a report document
+            # that names its place in `foreign_place` (and is never read, see READ_KINDS).
+            kind={"landing": "page", "foreign": "report"}.get(item.kind, item.kind),
+            foreign_place=item.foreign_place,
             portal_id=item.portal_id,
             fetched_at=item.fetched_at,
             http_status=item.http_status,
@@ -256,6 +259,9 @@ class ReadStage:
             level=getattr(portal, "level", None),
             link_text=item.link_text,
             attachments=list(item.attachments),
+            title=item.title,
+            published=item.published,
+            column=item.column,
         )
         name = item.filename or item.url.rsplit("/", 1)[-1]
         if self.pool is not None:
