@@ -112,9 +112,10 @@ class ArchiveStage:
     def fetch_meta(self, item: DocumentItem) -> FetchMeta:
         return FetchMeta(
             url=item.url,
-            # Stored kinds: a 详见附件 landing page is a page; another place's report is a report document
-            # that names its place in `foreign_place` (and is never read, see READ_KINDS).
-            kind={"landing": "page", "foreign": "report"}.get(item.kind, item.kind),
+            # Stored kinds: a 详见附件 landing page stays the report's page (its attachment is read, not it);
+            # another place's report is a report document naming its place in `foreign_place`. Neither is
+            # read as this portal's report (READ_KINDS).
+            kind={"landing": "report", "foreign": "report"}.get(item.kind, item.kind),
             foreign_place=item.foreign_place,
             portal_id=item.portal_id,
             fetched_at=item.fetched_at,

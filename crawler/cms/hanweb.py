@@ -74,11 +74,13 @@ def record_links(text: str, base: str) -> list[Link]:
 def _groups(
     base: str, proxy: str, total: int, perpage: int, params: dict[str, str], have: int
 ) -> list[DataRequest]:
-    """Requests for records have+1 … total, three pages each (the first `have` are already in hand)."""
+    """Requests for the groups (three pages each, aligned as jpage aligns them) that hold records
+    have+1 … total: the first `have` records are already in hand."""
     step = perpage * PAGES_PER_REQUEST
+    first = (have // step) * step + 1
     return [
         dataproxy_request(base, proxy, s, min(s + step - 1, total), perpage, params)
-        for s in range(have + 1, total + 1, step)
+        for s in range(first, total + 1, step)
     ]
 
 

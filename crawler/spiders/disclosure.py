@@ -337,7 +337,7 @@ class DisclosureSpider(scrapy.Spider):
         entries_blocked = self._entries_challenged >= len(self.start_urls)
         if self.blocked_evidence is None and (entries_blocked or self._challenge_run >= self.block_run):
             why = "entry pages" if entries_blocked else f"{self._challenge_run} consecutive pages"
-            self.blocked_evidence = f"{why} were challenges; {evidence}"
+            self.blocked_evidence = f"{evidence}\n(blocked: the {why} were challenges)"
             self.logger.error("blocked: %s", self.blocked_evidence[:200])
             stats.inc_value("nianbao/blocked")
             yield self._item(response, kind, event="blocked", evidence=self.blocked_evidence)
@@ -403,7 +403,7 @@ class DisclosureSpider(scrapy.Spider):
                 kind = "landing"
                 meta["nb_landing"] = True
                 self.crawler.stats.inc_value("nianbao/landing_pages")
-            self._count_report(page.url, kind)
+            self._count_report(page.url, "report" if kind == "landing" else kind)
             yield self._item(page, kind, body=body, filename=filename_of(page), attachments=attachments)
             yield from self.report_links(page, meta)
         else:
