@@ -50,7 +50,14 @@ def detect_block(response: Response) -> str | None:
     blocked = (
         (status in (412, 521) and (script_only or words or b"<script" in low))
         or (status in (403, 429, 503) and (words or script_only))
-        or (status in (200, 202) and len(body) < 8000 and b"<a " not in low and (words or script_only))
+        # A 200 script-only page is a challenge only when it sets a cookie or names a challenge: a
+        # JavaScript list shell that fetches its records (JSON list APIs) is an ordinary page.
+        or (
+            status in (200, 202)
+            and len(body) < 8000
+            and b"<a " not in low
+            and (words or (script_only and b"document.cookie" in low))
+        )
     )
     if not blocked:
         return None

@@ -64,7 +64,11 @@ def absolute(base: str, href: str | None) -> str | None:
 
 
 def anchors(selector: Selector, base: str) -> list[Link]:
-    """Every <a href> of an HTML document or fragment as a Link."""
+    """Every <a href> of an HTML document or fragment as a Link, resolved as a browser would (against the
+    page's `<base href>` when it has one)."""
+    href = selector.xpath("//base/@href").get()
+    if href and href.strip():
+        base = urljoin(base, href.strip())
     out = []
     for a in selector.xpath("//a[@href]"):
         url = absolute(base, a.attrib.get("href"))
