@@ -286,7 +286,8 @@ _AGENCY_NAME = re.compile(
 )
 # Link text of a catalogue of agencies: entering it, the agency links on the page are columns.
 _CATALOGUE_TEXT = re.compile(
-    r"(?:部门|乡镇|镇街|街道|镇(?:\(街道\))?|单位|区县|县区|县市区|市县)(?:政府)?(?:信息公开|政务公开|公开|目录|导航|列表)?$"
+    r"^(?:县直|市直|区直|县级|市级|区级)?(?:部门|乡镇|镇街|街道|乡镇\(街道\)|镇\(街道\)|单位|区县|县区|县市区|市县)"
+    r"(?:政府)?(?:信息公开|政务公开|公开|目录|导航|列表)?$"
 )
 # A year sub-column under an annual-report column: 2024年, 2024年度, 2024, 2024年年报.
 _YEAR_COLUMN = re.compile(r"^(?:19|20)\d{2}(?:年度?|年度?(?:政府信息公开)?(?:工作)?(?:年度报告|年报))?$")
@@ -318,7 +319,7 @@ def is_agency_name(text: str | None) -> bool:
 def is_catalogue_text(text: str | None) -> bool:
     """A link text naming a catalogue of agencies (部门信息公开, 乡镇信息公开, 镇街公开 …)."""
     t = normalize(text)
-    return bool(t) and len(t) <= 12 and bool(_CATALOGUE_TEXT.search(t)) and not _COLUMN_DENY_TEXT.search(t)
+    return bool(t) and len(t) <= 12 and bool(_CATALOGUE_TEXT.match(t)) and not _COLUMN_DENY_TEXT.search(t)
 
 
 def year_column(text: str | None) -> int | None:

@@ -7,12 +7,12 @@ import json
 from scrapy.http import HtmlResponse, TextResponse, XmlResponse
 
 from crawler.cms import detect
+from crawler.cms.base import DataRequest
 from crawler.cms.generic import GenericFamily
 from crawler.cms.hanweb import HanwebFamily
 from crawler.cms.json_list import JsonListFamily
 from crawler.cms.query_string import QueryStringFamily
 from crawler.cms.trs_wcm import TrsWcmFamily, parse_create_page_html
-from crawler.cms.base import DataRequest
 from crawler.spiders.disclosure import best_encoding, detect_block
 
 

@@ -27,7 +27,8 @@ def zoo(tmp_path_factory: pytest.TempPathFactory):
     tmp = tmp_path_factory.mktemp("zoo")
     shutil.copytree(ZOO, tmp / "site")
     server = SiteServer(tmp / "site").start()
-    runs: dict[str, Any] = {}
+    shutil.copytree(tmp / "site" / "jsonzh", tmp / "site" / "_default")  # 127.0.0.1 (urllib needs no DNS)
+    runs: dict[str, Any] = {"port": server.port}
     for name in PORTALS:
         db = tmp / f"{name}.db"
         proc = run_crawl("--url", server.url(name), "--db", str(db), "--warc-dir", str(tmp / f"{name}-warc"))
@@ -100,6 +101,19 @@ def test_json_records_resolve_against_the_list_page(zoo):
     assert crawl_row(run)[0] == "finished"
 
 
+def test_nianbao_detect_names_columns_and_pagination(zoo):
+    import subprocess
+    import sys
+
+    base = f"http://127.0.0.1:{zoo['port']}"
+    proc = subprocess.run(
+        [sys.executable, "-m", "crawler", "detect", base + "/"], capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "annual-report columns: 1" in proc.stdout
+    assert f"data endpoints: {base}/api/list.json?channelId=88&pageIndex=1" in proc.stdout
+
+
 def html(url: str, body: str, status: int = 200) -> HtmlResponse:
     return HtmlResponse(url, body=body.encode("utf-8"), encoding="utf-8", status=status)
 
@@ -142,7 +156,8 @@ def test_cookie_challenge_is_not_a_redirect_and_a_js_shell_is_not_a_challenge():
 
 def test_catalogues_agencies_years_and_other_places():
     assert is_catalogue_text("部门信息公开") and is_catalogue_text("乡镇信息公开")
-    assert not is_catalogue_text("政府信息公开年报")
+    assert is_catalogue_text("县直部门") and is_catalogue_text("镇街公开")
+    assert not is_catalogue_text("政府信息公开年报") and not is_catalogue_text("石桥镇")
     assert is_agency_name("县教育局") and is_agency_name("石桥镇") and is_agency_name("某某街道办事处")
     assert not is_agency_name("政府信息公开年报") and not is_agency_name("2024年")
     assert (
