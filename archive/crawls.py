@@ -140,15 +140,15 @@ class ArchiveView:
             self.conn = _read_only(db_path)
             try:
                 rows = self.conn.execute(
-                    "SELECT url, etag, last_modified FROM documents WHERE kind IN ('report', 'attachment')"
-                    " AND (etag IS NOT NULL OR last_modified IS NOT NULL)"
+                    "SELECT url, etag, last_modified FROM documents"
+                    " WHERE etag IS NOT NULL OR last_modified IS NOT NULL"
                 ).fetchall()
             except sqlite3.OperationalError:
                 rows = []
             self.validators = {r[0]: (r[1], r[2]) for r in rows}
 
     def latest_body(self, url: str) -> tuple[bytes, str | None] | None:
-        """The newest archived bytes of `url` and their content type (for a 304'd report page's links)."""
+        """The newest archived bytes of `url` and their content type (the links of a 304'd page)."""
         if self.conn is None:
             return None
         row = self.conn.execute(

@@ -335,6 +335,13 @@ def m004_search_index(db: sqlite_utils.Database) -> None:
         index_report(db, report_id)
 
 
+@migrations()
+def m005_documents_foreign_place(db: sqlite_utils.Database) -> None:
+    """`documents.foreign_place`: a report of another place (青岚县…) posted on this portal names that place
+    here; it is archived but never read as the portal's own report. NULL for the portal's own documents."""
+    db.execute("ALTER TABLE documents ADD COLUMN foreign_place TEXT")
+
+
 def open_db(path: str | Path) -> sqlite_utils.Database:
     """Open (creating if needed) an archive and bring its schema up to date."""
     db = sqlite_utils.Database(path)

@@ -52,6 +52,7 @@ class FetchMeta:
     warc_record_id: str | None = None
     crawl_id: int | None = None
     published_date: str | None = None
+    foreign_place: str | None = None  # another place's report posted on this portal (never read as its own)
 
 
 @dataclass
@@ -142,6 +143,7 @@ def _write_version(db: sqlite_utils.Database, body: bytes, meta: FetchMeta, sha:
                 "etag": meta.etag,
                 "last_modified": meta.last_modified,
                 "last_status": meta.http_status,
+                "foreign_place": meta.foreign_place,
             },
         )
         previous = None
@@ -150,8 +152,18 @@ def _write_version(db: sqlite_utils.Database, body: bytes, meta: FetchMeta, sha:
         db.execute(
             "UPDATE documents SET last_seen = ?, gone_since = NULL, last_status = coalesce(?, last_status),"
             " etag = coalesce(?, etag), last_modified = coalesce(?, last_modified),"
-            " title = coalesce(?, title), link_text = coalesce(link_text, ?) WHERE id = ?",
-            [when, meta.http_status, meta.etag, meta.last_modified, meta.title, meta.link_text, doc_id],
+            " title = coalesce(?, title), link_text = coalesce(link_text, ?),"
+            " foreign_place = coalesce(?, foreign_place) WHERE id = ?",
+            [
+                when,
+                meta.http_status,
+                meta.etag,
+                meta.last_modified,
+                meta.title,
+                meta.link_text,
+                meta.foreign_place,
+                doc_id,
+            ],
         )
     db.execute("INSERT OR IGNORE INTO blobs (sha256, size, content) VALUES (?, ?, ?)", [sha, len(body), body])
     version_id = insert_row(

@@ -454,11 +454,29 @@ def demo(port: int, db_path: Path, data_dir: Path | None, datasette_port: int, n
         server.stop()
 
 
+@click.command()
+@click.argument("url")
+@click.option("--max-pages", type=int, default=25, show_default=True, help="Pages to fetch at most.")
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
+def detect(url: str, max_pages: int, as_json: bool) -> None:
+    """Probe a portal before adding it to the registry: CMS family, disclosure, catalogue and annual-report
+    columns, report links and the pagination the crawler would walk."""
+    from dataclasses import asdict
+
+    from .detect import probe, render
+    from .settings import USER_AGENT
+
+    found = probe(url, user_agent=USER_AGENT, max_pages=max_pages)
+    click.echo(json.dumps(asdict(found), ensure_ascii=False, indent=1) if as_json else render(found))
+    if not found.annual:
+        sys.exit(1)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]}, help=archive_main.help)
 @click.version_option(package_name="nianbao")
 def main() -> None:
     pass
 
 
-for _command in (*archive_main.commands.values(), crawl, portals, demo):
+for _command in (*archive_main.commands.values(), crawl, portals, demo, detect):
     main.add_command(_command)

@@ -118,10 +118,11 @@ class WarcMiddleware:
 
 
 class ConditionalRequestMiddleware:
-    """Send If-None-Match / If-Modified-Since for reports and attachments already archived.
+    """Send If-None-Match / If-Modified-Since for every GET of a document already archived.
 
     Unlike deltafetch, nothing is skipped: the portal decides (304 = unchanged, 200 = a possibly new
-    version). List pages are always fetched in full, since that is where new reports appear.
+    version). List pages are revalidated too: the links of a 304 list are read from its archived copy, so
+    a new report still shows up when its list changed, and an unchanged recrawl moves almost no bytes.
     """
 
     def __init__(self, crawler: Crawler):
@@ -134,7 +135,7 @@ class ConditionalRequestMiddleware:
     def process_request(self, request: Request) -> None:
         spider = self.crawler.spider
         state: ArchiveView | None = getattr(spider, "archive_state", None)
-        if state is None or request.meta.get("nb_kind") not in ("report", "attachment"):
+        if state is None or request.method != "GET" or not request.meta.get("nb_kind"):
             return None
         etag, last_modified = state.validators.get(request.url, (None, None))
         if etag and b"If-None-Match" not in request.headers:

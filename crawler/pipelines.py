@@ -116,7 +116,11 @@ class ArchiveStage:
     def fetch_meta(self, item: DocumentItem) -> FetchMeta:
         return FetchMeta(
             url=item.url,
-            kind=item.kind,
+            # Stored kinds: a 详见附件 landing page stays the report's page (its attachment is read, not it);
+            # another place's report is a report document naming its place in `foreign_place`. Neither is
+            # read as this portal's report (READ_KINDS).
+            kind={"landing": "report", "foreign": "report"}.get(item.kind, item.kind),
+            foreign_place=item.foreign_place,
             portal_id=item.portal_id,
             fetched_at=item.fetched_at,
             http_status=item.http_status,
@@ -260,6 +264,9 @@ class ReadStage:
             level=getattr(portal, "level", None),
             link_text=item.link_text,
             attachments=list(item.attachments),
+            title=item.title,
+            published=item.published,
+            column=item.column,
         )
         name = item.filename or item.url.rsplit("/", 1)[-1]
         if self.pool is not None:

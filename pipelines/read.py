@@ -13,6 +13,7 @@ from typing import Any
 from .extract import ExtractionError, extract
 from .extract.detect import detect_format
 from .extract.dispatch import pdf_reader, stamp
+from .meta import from_title
 from .parse import parse_extracted
 from .report import Report
 
@@ -32,6 +33,12 @@ class ReadHints:
     level: str | None = None
     link_text: str | None = None
     attachments: list[str] = field(default_factory=list)
+    # What the list showed for the link: the full title (a title= attribute over truncated text, or the
+    # report page's title for its attachment), the date beside it, the column it was listed under. Only
+    # fallbacks: the document's own title and dates win.
+    title: str | None = None
+    published: str | None = None
+    column: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -95,6 +102,16 @@ def _apply_hints(report: Report, hints: ReadHints) -> None:
             "the page holds no report text itself; its content is in the attachment(s): "
             + ", ".join(hints.attachments[:5])
         )
+    if hints.title and not report.title:
+        report.title = hints.title
+    if hints.title and not report.agency and report.status != "failed":
+        # The list's title names the agency the page itself does not (a title only in a metadata row).
+        agency, year = from_title(hints.title)
+        if agency and (report.year is None or year in (None, report.year)):
+            report.agency = agency
+            report.meta["agency_source"] = "link title"
+    if hints.published and not report.meta.get("published_date"):
+        report.meta["published_date_hint"] = hints.published
     for key in ("region", "level"):
         value = getattr(hints, key)
         if value and not report.meta.get(key):
