@@ -198,6 +198,7 @@ class _SharedPool:
     def acquire(cls, workers: int, time_limit: float) -> ReaderPool:
         if cls.pool is None:
             cls.pool = ReaderPool(workers or None, time_limit)
+            cls.pool.warm()
         cls.users += 1
         return cls.pool
 

@@ -55,6 +55,13 @@ def read_with_limit(
         signal.signal(signal.SIGALRM, previous)
 
 
+def warm_worker() -> None:
+    """Load what every read needs once per worker process (jieba's dictionary takes ~1 s)."""
+    from .segment import warm
+
+    warm()
+
+
 def failed_report(filename: str | None, why: str) -> Report:
     """What a document that could not be read becomes: archived, `failed`, with why."""
     return Report(status="failed", problems=[f"{filename or 'document'}: {why}"], meta={"format": "unknown"})
@@ -161,6 +168,13 @@ class ReaderPool:
 
     def _stuck(self) -> str:
         return f"reading did not stop within {self.time_limit + HARD_LIMIT_GRACE:g} s; the worker was killed"
+
+    def warm(self) -> None:
+        """Start the workers now (forkserver, preloaded readers, jieba's dictionary), while a crawl is still
+        walking list pages, instead of on the first report."""
+        pool = self._pool()
+        for _ in range(self.workers):
+            pool.submit(warm_worker)
 
     def close(self) -> None:
         if self._executor is not None:

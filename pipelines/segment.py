@@ -101,6 +101,12 @@ def _only_punct(token: str) -> bool:
     return all(not ch.isalnum() for ch in token)
 
 
+def warm() -> None:
+    """Load jieba's dictionary and OpenCC's table now rather than on the first report."""
+    _jieba()
+    _t2s_table()
+
+
 def streams(text: str) -> tuple[str, str]:
     """(words, chars) index streams of `text`, folded."""
     folded = fold(text)
