@@ -13,7 +13,8 @@ class DocumentItem:
     """A fetched document (list page, report page or attachment), or a 304/404/blocked event for a URL.
 
     `event`: 'fetched' (body holds the decompressed bytes), 'not_modified' (304 to a conditional request),
-    'gone' (404/410 on a known URL) or 'blocked' (anti-bot challenge; `evidence` says what was seen).
+    'gone' (404/410 on a known URL), 'blocked' (anti-bot challenge; `evidence` says what was seen) or
+    'error' (a failed fetch or a non-2xx answer: `stage`, `evidence` the reason, `attempts`).
     """
 
     url: str
@@ -33,5 +34,7 @@ class DocumentItem:
     warc: dict[str, Any] = field(default_factory=dict)
     year: int | None = None
     evidence: str | None = None
+    stage: str | None = None  # 'error' events: fetch / http / offsite / robots
+    attempts: int | None = None  # 'error' events: requests sent for this URL (retries included)
     attachments: list[str] = field(default_factory=list)  # attachment links of a report page
     stored: StoreResult | None = None  # set by the archive stage: the version these bytes became

@@ -36,6 +36,8 @@ DOWNLOAD_WARNSIZE = 50 * 1024 * 1024
 RETRY_TIMES = 3
 RETRY_BACKOFF_BASE = float(os.environ.get("NIANBAO_RETRY_BACKOFF", "2.0"))
 RETRY_BACKOFF_MAX = 60.0
+# A Retry-After longer than the backoff is honoured up to this many seconds (2 on loopback: crawler/cli.py).
+RETRY_AFTER_MAX = float(os.environ.get("NIANBAO_RETRY_AFTER_MAX", "120"))
 
 # Depth and budget are counted by the spider (pagination does not deepen a crawl): see spiders/disclosure.py.
 DEPTH_LIMIT = 0
@@ -51,6 +53,8 @@ NIANBAO_PORTAL_REGISTRY = os.environ.get("NIANBAO_PORTAL_REGISTRY", "")
 TWISTED_DNS_RESOLVER = "crawler.middlewares.LocalhostResolver"
 
 DOWNLOADER_MIDDLEWARES = {
+    # Before robots.txt (100) and Scrapy's host-only offsite check (50): nothing is fetched off-site.
+    "crawler.middlewares.SameSiteMiddleware": 40,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,
     "crawler.middlewares.ConditionalRequestMiddleware": 560,

@@ -72,6 +72,35 @@ def host_allowed(host: str, domains: list[str]) -> bool:
     return any(host == d.lower() or host.endswith("." + d.lower()) for d in domains)
 
 
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def same_site(url: str, domains: list[str], start_urls: list[str]) -> bool:
+    """Whether `url` belongs to the portal: an allowed host, and the scheme and port of a start URL.
+
+    Another port of the same host is another site (a test server, an admin console, someone else's
+    service), so it is never fetched. The one exception is the web's own: http and https on their
+    standard ports are the same site when the portal itself is on a standard port (http → https upgrades).
+    """
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme not in DEFAULT_PORTS or not host_allowed(parts.hostname or "", domains):
+        return False
+    try:
+        port = parts.port or DEFAULT_PORTS[scheme]
+    except ValueError:  # a port that is not a number
+        return False
+    origins = set()
+    for start in start_urls:
+        sp = urlsplit(start)
+        sscheme = sp.scheme.lower()
+        origins.add((sscheme, sp.port or DEFAULT_PORTS.get(sscheme, 0)))
+    if (scheme, port) in origins:
+        return True
+    standard = set(DEFAULT_PORTS.items())
+    return (scheme, port) in standard and bool(origins & standard)
+
+
 def validate(portal: Portal) -> list[str]:
     """Everything wrong with one entry (empty when it is fine)."""
     errors = []

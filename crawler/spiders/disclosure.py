@@ -24,8 +24,10 @@ from archive.crawls import ArchiveView
 from ..classify import classify_title, column_kind, is_attachment_url, url_extension
 from ..cms import families_for
 from ..cms.base import Link, anchors, clean
+from ..faults import error_item_fields
 from ..items import DocumentItem
-from ..portals import Portal, host_allowed, is_loopback, load_registry, portal_for_url
+from ..portals import Portal, is_loopback, load_registry, portal_for_url, same_site
+from ..urls import normalize_url
 
 CHALLENGE_WORDS = (
     "验证码",
@@ -234,7 +236,8 @@ class DisclosureSpider(scrapy.Spider):
 
     # -- requests --------------------------------------------------------------------------------------
     def allowed(self, url: str) -> bool:
-        return host_allowed(urlsplit(url).hostname or "", self.allowed_domains)
+        """Same site: an allowed host on the scheme and port of a start URL (crawler/portals same_site)."""
+        return same_site(url, self.allowed_domains, self.start_urls)
 
     def follow(
         self,
@@ -248,6 +251,7 @@ class DisclosureSpider(scrapy.Spider):
         priority_key: str | None = None,
     ) -> Request | None:
         """A request for `url` unless it was already requested, is off-domain, too deep or over budget."""
+        url = normalize_url(url)
         self.linked.add(url)
         if not self.allowed(url):
             self.crawler.stats.inc_value("nianbao/offsite_skipped")
@@ -289,10 +293,18 @@ class DisclosureSpider(scrapy.Spider):
             if req:
                 yield req
 
-    def on_error(self, failure: Any) -> None:
+    def on_error(self, failure: Any) -> Iterator[DocumentItem]:
+        """A request that got no usable answer (refused, reset, timeout, 5xx after retries, off-site,
+        robots.txt): one `error` item, so the fault is on record in `crawl_errors`."""
         self.crawler.stats.inc_value("nianbao/fetch_errors")
         self.logger.info(
             "fetch failed: %s", failure.getErrorMessage() if hasattr(failure, "getErrorMessage") else failure
+        )
+        request = getattr(failure, "request", None)
+        if request is None:
+            return
+        yield DocumentItem(
+            portal_id=self.portal_name, fetched_at=now_iso(), event="error", **error_item_fields(failure)
         )
 
     # -- responses -------------------------------------------------------------------------------------
@@ -369,6 +381,15 @@ class DisclosureSpider(scrapy.Spider):
                     if is_html(old):
                         yield from self.report_links(fix_encoding(old), response.meta)
             return
+        if response.status >= 400:
+            yield self._item(
+                response,
+                kind,
+                event="error",
+                stage="http",
+                evidence=f"HTTP {response.status}",
+                attempts=response.meta.get("retry_times", 0) + 1,
+            )
         if response.status in (404, 410):
             if kind in ("report", "attachment"):
                 yield self._item(response, kind, event="gone")
