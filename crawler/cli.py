@@ -21,6 +21,8 @@ import click
 from archive.cli import datasette_command
 from archive.cli import main as archive_main
 
+from .jobdir import prepare as prepare_jobdir
+from .jobdir import write as write_jobdir
 from .outcome import worst_exit_code
 from .portals import (
     Portal,
@@ -83,6 +85,8 @@ def run_crawl(
         if jobdir:
             crawler.settings.frozen = False
             crawler.settings.set("JOBDIR", str(jobdir / portal.name), priority="cmdline")
+            resumed = prepare_jobdir(jobdir / portal.name)
+            crawler.settings.set("NIANBAO_RESUMED", resumed, priority="cmdline")
         kwargs: dict[str, Any] = {"portal": portal.name}
         if portal.source == "--url":
             kwargs.update(url=portal.start_urls[0], agency=portal.agency)
@@ -91,6 +95,10 @@ def run_crawl(
         process.crawl(crawler, **kwargs)
         crawlers.append(crawler)
     process.start()
+    if jobdir:
+        for crawler, portal in zip(crawlers, portals, strict=True):
+            status = crawler.stats.get_value("nianbao/status") if crawler.stats else None
+            write_jobdir(jobdir / portal.name, status or "failed")
     ids = [getattr(c.spider, "crawl_id", None) for c in crawlers]
     return [i for i in ids if isinstance(i, int)]
 

@@ -25,7 +25,18 @@ def _reason(value: BaseException) -> tuple[str, str]:
         return "offsite", str(value)
     if isinstance(value, IgnoreRequest):
         msg = str(value) or name
+        if "DOWNLOAD_MAXSIZE" in msg:
+            return "fetch", f"over the download size limit (DOWNLOAD_MAXSIZE): {msg}"
+        if "redirect" in msg.lower():
+            return "redirect", msg
         return ("robots" if "robots.txt" in msg else "ignored"), msg
+    if name == "DownloadCancelledError":
+        return (
+            "fetch",
+            f"over the download size limit (DOWNLOAD_MAXSIZE){': ' + str(value) if str(value) else ''}",
+        )
+    if name == "ResponseDataLossError":
+        return "fetch", "body cut short: the connection closed before Content-Length bytes arrived"
     if isinstance(value, terr.ConnectionRefusedError):
         return "fetch", "connection refused"
     if isinstance(value, terr.TimeoutError | terr.TCPTimedOutError):
@@ -47,6 +58,12 @@ def _reason(value: BaseException) -> tuple[str, str]:
     return "fetch", f"{name}: {text}" if text else name
 
 
+def http_reason(status: int, meta: dict[str, Any]) -> str:
+    """`HTTP 503 (Retry-After 3600 s)`: the status, and the wait the portal asked for if it did."""
+    retry_after = meta.get("nb_retry_after")
+    return f"HTTP {status}" + (f" (Retry-After {retry_after:g} s)" if retry_after is not None else "")
+
+
 def error_item_fields(failure: Any) -> dict[str, Any]:
     """url, kind, stage, evidence (the reason), http_status, attempts for one failed request."""
     request = failure.request
@@ -56,10 +73,7 @@ def error_item_fields(failure: Any) -> dict[str, Any]:
     if isinstance(value, HttpError):
         response = value.response
         status = response.status
-        stage, reason = "http", f"HTTP {status}"
-        retry_after = request.meta.get("nb_retry_after")
-        if retry_after is not None:
-            reason += f" (Retry-After {retry_after:g} s)"
+        stage, reason = "http", http_reason(status, request.meta)
         attempts = response.meta.get("retry_times", 0) + 1 if response.meta else attempts
     else:
         stage, reason = _reason(value)

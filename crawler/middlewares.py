@@ -186,6 +186,37 @@ class SameSiteMiddleware:
         return None
 
 
+class RedirectGuardMiddleware:
+    """Catch a redirect that loops or leaves the site before RedirectMiddleware (600) follows it.
+
+    A loop would otherwise end silently in the scheduler's duplicate filter, and an off-site target would
+    be refused only as a new request: here both become a failed request with a reason (`crawl_errors`).
+    """
+
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RedirectGuardMiddleware:
+        return cls(crawler)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        location = response.headers.get(b"Location")
+        if response.status not in (301, 302, 303, 307, 308) or not location:
+            return response
+        target = normalize_url(response.urljoin(location.decode("latin-1")))
+        chain = [*request.meta.get("redirect_urls", []), request.url]
+        if target in chain:
+            raise IgnoreRequest(f"redirect loop: {' → '.join([*chain, target])}")
+        spider = self.crawler.spider
+        portal = getattr(spider, "portal", None)
+        if portal is None or not getattr(spider, "archiving", False):
+            return response
+        if not same_site(target, list(portal.allowed_domains), list(portal.start_urls)):
+            raise OffSiteError(f"redirect to another site refused: {request.url} → {target}")
+        return response
+
+
 def retry_after_seconds(value: bytes | str | None, now: float | None = None) -> float | None:
     """Seconds asked for by a Retry-After header (delta-seconds or an HTTP date), None when absent/invalid."""
     if not value:

@@ -92,12 +92,14 @@ def decide(f: CrawlFacts) -> Outcome:
         return Outcome("blocked", f"anti-bot challenge: {f.blocked_evidence[:300]}", False)
     if why != "finished" and not why.startswith("closespider_"):
         return Outcome("failed", f"the crawl stopped: {why}", False)
-    if f.pages_ok == 0:
+    if f.resumed and f.fetched > 0:
+        pass  # a resumed queue may hold only reports: the earlier run read the lists
+    elif f.pages_ok == 0:
         detail = _top(f.reasons) or "no answer at all"
         if f.robots_forbidden:
             detail = f"robots.txt forbids the start pages ({f.robots_forbidden} requests); " + detail
         return Outcome("failed", f"fetched no page of the portal: {detail}", False)
-    if f.reports_found == 0 and f.archived_reports > 0:
+    elif f.reports_found == 0 and f.archived_reports > 0:
         return Outcome(
             "failed",
             f"saw no report where the archive holds {f.archived_reports}"

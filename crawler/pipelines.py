@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
@@ -50,6 +51,12 @@ def _portal_of(crawler: Crawler) -> Any:
     if not getattr(crawler.spider, "archiving", False):
         return None
     return getattr(crawler.spider, "portal", None)
+
+
+def _jobdir_reused(jobdir: str | None) -> bool:
+    """A Scrapy JOBDIR that already held a crawl (`scrapy crawl -s JOBDIR=…` run again): what this run
+    did not fetch may have been fetched by the earlier one, so absence proves nothing."""
+    return jobdir is not None and jobdir != "" and (Path(jobdir) / "spider.state").exists()
 
 
 class ArchiveStage:
@@ -188,7 +195,9 @@ class ArchiveStage:
         self.facts.blocked_evidence = spider.blocked_evidence
         self.facts.challenged = len(getattr(spider, "challenged", None) or [])
         self.facts.budget_exhausted = bool(spider.budget_exhausted)
-        self.facts.resumed = bool(getattr(spider, "resumed", False))
+        self.facts.resumed = self.crawler.settings.getbool("NIANBAO_RESUMED") or _jobdir_reused(
+            self.crawler.settings.get("JOBDIR")
+        )
         self.facts.robots_forbidden = stats.get_value("robotstxt/forbidden", 0) or 0
         outcome = decide(self.facts)
         status = outcome.status
@@ -198,6 +207,7 @@ class ArchiveStage:
                 gone += mark_gone(self.db, url)
         stats.set_value("nianbao/marked_gone", gone)
         stats.set_value("nianbao/exit_code", outcome.exit_code)
+        stats.set_value("nianbao/status", status)
         elapsed = time.monotonic() - self.started
         pages = stats.get_value("response_received_count", 0)
         stats.set_value("nianbao/elapsed_seconds", round(elapsed, 3))
@@ -324,7 +334,7 @@ class ReadStage:
             link_text=item.link_text,
             attachments=list(item.attachments),
         )
-        name = item.filename or item.url.rsplit("/", 1)[-1]
+        name = safe_filename(item.filename) or safe_filename(item.url.rsplit("/", 1)[-1]) or "document"
         if self.pool is not None:
             report = await self.pool.read_async(item.body, name, item.content_type, hints)
         else:

@@ -55,6 +55,8 @@ TWISTED_DNS_RESOLVER = "crawler.middlewares.LocalhostResolver"
 DOWNLOADER_MIDDLEWARES = {
     # Before robots.txt (100) and Scrapy's host-only offsite check (50): nothing is fetched off-site.
     "crawler.middlewares.SameSiteMiddleware": 40,
+    # Sees 3xx answers before RedirectMiddleware (600): loops and off-site targets become recorded errors.
+    "crawler.middlewares.RedirectGuardMiddleware": 610,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,
     "crawler.middlewares.ConditionalRequestMiddleware": 560,

@@ -68,8 +68,18 @@ class Portal:
 
 
 def host_allowed(host: str, domains: list[str]) -> bool:
+    """`host` is one of `domains` or a sub-domain of one (never of an IP address: `x.127.0.0.1` is no
+    sub-domain)."""
     host = host.lower().split(":")[0]
-    return any(host == d.lower() or host.endswith("." + d.lower()) for d in domains)
+    return any(host == d.lower() or (host.endswith("." + d.lower()) and not _is_ip(d)) for d in domains)
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -218,9 +228,7 @@ def portal_for_url(url: str, agency: str | None = None, name: str | None = None)
     host = (urlsplit(url).hostname or "").lower()
     if not host:
         raise RegistryError(f"{url!r} is not an http(s) URL")
-    domains = [host]
-    if host in ("127.0.0.1", "localhost"):
-        domains = ["127.0.0.1", "localhost"]  # loopback test portals link to either spelling
+    domains = [host]  # exactly this host: `localhost` is another site than 127.0.0.1
     slug = name or re.sub(r"[^a-z0-9]+", "-", host).strip("-") or "portal"
     port = urlsplit(url).port
     if port and not name:

@@ -24,7 +24,7 @@ from archive.crawls import ArchiveView
 from ..classify import classify_title, column_kind, is_attachment_url, url_extension
 from ..cms import families_for
 from ..cms.base import Link, anchors, clean
-from ..faults import error_item_fields
+from ..faults import error_item_fields, http_reason
 from ..items import DocumentItem
 from ..portals import Portal, is_loopback, load_registry, portal_for_url, same_site
 from ..urls import normalize_url
@@ -387,7 +387,7 @@ class DisclosureSpider(scrapy.Spider):
                 kind,
                 event="error",
                 stage="http",
-                evidence=f"HTTP {response.status}",
+                evidence=http_reason(response.status, response.meta),
                 attempts=response.meta.get("retry_times", 0) + 1,
             )
         if response.status in (404, 410):
