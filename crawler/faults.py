@@ -37,6 +37,10 @@ def _reason(value: BaseException) -> tuple[str, str]:
         )
     if name == "ResponseDataLossError":
         return "fetch", "body cut short: the connection closed before Content-Length bytes arrived"
+    if "ConnectionRefused" in name:  # Twisted's and Scrapy's (DownloadConnectionRefusedError)
+        return "fetch", "connection refused"
+    if "Timeout" in name and "Download" in name:
+        return "fetch", f"timed out ({value})"
     if isinstance(value, terr.ConnectionRefusedError):
         return "fetch", "connection refused"
     if isinstance(value, terr.TimeoutError | terr.TCPTimedOutError):

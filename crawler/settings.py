@@ -70,7 +70,8 @@ NIANBAO_READ_WORKERS = int(os.environ.get("NIANBAO_READ_WORKERS", os.cpu_count()
 NIANBAO_READ_TIME_LIMIT = float(os.environ.get("NIANBAO_READ_TIME_LIMIT", "120"))
 
 # One progress line for `nianbao crawl` (crawler/progress.py); off for plain `scrapy crawl`.
-EXTENSIONS = {"crawler.progress.CrawlProgress": 900}
+EXTENSIONS = {"crawler.progress.CrawlProgress": 900, "crawler.shutdown.StopGuard": 910}
+NIANBAO_STOP_GRACE = 5.0  # seconds between SIGTERM and a forced stop with the crawl row closed
 NIANBAO_PROGRESS = False
 
 # `scrapy check`: callbacks' contracts run on saved pages (crawler/contracts.py).

@@ -46,7 +46,7 @@ def asgi_wrapper(datasette: Any) -> Any:
 
 
 def _empty_feed(request: Any, title: str) -> Response:
-    from feedgen.feed import FeedGenerator
+    from feedgen.feed import FeedGenerator  # type: ignore[import-untyped]
 
     fg = FeedGenerator()
     fg.id(request.url)
