@@ -18,6 +18,7 @@ import pytest
 
 from .fault_portal import FAULTS, GOOD, FaultPortal
 from .helpers_crawl import query, run_crawl
+from .test_crawl_kill import count_documents
 
 PEAK_RSS_LIMIT_KB = 1024 * 1024  # 1 GB for the whole crawl process tree
 
@@ -177,7 +178,7 @@ def test_sigterm_stops_the_crawl_and_closes_its_row(tmp_path: Path, faulty: dict
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:  # wait until the crawl row exists and some pages are in
-        if db.exists() and query(db, "SELECT count(*) FROM documents")[0][0] >= 3:
+        if db.exists() and count_documents(db) >= 3:
             break
         time.sleep(0.2)
     proc.send_signal(signal.SIGTERM)
