@@ -342,6 +342,30 @@ def m005_documents_foreign_place(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE documents ADD COLUMN foreign_place TEXT")
 
 
+@migrations()
+def m006_crawl_errors(db: sqlite_utils.Database) -> None:
+    """Every failed fetch or read of a crawl on record (issue 11): which URLs failed last night, and why."""
+    db.executescript(
+        """
+        CREATE TABLE crawl_errors (
+            id INTEGER PRIMARY KEY,
+            crawl_id INTEGER REFERENCES crawls(id),
+            url TEXT NOT NULL,
+            kind TEXT,                        -- page / list / report / attachment / api
+            stage TEXT NOT NULL,              -- fetch / http / offsite / robots / read / store
+            reason TEXT NOT NULL,
+            http_status INTEGER,
+            attempts INTEGER,
+            at TEXT NOT NULL
+        );
+        CREATE INDEX crawl_errors_crawl ON crawl_errors(crawl_id);
+        CREATE INDEX crawl_errors_url ON crawl_errors(url);
+        ALTER TABLE crawls ADD COLUMN reason TEXT;     -- why a crawl ended failed / partial / interrupted
+        ALTER TABLE crawls ADD COLUMN pid INTEGER;     -- the crawling process, to close rows of dead ones
+        """
+    )
+
+
 def open_db(path: str | Path) -> sqlite_utils.Database:
     """Open (creating if needed) an archive and bring its schema up to date."""
     db = sqlite_utils.Database(path)

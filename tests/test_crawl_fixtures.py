@@ -44,7 +44,9 @@ def crawled(tmp_path_factory: pytest.TempPathFactory, site_server: Callable[[Pat
 
 
 def test_exit_code_names_the_blocked_portal(crawled):
-    assert crawled["first"].returncode == 1, crawled["first"].stderr[-2000:]
+    assert crawled["first"].returncode == 3, crawled["first"].stderr[
+        -2000:
+    ]  # 3: blocked (crawler/outcome.py)
     assert "blocked" in crawled["first"].stderr
     summary = {
         json.loads(line)["portal"]: json.loads(line)

@@ -43,6 +43,7 @@ from ..classify import (
 )
 from ..cms import families_for, family
 from ..cms.base import DataRequest, Link, anchors, clean
+from ..faults import error_item_fields, http_reason
 from ..items import DocumentItem
 from ..pages import (
     CHALLENGE_WORDS,
@@ -57,7 +58,8 @@ from ..pages import (
     redirect_target,
     site_name,
 )
-from ..portals import Portal, host_allowed, is_loopback, load_registry, portal_for_url
+from ..portals import Portal, is_loopback, load_registry, portal_for_url, same_site
+from ..urls import normalize_url
 
 __all__ = ["CHALLENGE_WORDS", "DisclosureSpider", "best_encoding", "detect_block", "filename_of"]
 
@@ -170,7 +172,6 @@ class DisclosureSpider(scrapy.Spider):
         self.block_run = settings.getint("NIANBAO_BLOCK_RUN", 5)
         agency = self.portal.agency or ""
         self.home = locality(agency) if agency and agency != urlsplit(self.start_urls[0]).hostname else None
-        self._origins = {self._origin(u) for u in self.start_urls}
 
     _contact_warned: ClassVar[bool] = False
 
@@ -186,20 +187,9 @@ class DisclosureSpider(scrapy.Spider):
             )
 
     # -- requests --------------------------------------------------------------------------------------
-    @staticmethod
-    def _origin(url: str) -> tuple[str, str, int]:
-        parts = urlsplit(url)
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-        return parts.scheme, (parts.hostname or "").lower(), port
-
     def allowed(self, url: str) -> bool:
-        """On the portal: an allowed host, and for a start URL's host the start URL's port (a staging copy
-        or an admin console on another port of the same host is another site)."""
-        _scheme, host, port = self._origin(url)
-        if not host_allowed(host, self.allowed_domains):
-            return False
-        ports = {p for _s, h, p in self._origins if h == host}
-        return not ports or port in ports
+        """Same site: an allowed host on the scheme and port of a start URL (crawler/portals same_site)."""
+        return same_site(url, self.allowed_domains, self.start_urls)
 
     def follow(
         self,
@@ -215,7 +205,7 @@ class DisclosureSpider(scrapy.Spider):
         extra: dict[str, Any] | None = None,
     ) -> Request | None:
         """A request for `url` unless it was already requested, is off-site, too deep or over budget."""
-        url = canonical(url)
+        url = normalize_url(canonical(url))
         self.linked.add(url)
         if self.blocked_evidence is not None:
             return None
@@ -267,10 +257,18 @@ class DisclosureSpider(scrapy.Spider):
             if req:
                 yield req
 
-    def on_error(self, failure: Any) -> None:
+    def on_error(self, failure: Any) -> Iterator[DocumentItem]:
+        """A request that got no usable answer (refused, reset, timeout, 5xx after retries, off-site,
+        robots.txt): one `error` item, so the fault is on record in `crawl_errors`."""
         self.crawler.stats.inc_value("nianbao/fetch_errors")
         self.logger.info(
             "fetch failed: %s", failure.getErrorMessage() if hasattr(failure, "getErrorMessage") else failure
+        )
+        request = getattr(failure, "request", None)
+        if request is None:
+            return
+        yield DocumentItem(
+            portal_id=self.portal_name, fetched_at=now_iso(), event="error", **error_item_fields(failure)
         )
 
     # -- responses -------------------------------------------------------------------------------------
@@ -362,6 +360,15 @@ class DisclosureSpider(scrapy.Spider):
             yield self._item(response, kind, event="not_modified")
             yield from self._from_stored(response, kind)
             return
+        if response.status >= 400:
+            yield self._item(
+                response,
+                kind,
+                event="error",
+                stage="http",
+                evidence=http_reason(response.status, response.meta),
+                attempts=response.meta.get("retry_times", 0) + 1,
+            )
         if response.status in (404, 410):
             if kind in ("report", "attachment", "foreign"):
                 yield self._item(response, kind, event="gone")
