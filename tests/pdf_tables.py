@@ -4,10 +4,13 @@ Drawn with reportlab (STSong-Light CID font, no font file): the three 2021-templ
 grids with merged cells (the vertical 三、本年度办理结果 label, group labels spanning their items), in the
 variants the real reports show:
 
-- ``split``: the applications table runs over a page break, its header repeated on the next page or not;
+- ``split``: the applications table runs over a page break (`SPLITS`): its header repeated on the next page
+  or not, or one row and the merged labels cut by the break;
 - ``drawn``: the 主动公开 table ruled with thin *filled* rectangles under a scaled, translated matrix (as
   Word's PDF export and some CMS converters draw borders), amounts like ``62.336`` 万元;
-- ``boxed``: prose paragraphs framed in ruled boxes (one- and two-column) that are not tables.
+- ``boxed``: prose paragraphs framed in ruled boxes that are not tables: one-column, two-column (heading |
+  paragraph), and one cell as wide as the tables whose prose is full of numbers (`NUMBERS_BOX`);
+- ``expected_figures``: every cell the report prints, for cell-for-cell assertions.
 """
 
 from __future__ import annotations
@@ -23,6 +26,10 @@ from pipelines.codes import APPLICATION_ROW_CODES
 FONT = "STSong-Light"
 _WIDTH, _HEIGHT = 595.0, 842.0
 _FRAME_W, _FRAME_H = _WIDTH - 80 - 12, _HEIGHT - 80 - 12  # 40 pt margins, reportlab's 6 pt frame padding
+NUMBERS_BOX = (
+    "2024年共收到政府信息公开申请10件，上年结转4件，予以公开5件，部分公开0件，不予公开6件，"
+    "结转下年度2件；主动公开规章1件、行政规范性文件7件，行政许可890件，行政处罚279件。"
+)
 SPLITS = ("repeat", "bare", "row")
 _APP_WIDTHS = [34, 60, 150, 38, 38, 38, 38, 38, 38, 38]
 _APP_SIZE = 7.5
@@ -259,8 +266,10 @@ def build(
     story.append(_paragraph("四、政府信息公开行政复议、行政诉讼情况"))
     rows, spans = review_rows(d)
     story.append(Table(rows, colWidths=[34.3] * 15, style=_style(spans, 6.5)))
+    story.append(_paragraph("五、存在的主要问题及改进情况"))
+    if boxed_prose:  # one ruled cell across the text width, as wide as the tables, its prose full of numbers
+        story.append(_prose_box([[NUMBERS_BOX]], [515]))
     story += [
-        _paragraph("五、存在的主要问题及改进情况"),
         _paragraph("政府信息公开的主动性还需增强，下一步将进一步完善制度。"),
         _paragraph("六、其他需要报告的事项"),
         _paragraph("本年度未收取信息处理费。"),
@@ -311,7 +320,7 @@ def _split_applications(
         rest_rows[len(head)][0] = "三、本年度办理结果" if split == "repeat" else ""
         first_spans = _clip(spans, 0, cut)
         rest_spans = _clip(spans, 0, len(head)) + [
-            (r - cut + len(head), c, rs, cs) for r, c, rs, cs in _clip(spans, cut, len(rows))
+            (r + len(head), c, rs, cs) for r, c, rs, cs in _clip(spans, cut, len(rows))
         ]
         return _applications_table(first_rows, first_spans), _applications_table(rest_rows, rest_spans)
     cut = next(i for i, r in enumerate(rows) if r[2] == "2.其他法律行政法规禁止公开")
@@ -322,12 +331,13 @@ def _split_applications(
     first_rows[4][0], rest_rows[0][0] = "三、本年度", "办理结果"
     first_rows[6][1], rest_rows[0][1] = "（三）不", "予公开"
     first_spans = _clip(spans, 0, cut + 1)
-    rest_spans = [(r - cut, c, rs, cs) for r, c, rs, cs in _clip(spans, cut, len(rows))]
+    rest_spans = _clip(spans, cut, len(rows))
     return _applications_table(first_rows, first_spans), _applications_table(rest_rows, rest_spans)
 
 
 def _clip(spans: list[tuple[int, int, int, int]], start: int, end: int) -> list[tuple[int, int, int, int]]:
-    """Spans cut to rows [start, end) (a merged label split by the page break is a merge on each page)."""
+    """Spans cut to rows [start, end), renumbered from `start` (a merged label split by the page break is a
+    merge on each page)."""
     out = []
     for r, c, rs, cs in spans:
         lo, hi = max(r, start), min(r + rs, end)
