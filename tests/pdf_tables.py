@@ -4,10 +4,13 @@ Drawn with reportlab (STSong-Light CID font, no font file): the three 2021-templ
 grids with merged cells (the vertical 三、本年度办理结果 label, group labels spanning their items), in the
 variants the real reports show:
 
-- ``split``: the applications table runs over a page break, its header repeated on the next page or not;
+- ``split``: the applications table runs over a page break (`SPLITS`): its header repeated on the next page
+  or not, or one row and the merged labels cut by the break;
 - ``drawn``: the 主动公开 table ruled with thin *filled* rectangles under a scaled, translated matrix (as
   Word's PDF export and some CMS converters draw borders), amounts like ``62.336`` 万元;
-- ``boxed``: prose paragraphs framed in ruled boxes (one- and two-column) that are not tables.
+- ``boxed``: prose paragraphs framed in ruled boxes that are not tables: one-column, two-column (heading |
+  paragraph), and one cell as wide as the tables whose prose is full of numbers (`NUMBERS_BOX`);
+- ``expected_figures``: every cell the report prints, for cell-for-cell assertions.
 """
 
 from __future__ import annotations
@@ -18,9 +21,18 @@ from typing import Any
 from reportlab.platypus import Flowable
 
 from crawler.demo.reports import APPLICANT_COLS, RESULT_ROWS, REVIEW_HEAD, ReportData, make_report, overview
+from pipelines.codes import APPLICATION_ROW_CODES
 
 FONT = "STSong-Light"
 _WIDTH, _HEIGHT = 595.0, 842.0
+_FRAME_W, _FRAME_H = _WIDTH - 80 - 12, _HEIGHT - 80 - 12  # 40 pt margins, reportlab's 6 pt frame padding
+NUMBERS_BOX = (
+    "2024年共收到政府信息公开申请10件，上年结转4件，予以公开5件，部分公开0件，不予公开6件，"
+    "结转下年度2件；主动公开规章1件、行政规范性文件7件，行政许可890件，行政处罚279件。"
+)
+SPLITS = ("repeat", "bare", "row")
+_APP_WIDTHS = [34, 60, 150, 38, 38, 38, 38, 38, 38, 38]
+_APP_SIZE = 7.5
 
 
 def _register() -> None:
@@ -34,6 +46,32 @@ def report(agency: str, year: int, seed: int, fees: float) -> ReportData:
     d = make_report(agency, year, seed)
     d.active["行政事业性收费"] = [fees]
     return d
+
+
+def expected_figures(d: ReportData) -> dict[tuple[str, str, str], float]:
+    """Every cell the report prints (200 for the 2021 template), keyed (table, row, column) as the parser
+    names them: what a reader must give back, cell for cell."""
+    from pipelines.codes import APPLICATION_COLUMNS, REVIEW_COLUMNS, REVIEW_ROWS
+
+    out: dict[tuple[str, str, str], float] = {}
+    a = d.active
+    for row, label in (("regulations", "规章"), ("normative_documents", "行政规范性文件")):
+        for col, v in zip(("issued", "repealed", "in_force"), a[label], strict=True):
+            out[("active", row, col)] = v
+    for row, label in (("licensing", "行政许可"), ("penalty", "行政处罚"), ("coercion", "行政强制")):
+        out[("active", row, "decisions")] = a[label][0]
+    out[("active", "fees", "amount_10k_yuan")] = a["行政事业性收费"][0]
+    result_codes = [c for c in APPLICATION_ROW_CODES if c != "other"]
+    values = [d.new_received, d.carried_over, *d.results, d.total_handled, d.carried_forward]
+    for code, row_values in zip(result_codes, values, strict=True):
+        for col, v in zip(APPLICATION_COLUMNS, row_values, strict=True):
+            out[("applications", code, col.code)] = v
+    for rlab, row_values in zip(
+        REVIEW_ROWS, (d.review, d.litigation_direct, d.litigation_after), strict=True
+    ):
+        for col, v in zip(REVIEW_COLUMNS, row_values, strict=True):
+            out[("review_litigation", rlab.code, col.code)] = v
+    return out
 
 
 def _num(v: float) -> str:
@@ -105,12 +143,12 @@ def application_rows(d: ReportData) -> tuple[list[list[str]], list[tuple[int, in
     rows.append(["三、本年度办理结果", "（七）总计", "", *map(str, d.total_handled)])
     spans.append((r, 1, 1, 2))
     spans.append((first, 0, len(rows) - first, 1))
-    r = len(rows)
-    rows.append(["四、结转下年度继续办理", "", "", *map(str, d.carried_forward)])
-    spans.append((r, 0, 1, 3))
     for row in rows[first:]:  # the merged label is printed once, in its first cell
         row[0] = ""
     rows[first][0] = "三、本年度办理结果"
+    r = len(rows)
+    rows.append(["四、结转下年度继续办理", "", "", *map(str, d.carried_forward)])
+    spans.append((r, 0, 1, 3))
     return rows, spans
 
 
@@ -173,10 +211,9 @@ def _prose_box(rows: list[list[str]], widths: list[float]) -> Any:
 def build(
     d: ReportData, *, split: str | None = None, drawn_active: bool = False, boxed_prose: bool = False
 ) -> bytes:
-    """The whole report. `split`: None (no page break inside a table), "repeat" (the applications table
-    breaks after its 予以公开 rows and repeats its two header rows on the next page) or "bare" (breaks with
-    no repeated header)."""
-    from reportlab.platypus import CondPageBreak, PageBreak, SimpleDocTemplate, Spacer, Table
+    """The whole report. `split`: None (the applications table whole on one page) or one of `SPLITS` (it
+    runs over a page break, see `_split_applications`)."""
+    from reportlab.platypus import PageBreak, SimpleDocTemplate, Spacer, Table
 
     _register()
     out = io.BytesIO()
@@ -216,29 +253,23 @@ def build(
         rows = active_rows(d)
         spans = [(r, c0, rs, c1 - c0 + 1) for r, c0, c1, rs in _active_spans()]
         story.append(Table(rows, colWidths=[140, 125, 125, 125], style=_style(spans, 9)))
-    story.append(PageBreak() if split else CondPageBreak(300))
-    story.append(_paragraph("三、收到和处理政府信息公开申请情况"))
+    story.append(PageBreak())
+    heading = _paragraph("三、收到和处理政府信息公开申请情况")
     rows, spans = application_rows(d)
-    widths = [34, 60, 150, 38, 38, 38, 38, 38, 38, 38]
-    table_style = _style(spans, 7.5)
-    cells = _cells(rows, 140, 7.5)
-    if split:
-        cut = 6  # after 一、二 and (一) 予以公开, (二) 部分公开: a page break inside 三、本年度办理结果
-        head = 2 if split == "repeat" else 0
-        first = Table(cells[:cut], colWidths=widths, style=_style(_clip(spans, 0, cut), 7.5))
-        rest_rows = cells[:head] + cells[cut:]
-        rest_spans = _clip(spans, 0, head) + [
-            (r - cut + head, c, rs, cs) for r, c, rs, cs in _clip(spans, cut, len(rows))
-        ]
-        rest_rows[head][0] = "三、本年度办理结果" if split == "repeat" else ""
-        story += [first, PageBreak(), Table(rest_rows, colWidths=widths, style=_style(rest_spans, 7.5))]
+    if split is None:
+        story += [heading, _applications_table(rows, spans)]
     else:
-        story.append(Table(cells, colWidths=widths, style=table_style))
+        first, rest = _split_applications(rows, spans, split)
+        # the first piece ends at the foot of the page, as a table that runs over the page break does
+        used = heading.wrap(_FRAME_W, _HEIGHT)[1] + first.wrap(_FRAME_W, _HEIGHT)[1]
+        story += [Spacer(1, _FRAME_H - used - 8), heading, first, PageBreak(), rest]
     story.append(_paragraph("四、政府信息公开行政复议、行政诉讼情况"))
     rows, spans = review_rows(d)
     story.append(Table(rows, colWidths=[34.3] * 15, style=_style(spans, 6.5)))
+    story.append(_paragraph("五、存在的主要问题及改进情况"))
+    if boxed_prose:  # one ruled cell across the text width, as wide as the tables, its prose full of numbers
+        story.append(_prose_box([[NUMBERS_BOX]], [515]))
     story += [
-        _paragraph("五、存在的主要问题及改进情况"),
         _paragraph("政府信息公开的主动性还需增强，下一步将进一步完善制度。"),
         _paragraph("六、其他需要报告的事项"),
         _paragraph("本年度未收取信息处理费。"),
@@ -247,8 +278,66 @@ def build(
     return out.getvalue()
 
 
+def _vertical(text: str) -> Any:
+    """A merged label printed vertically, one character per line (三、本年度办理结果 in the reports)."""
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.platypus import Paragraph
+
+    style = ParagraphStyle(
+        "vertical", fontName=FONT, fontSize=_APP_SIZE, leading=_APP_SIZE * 1.3, alignment=1, wordWrap="CJK"
+    )
+    return Paragraph("<br/>".join(text), style)
+
+
+def _applications_table(rows: list[list[Any]], spans: list[tuple[int, int, int, int]]) -> Any:
+    """One piece of the applications table: long labels wrapped, the 三、本年度办理结果 label vertical."""
+    from reportlab.platypus import Table
+
+    cells = _cells(rows, 140, _APP_SIZE)
+    for row in cells:
+        if isinstance(row[0], str) and row[0] and row[0] in "三、本年度办理结果":
+            row[0] = _vertical(row[0])
+    return Table(cells, colWidths=_APP_WIDTHS, style=_style(spans, _APP_SIZE))
+
+
+def _split_applications(
+    rows: list[list[str]], spans: list[tuple[int, int, int, int]], split: str
+) -> tuple[Any, Any]:
+    """The applications table cut by a page break, as the real reports show it:
+
+    - "repeat": after (二)部分公开; the two header rows repeated on the next page and the vertical
+      三、本年度办理结果 printed again in its continued cell;
+    - "bare": the same cut, no header, the continued merged cells empty (Word prints a merged cell's text once);
+    - "row": inside the row 2.其他法律行政法规禁止公开, whose wrapped label ends on the next page with its
+      numbers on the first; the merged labels split too ("三、本年度" | "办理结果", "（三）不" | "予公开").
+    """
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}, not {split!r}")
+    if split in ("repeat", "bare"):
+        cut = 6
+        head = rows[:2] if split == "repeat" else []
+        first_rows, rest_rows = rows[:cut], [list(r) for r in head + rows[cut:]]
+        rest_rows[len(head)][0] = "三、本年度办理结果" if split == "repeat" else ""
+        first_spans = _clip(spans, 0, cut)
+        rest_spans = _clip(spans, 0, len(head)) + [
+            (r + len(head), c, rs, cs) for r, c, rs, cs in _clip(spans, cut, len(rows))
+        ]
+        return _applications_table(first_rows, first_spans), _applications_table(rest_rows, rest_spans)
+    cut = next(i for i, r in enumerate(rows) if r[2] == "2.其他法律行政法规禁止公开")
+    top = [*rows[cut][:2], "2.其他法律行政法规", *rows[cut][3:]]
+    tail = ["", "", "禁止公开", *[""] * (len(rows[cut]) - 3)]
+    first_rows = [list(r) for r in rows[:cut]] + [top]
+    rest_rows = [tail] + [list(r) for r in rows[cut + 1 :]]
+    first_rows[4][0], rest_rows[0][0] = "三、本年度", "办理结果"
+    first_rows[6][1], rest_rows[0][1] = "（三）不", "予公开"
+    first_spans = _clip(spans, 0, cut + 1)
+    rest_spans = _clip(spans, cut, len(rows))
+    return _applications_table(first_rows, first_spans), _applications_table(rest_rows, rest_spans)
+
+
 def _clip(spans: list[tuple[int, int, int, int]], start: int, end: int) -> list[tuple[int, int, int, int]]:
-    """Spans cut to rows [start, end) (a merged label split by the page break is a merge on each page)."""
+    """Spans cut to rows [start, end), renumbered from `start` (a merged label split by the page break is a
+    merge on each page)."""
     out = []
     for r, c, rs, cs in spans:
         lo, hi = max(r, start), min(r + rs, end)

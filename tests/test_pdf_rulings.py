@@ -1,7 +1,7 @@
 """PDF tables read from pypdfium2's ruling segments and characters (pipelines/extract/rulings.py) give
 every cell pdfplumber's layout path gives: the equality gate, over the fixtures, the real corpus and the
 ruled-table variants of tests/pdf_tables.py (stroked grids, thin filled rectangles under a scaled matrix,
-prose in ruled boxes, decimal 万元 amounts)."""
+prose in ruled boxes, decimal 万元 amounts, the applications table continued on the next page)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,8 @@ def _corpus() -> list[Path]:
 def _variant(name: str) -> bytes:
     fees = {"drawn": 62.336, "boxed": 0.35}.get(name, 62.336)
     d = pdf_tables.report(AGENCY, 2024, 7, fees)
-    return pdf_tables.build(d, drawn_active=name == "drawn", boxed_prose=name == "boxed")
+    split = name if name in pdf_tables.SPLITS else None
+    return pdf_tables.build(d, split=split, drawn_active=name == "drawn", boxed_prose=name == "boxed")
 
 
 def _reading(data: bytes) -> dict[str, Any]:
@@ -77,7 +78,7 @@ def test_corpus_pdfs_read_the_same_as_pdfplumber(monkeypatch: pytest.MonkeyPatch
         assert fast["status"] == "complete" and len(fast["figures"]) > 150, path.name
 
 
-@pytest.mark.parametrize("name", ["drawn", "boxed"])
+@pytest.mark.parametrize("name", ["drawn", "boxed", *pdf_tables.SPLITS])
 def test_variants_read_the_same_as_pdfplumber(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     fast, slow = _gate(_variant(name), monkeypatch)
     assert "plumber_pages" not in fast["quality"]

@@ -15,6 +15,9 @@ from .base import Grid
 _CJK_END = re.compile(r"[\u2e80-\u9fff\uff00-\uffef（）、，。：；“”]$")
 _CJK_START = re.compile(r"^[\u2e80-\u9fff\uff00-\uffef（）、，。：；“”]")
 
+_NUMBER_CELL = re.compile(r"^[\d.,\s\-—/%]+$")
+_SENTENCE = re.compile(r"[。；！？]")  # a sentence ends inside the cell: prose, not a label
+
 Span = tuple[int, int, int, int, tuple[float, float, float, float]]
 
 
@@ -65,8 +68,9 @@ def spans(table: Any) -> list[Span]:
 
 
 def is_data_table(grid: Grid) -> bool:
-    """A ruled box around prose (some reports frame every paragraph) is not a table: a data table has two or
-    more columns and at least two rows with two or more distinct texts."""
+    """A ruled box around prose (some reports frame every paragraph, or a heading | paragraph pair) is not a
+    table: a data table has two or more columns, at least two rows with two or more distinct texts, and is
+    not a grid of sentences without a single number cell (a blank statistical table still counts)."""
     if not grid.rows or len(grid.rows[0]) < 2:
         return False
     multi = 0
@@ -74,4 +78,7 @@ def is_data_table(grid: Grid) -> bool:
         distinct = {c.text for c in row if c.text and not c.source.get("merged")}
         if len(distinct) >= 2:
             multi += 1
-    return multi >= 2
+    if multi < 2:
+        return False
+    cells = [c.text for row in grid.rows for c in row if c.text]
+    return any(_NUMBER_CELL.match(t) for t in cells) or not any(_SENTENCE.search(t) for t in cells)

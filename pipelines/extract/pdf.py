@@ -24,13 +24,21 @@ from typing import Any
 
 from . import limits, rulings
 from .base import Cell, Extracted, ExtractionError, Grid
+from .continuation import Piece, column_rules, merge_continuations
 from .grids import clean_cell, count_kangxi, is_data_table, join_lines, nfkc, spans
 
-__all__ = ["PdfReader", "extract_pdf", "is_data_table", "join_lines", "nfkc", "table_to_grid"]
+__all__ = [
+    "PdfReader",
+    "extract_pdf",
+    "is_data_table",
+    "join_lines",
+    "merge_continuations",
+    "nfkc",
+    "table_to_grid",
+]
 
 Bbox = tuple[float, float, float, float]
 _CID = re.compile(r"\(cid:\d+\)")
-_NUMERIC = re.compile(r"^[\d.,\s\-—/]*$")
 TABLE_SETTINGS = {
     "vertical_strategy": "lines",
     "horizontal_strategy": "lines",
@@ -77,83 +85,6 @@ def table_to_grid(table: Any, page_no: int, index: int, pdfium_page: Any, stats:
         for r, row in enumerate(grid)
     ]
     return Grid(rows=rows, source=dict(src))
-
-
-def merge_continuations(items: list[tuple[int, float, float, float, Grid]]) -> list[Grid]:
-    """Join a table that runs over a page break: the last table of page p (reaching the bottom) and the
-    first of page p+1 (starting at the top) with the same number of columns become one grid. Cells keep the
-    page they were read on; a label cell merged across the break (empty at the top of the next page) is
-    filled from the cell above, marked merged."""
-    out: list[tuple[int, float, float, float, Grid]] = []
-    for item in items:
-        page, top, bottom, height, grid = item
-        if out:
-            ppage, ptop, pbottom, pheight, prev = out[-1]
-            first_on_page = not any(o[0] == page for o in out)
-            if (
-                page == ppage + 1
-                and first_on_page
-                and top < 0.25 * height
-                and pbottom > 0.6 * pheight
-                and len(prev.rows[0]) == len(grid.rows[0]) >= 3
-            ):
-                _join_split_row(prev, grid)
-                if grid.rows:
-                    _fill_broken_merge(prev, grid)
-                prev.rows.extend(grid.rows)
-                prev.source.setdefault("continued_on", []).append(
-                    {"page": page, "table": grid.source["table"]}
-                )
-                out[-1] = (page, ptop, bottom, height, prev)
-                continue
-        out.append(item)
-    return [o[4] for o in out]
-
-
-def _join_split_row(prev: Grid, nxt: Grid) -> None:
-    """A row allowed to break across pages leaves its tail (the end of a wrapped label, or the numbers
-    when they are vertically centred) as the first row of the next page's table: join it back."""
-    a, b = prev.rows[-1], nxt.rows[0]
-
-    def is_num(cell: Cell) -> bool:
-        return bool(cell.text) and bool(_NUMERIC.match(cell.text))
-
-    if not any(c.text for c in b):
-        nxt.rows.pop(0)
-        return
-    if any(is_num(x) and is_num(y) for x, y in zip(a, b, strict=False)):
-        return
-    if any(is_num(x) for x in a) and any(is_num(y) for y in b):
-        return
-    if any(x.text and y.text and (is_num(x) or is_num(y)) for x, y in zip(a, b, strict=False)):
-        return
-    for x, y in zip(a, b, strict=False):
-        if not y.text or y.source.get("merged"):
-            continue
-        x.text = join_lines(x.text + "\n" + y.text) if x.text else y.text
-        x.source["continued"] = {k: y.source[k] for k in ("page", "table", "cell") if k in y.source}
-        origin = x.source.get("origin", x.source.get("cell"))
-        for z in a:  # the merged copies of the same cell in this row
-            if z is not x and z.source.get("origin") == origin:
-                z.text = x.text
-    nxt.rows.pop(0)
-
-
-def _fill_broken_merge(prev: Grid, nxt: Grid) -> None:
-    last = prev.rows[-1]
-    for c, b0 in enumerate(nxt.rows[0]):
-        above = last[c]
-        if b0.text or not above.text or _NUMERIC.match(above.text):
-            continue
-        origin = b0.source.get("origin", b0.source["cell"])
-        for row in nxt.rows:
-            cell = row[c]
-            if cell.source.get("origin", cell.source["cell"]) == origin and not cell.text:
-                cell.text = above.text
-                cell.source["merged"] = True
-                cell.source["continued_from"] = {
-                    k: above.source[k] for k in ("page", "table", "cell") if k in above.source
-                }
 
 
 def _band_text(textpage: Any, width: float, height: float, top: float, bottom: float) -> str:
@@ -288,7 +219,7 @@ class _TableRun:
         self.wanted = set(reader.label_pages())
         self.stats: dict[str, int] = {}
         self.problems: list[str] = []
-        self.items: list[tuple[int, float, float, float, Grid]] = []
+        self.items: list[Piece] = []
         self.page_texts: list[str] = []
         self.ocr_pages: list[int] = []
         self.ocr_conf: list[float] = []
@@ -338,11 +269,13 @@ class _TableRun:
         self.ocr_pages.append(page.number)
         res = _ocr_page(page.page, page.number, self.table_index)
         for g in res.grids:
-            self.items.append((page.number, g.source.get("top", 0.0), g.source.get("bottom", 0.0), 1.0, g))
+            self.items.append(
+                Piece(page.number, g.source.get("top", 0.0), g.source.get("bottom", 0.0), 1.0, g)
+            )
             g.source.pop("top", None)
             g.source.pop("bottom", None)
         self.table_index += len(res.grids)
-        if res.grids and self.items[-1][2] > 0.6:  # OCR grids carry top/bottom as page fractions
+        if res.grids and self.items[-1].bottom > 0.6:  # OCR grids carry top/bottom as page fractions
             self.runs_on = page.number
         self.page_texts.append(res.text)
         if res.confidence is not None:
@@ -360,10 +293,10 @@ class _TableRun:
         self.table_index += len(tables)
         parts: list[str] = []
         cursor = 0.0
-        for bbox, g in tables:
+        for bbox, rules, g in tables:
             parts.append(_band_text(page.textpage, page.width, page.height, cursor, bbox[1]))
             parts.append("\n".join(_grid_lines(g)))
-            self.items.append((page.number, bbox[1], bbox[3], page.height, g))
+            self.items.append(Piece(page.number, bbox[1], bbox[3], page.height, g, rules))
             cursor = bbox[3]
         tail = _band_text(page.textpage, page.width, page.height, cursor, page.height)
         parts.append(tail)
@@ -371,7 +304,7 @@ class _TableRun:
             self.runs_on = page.number
         self._add_text("\n".join(p.strip("\n") for p in parts if p.strip()))
 
-    def _pdfium_grids(self, page: PdfPage) -> list[tuple[Bbox, Grid]] | None:
+    def _pdfium_grids(self, page: PdfPage) -> list[tuple[Bbox, list[float], Grid]] | None:
         """The page's data tables from pdfium's ruling segments and characters; None where pdfium cannot
         say (a rotated page, a page of vector art)."""
         try:
@@ -384,7 +317,7 @@ class _TableRun:
         chars = rulings.page_chars(page.page, page.textpage) if found else []
         return self._data_tables([rulings.with_chars(t, chars) for t in found], page)
 
-    def _plumber_grids(self, page: PdfPage) -> list[tuple[Bbox, Grid]]:
+    def _plumber_grids(self, page: PdfPage) -> list[tuple[Bbox, list[float], Grid]]:
         """pdfplumber's own table finder on pdfminer's layout of the page (≈ 50 ms): the fallback."""
         self.plumber_pages.append(page.number)
         ppage = self.plumber().pages[page.number - 1]
@@ -396,12 +329,12 @@ class _TableRun:
                 self.problems.append(f"page {page.number}: table finder failed: {exc}")
         return self._data_tables(found, page)
 
-    def _data_tables(self, found: list[Any], page: PdfPage) -> list[tuple[Bbox, Grid]]:
-        out: list[tuple[Bbox, Grid]] = []
+    def _data_tables(self, found: list[Any], page: PdfPage) -> list[tuple[Bbox, list[float], Grid]]:
+        out: list[tuple[Bbox, list[float], Grid]] = []
         for t in sorted(found, key=lambda t: t.bbox[1]):
             g = table_to_grid(t, page.number, self.table_index + len(out), page.page, self.stats)
             if is_data_table(g):
-                out.append((t.bbox, g))
+                out.append((t.bbox, column_rules(t), g))
         return out
 
     def _add_text(self, page_text: str) -> None:
