@@ -23,7 +23,7 @@ import lxml.html
 from lxml import etree
 from w3lib.encoding import html_body_declared_encoding, html_to_unicode, http_content_type_encoding
 
-from . import limits
+from . import embedded, limits
 from .base import Cell, Extracted, ExtractionError, Grid
 
 _BLOCK = {
@@ -340,7 +340,7 @@ def _meta_title(meta: dict[str, str]) -> str | None:
     return None
 
 
-def extract_html(data: bytes, content_type: str | None = None) -> Extracted:
+def extract_html(data: bytes, content_type: str | None = None, nested: bool = False) -> Extracted:
     text, encoding, problems = decode_html(data, content_type)
     if len(text) > limits.MAX_HTML_CHARS:
         raise limits.over("html size", f"{len(text)} chars", limits.MAX_HTML_CHARS)
@@ -349,6 +349,7 @@ def extract_html(data: bytes, content_type: str | None = None) -> Extracted:
     except (etree.ParserError, ValueError) as exc:
         raise ExtractionError(f"unparseable html: {exc}") from exc
     meta = _meta_tags(root)
+    inside = None if nested else embedded.from_scripts(root)
     for bad in root.xpath("//script|//style|//noscript|//template"):
         bad.drop_tree()
     all_tables = root.xpath("//table")
@@ -363,9 +364,18 @@ def extract_html(data: bytes, content_type: str | None = None) -> Extracted:
     _linearise(main, {id(t): g for t, g in zip(data_tables, grids, strict=True)}, lines)
     body_text = "\n".join(lines)
     title = _meta_title(meta) or _headline(root) or _html_title(root)
-    published = _meta_date(meta, root) or _htmldate(root)
+    # A fragment carried as data has no page around it: htmldate would take a date of its text (the
+    # statistics period's 1月1日) for the publication date.
+    published = _meta_date(meta, root) or (None if nested else _htmldate(root))
     extractor = "html/lxml"
     info: dict[str, Any] = {"encoding": encoding, "tables": len(all_tables), "data_tables": len(grids)}
+    if inside is not None and not grids:
+        inner = _embedded_page(inside, body_text)
+        if inner is not None:  # the report is the page's script data (PATTERNS A4), read as the page
+            inner.title, inner.published_date = title or inner.title, published or inner.published_date
+            inner.problems[:0] = problems
+            inner.meta.update(encoding=encoding, embedded_html=len(inside))
+            return inner
     if not body_text.strip():
         traf_text = _trafilatura_text(root)
         info["trafilatura_chars"] = len(traf_text or "")
@@ -382,6 +392,15 @@ def extract_html(data: bytes, content_type: str | None = None) -> Extracted:
         problems=problems,
         meta=info,
     )
+
+
+def _embedded_page(markup: str, page_text: str) -> Extracted | None:
+    """The report HTML a script carries, read as a page, when it holds more of the report than the page."""
+    inner = extract_html(markup.encode("utf-8"), "text/html; charset=utf-8", nested=True)
+    if not inner.grids and len(inner.text) <= len(page_text):
+        return None
+    inner.extractor = "html/lxml+embedded"
+    return inner
 
 
 def _linearise_all(root: etree._Element) -> list[str]:
