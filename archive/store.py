@@ -274,6 +274,10 @@ def write_report(db: sqlite_utils.Database, version_id: int, report: Report) -> 
             row.get("level"),
         )
     )
+    if row["published_date"] and row["published_date"] == report.meta.get("published_date"):
+        row["published_date_source"] = (
+            report.meta.get("published_date_source") or row["published_date_source"]
+        )
     existing = db.execute("SELECT id FROM reports WHERE version_id = ?", [version_id]).fetchone()
     with db.atomic():
         if existing:

@@ -32,7 +32,7 @@ def wrong_cells(report: Report) -> list[tuple[str, str, str]]:
     [
         ("script_content_string.html", "示例县林业局", "html/lxml+embedded", "2025-01-22"),
         ("json_state_entities.html", "示例县水利局", "html/lxml+embedded", None),
-        ("api_answer.json", "示例县审计局", "json+html/lxml", None),
+        ("api_answer.json", "示例县审计局", "json+html/lxml", "2025-01-24"),
     ],
 )
 def test_report_html_carried_as_data_is_read_as_the_page(
@@ -45,8 +45,11 @@ def test_report_html_carried_as_data_is_read_as_the_page(
     assert r.meta["extractor"] == extractor
     assert len(EXPECTED["figures"]) == 200 and wrong_cells(r) == []
     assert all(c.ok for c in r.checks) and r.problems == []
-    # the statistics period's 2024年1月1日 is never taken for a publication date
+    # the statistics period's 2024年1月1日 is never taken for a publication date; the page's or the
+    # API's is (PubDate meta, publishDate field)
     assert r.meta.get("published_date") == published
+    if published:
+        assert r.meta["published_date_source"] == ("page_meta" if name.endswith("html") else "page_field")
 
 
 def test_js_unescape_and_json_detection() -> None:
