@@ -335,6 +335,37 @@ def m004_search_index(db: sqlite_utils.Database) -> None:
         index_report(db, report_id)
 
 
+@migrations()
+def m005_agencies(db: sqlite_utils.Database) -> None:
+    """Canonical agency names with aliases (archive/agencies.py), reports linked by `agency_id`, and the
+    agency history view (one row per agency and year)."""
+    db.executescript(
+        """
+        CREATE TABLE agencies (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,               -- canonical: the full name (卫生健康委员会, not 卫健委)
+            key TEXT NOT NULL UNIQUE,         -- pipelines.agency_names.canonical_key(name)
+            aliases TEXT NOT NULL DEFAULT '[]',  -- JSON array: short forms and other names reports used
+            region TEXT,
+            level TEXT
+        );
+        CREATE INDEX idx_agencies_name ON agencies(name);
+        ALTER TABLE reports ADD COLUMN agency_id INTEGER REFERENCES agencies(id);
+        CREATE INDEX idx_reports_agency_id ON reports(agency_id);
+
+        CREATE VIEW agency_history AS
+            SELECT a.id AS agency_id, a.name AS agency, a.aliases, r.year, r.id AS report_id,
+                   r.agency AS name_in_report, r.title, r.template, r.status, r.published_date,
+                   r.days_late, r.failed_checks, r.source_url
+            FROM agencies a JOIN reports r ON r.agency_id = a.id
+            WHERE r.is_latest = 1;
+        """
+    )
+    from .agencies import relink_all
+
+    relink_all(db)
+
+
 def open_db(path: str | Path) -> sqlite_utils.Database:
     """Open (creating if needed) an archive and bring its schema up to date."""
     db = sqlite_utils.Database(path)

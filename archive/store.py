@@ -21,6 +21,7 @@ import sqlite_utils
 from pipelines import PARSER_VERSION
 from pipelines.report import Report
 
+from .agencies import link_report_row
 from .db import insert_row
 from .search import index_report
 from .timeliness import report_dates
@@ -280,6 +281,7 @@ def write_report(db: sqlite_utils.Database, version_id: int, report: Report) -> 
         )
     existing = db.execute("SELECT id FROM reports WHERE version_id = ?", [version_id]).fetchone()
     with db.atomic():
+        row["agency_id"] = link_report_row(db, row, report.meta)
         if existing:
             report_id = existing[0]
             for table in ("sections", "figures", "checks"):

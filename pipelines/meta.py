@@ -11,6 +11,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
+from .agency_names import full_name
 from .extract.page_meta import PageMeta, fields_from_lines, from_fields
 from .normalize import clean
 
@@ -65,6 +66,7 @@ class Meta:
     year_source: str | None = None
     published_date: str | None = None
     published_date_source: str | None = None
+    agency_aliases: list[str] = field(default_factory=list)
     page: PageMeta = field(default_factory=PageMeta)
 
     def sources(self) -> dict[str, Any]:
@@ -73,6 +75,7 @@ class Meta:
             "agency_source": self.agency_source,
             "year_source": self.year_source,
             "published_date_source": self.published_date_source,
+            "agency_aliases": self.agency_aliases,
         }
         return {k: v for k, v in out.items() if v}
 
@@ -249,6 +252,9 @@ def describe(
         meta.agency_source = "text" if meta.agency else None
     if meta.agency is None and page.agency:
         meta.agency, meta.agency_source = page.agency, page.agency_source
+    if meta.agency:
+        stated = _squash("\n".join([*lines, page.agency or "", page.title or ""]))
+        meta.agency, meta.agency_aliases = full_name(meta.agency, stated)
     if meta.year is None:
         meta.year = year_from_text("\n".join(lines), overview)
         meta.year_source = "text" if meta.year else None
