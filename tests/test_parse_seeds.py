@@ -83,7 +83,8 @@ TRUNCATED_6 = {row: [0, 0, 0, 0, 0, None if row in SUBITEM_ROWS else 0] for row 
 
 CASES = {
     "000": dict(
-        agency="北关区卫健委",
+        # the title says 北关区卫健委, the text 北关区卫生健康委员会: the full name, the short form an alias
+        agency="北关区卫生健康委员会",
         year=2025,
         title="北关区卫健委 2025 年政府信息公开工作年度报告",
         active=active([0, 0, 0], [0, 0, 0], 162, 0, 0, 62.336),
@@ -134,6 +135,8 @@ def test_seed_identity(prefix: str) -> None:
     r, case = seed(prefix), CASES[prefix]
     assert (r.status, r.template) == ("complete", "2021"), r.problems
     assert (r.agency, r.year, r.title) == (case["agency"], case["year"], case["title"])
+    if prefix == "000":
+        assert r.meta["agency_aliases"] == ["北关区卫健委"]
     assert r.meta["table_templates"] == {"active": "2021", "applications": "2021"}
     assert list(r.sections) == [
         "preamble",
