@@ -366,6 +366,35 @@ def m005_agencies(db: sqlite_utils.Database) -> None:
     relink_all(db)
 
 
+@migrations()
+def m006_e0_facts(db: sqlite_utils.Database) -> None:
+    """Figures of pre-2019 reports (FORMAT.md §6): loosely typed e0_* facts with unit, period and source
+    sentence (pipelines/facts.py, archive/facts.py), and the view of the latest reports' facts."""
+    db.executescript(
+        """
+        CREATE TABLE e0_facts (
+            id INTEGER PRIMARY KEY,
+            report_id INTEGER NOT NULL REFERENCES reports(id),
+            code TEXT NOT NULL,               -- e0_active_total, e0_req_received … ; e0_other = a 统计表 row no rule names
+            label TEXT,                       -- the indicator as printed (指标名称, or the words before the figure)
+            value NUMERIC,
+            unit TEXT,                        -- 条 / 件 / 次 / 人次 / 万元 / 元 / % …
+            period TEXT,                      -- year (本年度) / cumulative (历年累计)
+            sentence TEXT,                    -- the sentence or table row it was read from
+            source TEXT                       -- JSON: {"kind": "table"|"prose", "line": N}
+        );
+        CREATE INDEX idx_e0_facts_report ON e0_facts(report_id);
+        CREATE INDEX idx_e0_facts_code ON e0_facts(code);
+
+        CREATE VIEW e0_facts_latest AS
+            SELECT f.report_id, r.agency, r.agency_id, r.region, r.level, r.year, f.code, f.label, f.value,
+                   f.unit, f.period, f.sentence, r.source_url
+            FROM e0_facts f JOIN reports r ON r.id = f.report_id
+            WHERE r.is_latest = 1;
+        """
+    )
+
+
 def open_db(path: str | Path) -> sqlite_utils.Database:
     """Open (creating if needed) an archive and bring its schema up to date."""
     db = sqlite_utils.Database(path)

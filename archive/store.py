@@ -23,6 +23,7 @@ from pipelines.report import Report
 
 from .agencies import link_report_row
 from .db import insert_row
+from .facts import write_facts
 from .search import index_report
 from .timeliness import report_dates
 from .versions import record_change
@@ -316,6 +317,7 @@ def write_report(db: sqlite_utils.Database, version_id: int, report: Report) -> 
             'INSERT INTO checks (report_id, rule, "row", "column", ok, detail) VALUES (?, ?, ?, ?, ?, ?)',
             [(report_id, c.rule, c.row, c.column, int(c.ok), c.detail) for c in report.checks],
         )
+        write_facts(db, report_id, report)
         _mark_latest(db, document_id)
         index_report(db, report_id, report.search_streams)
     return report_id

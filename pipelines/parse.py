@@ -11,6 +11,7 @@ from .codes import ACTIVE_LAYOUT_2019, ACTIVE_LAYOUT_2021, APPLICATION_ROWS, PRE
 from .derive import fill_blanks
 from .extract.base import Extracted, Grid
 from .extract.page_meta import PageMeta
+from .facts import read_facts
 from .meta import describe
 from .normalize import compact
 from .report import Report
@@ -171,7 +172,11 @@ def _parse(text: str, grids: list[Grid], title_hint: str | None, page: PageMeta 
 
     sources: dict[str, str] = {}
     reads = _read_tables(lines, ranges, grids, sources)
-    report.meta["table_sources"] = {t: s for t, s in sources.items() if reads[t].found}
+    if report.year and report.year < 2019 and not any(r.template for r in reads.values() if r.found):
+        # A pre-2019 report's own tables (the old 统计表: 行政复议 …, 维持具体行政行为数) are not the format's
+        # tables; their figures are read as e0 facts below.
+        reads = {t: r for t, r in reads.items() if not r.found}
+    report.meta["table_sources"] = {t: s for t, s in sources.items() if t in reads and reads[t].found}
     for read in reads.values():
         if read.found:  # a table not found contributes nothing, not even stray matches in prose
             report.figures.extend(read.figures)
@@ -188,6 +193,7 @@ def _parse(text: str, grids: list[Grid], title_hint: str | None, page: PageMeta 
         report.problems.append("no report structure found")
         return report
     if report.template == "free":
+        report.facts = read_facts(lines)
         # A free-form (pre-2019) report with text is a kept report, not a failure; a 2019+ report without
         # its tables lacks content the format requires (tables as images, a wrapper page): partial.
         report.status = "partial" if report.year and report.year >= 2019 else "complete"
