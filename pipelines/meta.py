@@ -92,8 +92,10 @@ def _squash(text: str) -> str:
 
 # Field labels and markup other tools put before a title (PATTERNS A5): "标题: …", "名称 …", "# …".
 _FIELD_LABEL = re.compile(
-    r"^(?:#+\s*|>\s*)?(?:(?:文章)?标题|名称|题名|文件名称|主题|title)\s*[:：]?\s*", re.I
+    r"^(?:#+\s*|>\s*)?(?:(?:文\s*章\s*)?标\s*题|名\s*称|题\s*名|文件名称|主\s*题|title)\s*[:：]?\s*", re.I
 )
+# Layout spaces inside a title (a PDF's "X局 2025 年…", a cell's <br>): none sits next to a Chinese character.
+_TITLE_SPACE = re.compile(r"(?<=[\u4e00-\u9fff\d（）()《》“”])\s+|\s+(?=[\u4e00-\u9fff\d（）()《》“”])")
 _MARKUP = re.compile(r"^(?:#+|>)\s*|\*\*")
 # A metadata strip (发文日期: … 分类: … 索引号: …) is not a title even when it names the report.
 _STRIP_FIELDS = re.compile(
@@ -105,7 +107,7 @@ def title_line(line: str) -> str:
     """A line as a title candidate: markup and a leading field label stripped, 附件N removed."""
     text = _MARKUP.sub("", clean(line)).strip()
     text = _FIELD_LABEL.sub("", text).strip()
-    return _ATTACHMENT.sub("", text)
+    return _TITLE_SPACE.sub("", _ATTACHMENT.sub("", text))
 
 
 def find_title(lines: list[str]) -> str | None:
@@ -121,16 +123,22 @@ def find_title(lines: list[str]) -> str | None:
                 # "…2023年政府信息公开" / "工作年度报告": one title broken over two lines
                 text, previous = previous + text, before
             starts_with_year = re.match(rf"^{_YEAR}\s*年", text)
-            return f"{previous} {text}" if starts_with_year and _AGENCY_LINE.match(previous) else text
+            return previous + text if starts_with_year and _AGENCY_LINE.match(previous) else text
         if text:
             before, previous = previous, text
     return None
 
 
+_CRUMB = re.compile(r"^(?:当前位置|您现在的位置|您的位置|所在位置|位置)\s*[:：]|\S\s*(?:>|»|›|＞)\s*\S")
+
+
 def _strip_only(line: str) -> bool:
-    """A metadata strip: two or more labelled fields on one line, or a line that opens with a field label."""
+    """A metadata strip (two or more labelled fields on one line, or a line that opens with a field label)
+    or a breadcrumb (当前位置：首页 > … > 信息公开年报): never a title."""
     text = clean(line)
-    return len(_STRIP_FIELDS.findall(text)) >= 2 or bool(_STRIP_FIELDS.match(text))
+    return (
+        len(_STRIP_FIELDS.findall(text)) >= 2 or bool(_STRIP_FIELDS.match(text)) or bool(_CRUMB.search(text))
+    )
 
 
 def _name(candidate: str) -> str | None:
@@ -254,6 +262,7 @@ def describe(
         meta.agency, meta.agency_source = page.agency, page.agency_source
     if meta.agency:
         stated = _squash("\n".join([*lines, page.agency or "", page.title or ""]))
+        meta.agency = _organ_of_place(meta.agency, stated)
         meta.agency, meta.agency_aliases = full_name(meta.agency, stated)
     if meta.year is None:
         meta.year = year_from_text("\n".join(lines), overview)
@@ -271,6 +280,28 @@ def describe(
         meta.year, meta.year_source = int(meta.published_date[:4]) - 1, "published_date"
     meta.page = page
     return meta
+
+
+# A character of a place name: not one of the function words prose puts before a name (本报告由…, 在…).
+_PLACE_CHAR = r"[^\W\d_a-zA-Z由在对本报告于的为是和与将按经从向以及据根年月日,，。；：]"
+_TOWNSHIP = re.compile(r"^[\u4e00-\u9fff]{1,8}(?:乡|镇)(?:人民政府|政府)$|^[\u4e00-\u9fff]{1,8}街道办事处$")
+_BARE_PLACE = re.compile(r"^[\u4e00-\u9fff]{1,12}(?:省|市|区|县|州|盟|旗|镇|乡)$")
+
+
+def _organ_of_place(agency: str, stated: str) -> str:
+    """A title naming only a place ("溪林县2017年…", "石桥镇2023年…") is that place's government's report:
+    place + 人民政府. A township's organ (many counties have a 石桥镇) takes the places above it when a
+    statement opens with them ("溪林县石桥镇人民政府")."""
+    if _BARE_PLACE.match(agency):
+        agency += "人民政府"
+    elif not _TOWNSHIP.match(agency):
+        return agency
+    # the places above it ("溪林县" before "石桥镇") only where a statement starts with them
+    found = re.findall(
+        rf"(?:^|[\s，。；：:,;、（(“\"])((?:{_PLACE_CHAR}{{1,6}}?(?:省|市|区|县|州|盟|旗)){{1,3}}){re.escape(agency)}",
+        stated,
+    )
+    return (max(found, key=len) if found else "") + agency
 
 
 def _after_year(iso: str | None, year: int | None) -> bool:

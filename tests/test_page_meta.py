@@ -66,6 +66,15 @@ EXPECTED = {
         "2017-03-20",
         "page_field",
     ),
+    "jiangsu_spaced_labels.shtml": (
+        "示例县民政局2022年政府信息公开工作年度报告",  # 名　　称, never the breadcrumb 当前位置：首页 > 信息公开年报
+        "page_field",
+        "示例县民政局",
+        "title",
+        2022,
+        "2023-01-17",
+        "page_field",
+    ),
     "written_date_only.html": (
         "示例县退役军人事务局2023年政府信息公开工作年度报告",
         "page_field",
@@ -187,3 +196,34 @@ def test_field_reader_shapes() -> None:
     page = from_fields(fields)
     assert (page.agency, page.agency_label) == ("示例县交通运输局", "发布机构")  # site suffix dropped
     assert "来源" in fields and len(fields) == 5 and "据来源" not in str(fields.keys())
+
+
+def test_spaced_labels_layout_spaces_and_a_bare_place_in_the_title() -> None:
+    """`标 题:` in a metadata row, a title broken by a <br> in its cell, a title naming only a place."""
+    page = (
+        '<html><head><meta charset="utf-8"><title>政府信息公开</title></head><body>'
+        "<table><tr><td>标 题:</td><td>示例县文化广电和旅游局2022年政府信息公开<br/>工作年度报告</td></tr>"
+        "<tr><td>发布日期:</td><td>2023-01-30</td></tr></table>"
+        "<p>一、总体情况</p><p>2022年，我局全年主动公开信息33条。</p></body></html>"
+    ).encode()
+    r = read_report(page, "p.html")
+    assert (r.title, r.agency) == (
+        "示例县文化广电和旅游局2022年政府信息公开工作年度报告",
+        "示例县文化广电和旅游局",
+    )
+    r = parse_text(
+        "石桥镇2023年政府信息公开工作年度报告\n一、总体情况\n2023年，示例县石桥镇人民政府坚持公开。\n"
+    )
+    assert (r.agency, r.meta["agency_source"]) == ("示例县石桥镇人民政府", "title")
+    r = parse_text("示例县2017年政府信息公开工作年度报告\n一、概述\n本报告由示例县人民政府办公室编制。\n")
+    assert r.agency == "示例县人民政府"
+    r = parse_text("石桥镇2023年政府信息公开工作年度报告\n一、总体情况\n本报告由示例县石桥镇人民政府编制。\n")
+    assert r.agency == "石桥镇人民政府"  # a place above it only where a statement opens with it
+
+
+def test_a_township_takes_the_county_a_statement_opens_with() -> None:
+    text = (
+        "云溪乡人民政府2024年政府信息公开工作年度报告\n一、总体情况\n2024年，示例县云溪乡人民政府坚持公开。\n"
+    )
+    r = parse_text(text)
+    assert (r.agency, r.title) == ("示例县云溪乡人民政府", "云溪乡人民政府2024年政府信息公开工作年度报告")

@@ -86,7 +86,7 @@ CASES = {
         # the title says 北关区卫健委, the text 北关区卫生健康委员会: the full name, the short form an alias
         agency="北关区卫生健康委员会",
         year=2025,
-        title="北关区卫健委 2025 年政府信息公开工作年度报告",
+        title="北关区卫健委2025年政府信息公开工作年度报告",  # layout spaces dropped
         active=active([0, 0, 0], [0, 0, 0], 162, 0, 0, 62.336),
         applications=(ALL_ZERO_7, COLS7),
         review=ZERO_REVIEW,
@@ -94,7 +94,7 @@ CASES = {
     "001": dict(
         agency="凤泉区卫生健康委员会",
         year=2024,
-        title="凤泉区卫生健康委员会 2024 年政府信息公开工作年度报告",
+        title="凤泉区卫生健康委员会2024年政府信息公开工作年度报告",
         active=active([0, 0, 0], [0, 0, 0], 378, 2, 0, 0.0),
         applications=(TRUNCATED_6, COLS6),
         review=ZERO_REVIEW,
@@ -110,7 +110,7 @@ CASES = {
     "003": dict(
         agency="新乡县卫生健康委员会",
         year=2025,
-        title="新乡县卫生健康委员会 2025 年政府信息公开工作年度报告",
+        title="新乡县卫生健康委员会2025年政府信息公开工作年度报告",
         active=active([0, 0, 0], [0, 0, 0], 2079, 26, 0, 0.0),
         applications=(TRUNCATED_6, COLS6),
         review=ZERO_REVIEW,

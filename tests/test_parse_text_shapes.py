@@ -142,7 +142,7 @@ def test_ambiguous_split_is_null_with_the_candidates_named() -> None:
 def test_markdown_pipe_tables_per_row_group_with_invented_header() -> None:
     r = parse_text(read("markdown_pipe_tables.md"))
     assert (r.status, r.template, r.agency, r.year) == ("complete", "2021", "示例县某某镇人民政府", 2023)
-    assert r.title == "示例县某某镇人民政府 2023年政府信息公开工作年度报告"
+    assert r.title == "示例县某某镇人民政府2023年政府信息公开工作年度报告"
     assert r.problems == ["applications table: header not found; assumed the template's 7 columns"]
     assert row(r, "active", "normative_documents") == [3, 1, 12]
     assert row(r, "active", "fees") == [62.336]

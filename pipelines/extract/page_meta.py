@@ -60,7 +60,10 @@ _ALL_LABELS = sorted(
 )
 _LABEL_SET = frozenset(_ALL_LABELS)
 # A label is a field label only where a field starts: line start, after a tab/space/separator, then ':'.
-_FIELD = re.compile(r"(?:^|(?<=[\s|｜/]))(?P<label>" + "|".join(_ALL_LABELS) + r")\s*[:：]\s*", re.M)
+# Labels may be spaced out to a column's width ("名　　称", "索 引 号").
+_FIELD = re.compile(
+    r"(?:^|(?<=[\s|｜/]))(?P<label>" + "|".join(r"\s*".join(lb) for lb in _ALL_LABELS) + r")\s*[:：]\s*", re.M
+)
 # A value also ends where a field this module does not know starts ("来源：示例县人民政府 作者：办公室").
 _UNKNOWN_LABEL = re.compile(r"\s+(?=[\u4e00-\u9fffA-Za-z]{1,8}\s*[:：])")
 _DATE = re.compile(r"((?:19|20)\d{2})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})")
@@ -159,8 +162,12 @@ def fields_from_lines(lines: Iterable[str]) -> dict[str, tuple[str, str]]:
         if "\t" in line:  # a metadata table's row: label cells without a colon, each before its value
             cells = [c.strip() for c in line.split("\t") if c.strip()]
             for label, value in itertools.pairwise(cells):
-                label = label.rstrip(":：").strip()
-                if label in _LABEL_SET and value and value.rstrip(":：") not in _LABEL_SET:
+                label = re.sub(r"\s+", "", label.rstrip(":："))
+                if (
+                    label in _LABEL_SET
+                    and value
+                    and re.sub(r"\s+", "", value.rstrip(":：")) not in _LABEL_SET
+                ):
                     out.setdefault(label, (_norm(value), raw))
         marks = list(_FIELD.finditer(line))
         for i, m in enumerate(marks):
@@ -168,8 +175,9 @@ def fields_from_lines(lines: Iterable[str]) -> dict[str, tuple[str, str]]:
             value = _UNKNOWN_LABEL.split(line[m.end() : end].split("\t")[0].strip())[0]
             if not value and "\t" in line[m.end() : end]:
                 value = line[m.end() : end].strip("\t ").split("\t")[0].strip()
-            if value and m["label"] not in out:
-                out[m["label"]] = (_norm(value), raw)
+            label = re.sub(r"\s+", "", m["label"])
+            if value and label not in out:
+                out[label] = (_norm(value), raw)
     return out
 
 
