@@ -362,6 +362,64 @@ def m006_crawl_errors(db: sqlite_utils.Database) -> None:
         CREATE INDEX crawl_errors_url ON crawl_errors(url);
         ALTER TABLE crawls ADD COLUMN reason TEXT;     -- why a crawl ended failed / partial / interrupted
         ALTER TABLE crawls ADD COLUMN pid INTEGER;     -- the crawling process, to close rows of dead ones
+
+
+@migrations()
+def m007_agencies(db: sqlite_utils.Database) -> None:
+    """Canonical agency names with aliases (archive/agencies.py), reports linked by `agency_id`, and the
+    agency history view (one row per agency and year)."""
+    db.executescript(
+        """
+        CREATE TABLE agencies (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,               -- canonical: the full name (卫生健康委员会, not 卫健委)
+            key TEXT NOT NULL UNIQUE,         -- pipelines.agency_names.canonical_key(name)
+            aliases TEXT NOT NULL DEFAULT '[]',  -- JSON array: short forms and other names reports used
+            region TEXT,
+            level TEXT
+        );
+        CREATE INDEX idx_agencies_name ON agencies(name);
+        ALTER TABLE reports ADD COLUMN agency_id INTEGER REFERENCES agencies(id);
+        CREATE INDEX idx_reports_agency_id ON reports(agency_id);
+
+        CREATE VIEW agency_history AS
+            SELECT a.id AS agency_id, a.name AS agency, a.aliases, r.year, r.id AS report_id,
+                   r.agency AS name_in_report, r.title, r.template, r.status, r.published_date,
+                   r.days_late, r.failed_checks, r.source_url
+            FROM agencies a JOIN reports r ON r.agency_id = a.id
+            WHERE r.is_latest = 1;
+        """
+    )
+    from .agencies import relink_all
+
+    relink_all(db)
+
+
+@migrations()
+def m008_e0_facts(db: sqlite_utils.Database) -> None:
+    """Figures of pre-2019 reports (FORMAT.md §6): loosely typed e0_* facts with unit, period and source
+    sentence (pipelines/facts.py, archive/facts.py), and the view of the latest reports' facts."""
+    db.executescript(
+        """
+        CREATE TABLE e0_facts (
+            id INTEGER PRIMARY KEY,
+            report_id INTEGER NOT NULL REFERENCES reports(id),
+            code TEXT NOT NULL,               -- e0_active_total, e0_req_received … ; e0_other = a 统计表 row no rule names
+            label TEXT,                       -- the indicator as printed (指标名称, or the words before the figure)
+            value NUMERIC,
+            unit TEXT,                        -- 条 / 件 / 次 / 人次 / 万元 / 元 / % …
+            period TEXT,                      -- year (本年度) / cumulative (历年累计)
+            sentence TEXT,                    -- the sentence or table row it was read from
+            source TEXT                       -- JSON: {"kind": "table"|"prose", "line": N}
+        );
+        CREATE INDEX idx_e0_facts_report ON e0_facts(report_id);
+        CREATE INDEX idx_e0_facts_code ON e0_facts(code);
+
+        CREATE VIEW e0_facts_latest AS
+            SELECT f.report_id, r.agency, r.agency_id, r.region, r.level, r.year, f.code, f.label, f.value,
+                   f.unit, f.period, f.sentence, r.source_url
+            FROM e0_facts f JOIN reports r ON r.id = f.report_id
+            WHERE r.is_latest = 1;
         """
     )
 

@@ -111,7 +111,7 @@ def drop_non_report_rows(db: sqlite_utils.Database) -> int:
     ]
     with db.atomic():
         for rid in ids:
-            for table in ("sections", "figures", "checks"):
+            for table in ("sections", "figures", "checks", "e0_facts"):
                 db.execute(f"DELETE FROM {table} WHERE report_id = ?", [rid])
             db.execute("DELETE FROM reports_seg WHERE rowid = ?", [rid])
             db.execute("DELETE FROM reports WHERE id = ?", [rid])

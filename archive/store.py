@@ -21,7 +21,9 @@ import sqlite_utils
 from pipelines import PARSER_VERSION
 from pipelines.report import Report
 
+from .agencies import link_report_row
 from .db import insert_row
+from .facts import write_facts
 from .search import index_report
 from .timeliness import report_dates
 from .versions import record_change
@@ -286,8 +288,13 @@ def write_report(db: sqlite_utils.Database, version_id: int, report: Report) -> 
             row.get("level"),
         )
     )
+    if row["published_date"] and row["published_date"] == report.meta.get("published_date"):
+        row["published_date_source"] = (
+            report.meta.get("published_date_source") or row["published_date_source"]
+        )
     existing = db.execute("SELECT id FROM reports WHERE version_id = ?", [version_id]).fetchone()
     with db.atomic():
+        row["agency_id"] = link_report_row(db, row, report.meta)
         if existing:
             report_id = existing[0]
             for table in ("sections", "figures", "checks"):
@@ -322,6 +329,7 @@ def write_report(db: sqlite_utils.Database, version_id: int, report: Report) -> 
             'INSERT INTO checks (report_id, rule, "row", "column", ok, detail) VALUES (?, ?, ?, ?, ?, ?)',
             [(report_id, c.rule, c.row, c.column, int(c.ok), c.detail) for c in report.checks],
         )
+        write_facts(db, report_id, report)
         _mark_latest(db, document_id)
         index_report(db, report_id, report.search_streams)
     return report_id

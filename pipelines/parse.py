@@ -10,6 +10,8 @@ from .checks import evaluate
 from .codes import ACTIVE_LAYOUT_2019, ACTIVE_LAYOUT_2021, APPLICATION_ROWS, PREAMBLE, SECTIONS
 from .derive import fill_blanks
 from .extract.base import Extracted, Grid
+from .extract.page_meta import PageMeta
+from .facts import read_facts
 from .meta import describe
 from .normalize import compact
 from .report import Report
@@ -35,23 +37,21 @@ _SECTION_ORDER = tuple(s.code for s in SECTIONS)
 
 def parse_text(text: str) -> Report:
     """Parse a report from its text alone (tables from the text layouts)."""
-    return _guarded(text, [], None)
+    return _guarded(text, [], None, None)
 
 
 def parse_extracted(ex: Extracted) -> Report:
     """Parse an extractor's output: sections and metadata from the text, tables from grids when given."""
-    report = _guarded(ex.text or "", list(ex.grids or []), ex.title)
+    report = _guarded(ex.text or "", list(ex.grids or []), ex.title, ex.page)
     report.meta.update(extractor=ex.extractor, format=ex.format, quality=dict(ex.quality or {}))
-    if ex.published_date:
-        report.meta["published_date"] = ex.published_date
     report.problems[:0] = [f"extraction: {p}" for p in ex.problems or []]
     return report
 
 
-def _guarded(text: str, grids: list[Grid], title_hint: str | None) -> Report:
+def _guarded(text: str, grids: list[Grid], title_hint: str | None, page: PageMeta | None) -> Report:
     text = text if isinstance(text, str) else ""
     try:
-        return _parse(text, grids, title_hint)
+        return _parse(text, grids, title_hint, page)
     except Exception as exc:  # the contract: never raise through a crawl; say what broke instead
         return Report(
             text=text,
@@ -146,7 +146,7 @@ def _has_body(text: str, title: str | None) -> bool:
     return len(body) >= 20 and not (len(body) < 60 and "附件" in body)
 
 
-def _parse(text: str, grids: list[Grid], title_hint: str | None) -> Report:
+def _parse(text: str, grids: list[Grid], title_hint: str | None, page: PageMeta | None) -> Report:
     report = Report(text=text)
     if not text.strip() and not grids:
         report.problems.append("empty text")
@@ -162,12 +162,21 @@ def _parse(text: str, grids: list[Grid], title_hint: str | None) -> Report:
 
     opening = lines[: headings[0].line] if headings else lines[:15]
     overview = lines[slice(*ranges["overview"])] if "overview" in ranges else []
-    meta = describe(lines, opening, overview, title_hint)
+    meta = describe(lines, opening, overview, title_hint, page)
     report.title, report.agency, report.year = meta.title, meta.agency, meta.year
+    report.meta.update(meta.sources())
+    if meta.published_date:
+        report.meta["published_date"] = meta.published_date
+    if meta.page.to_dict():
+        report.meta["page"] = meta.page.to_dict()
 
     sources: dict[str, str] = {}
     reads = _read_tables(lines, ranges, grids, sources)
-    report.meta["table_sources"] = {t: s for t, s in sources.items() if reads[t].found}
+    if report.year and report.year < 2019 and not any(r.template for r in reads.values() if r.found):
+        # A pre-2019 report's own tables (the old 统计表: 行政复议 …, 维持具体行政行为数) are not the format's
+        # tables; their figures are read as e0 facts below.
+        reads = {t: r for t, r in reads.items() if not r.found}
+    report.meta["table_sources"] = {t: s for t, s in sources.items() if t in reads and reads[t].found}
     for read in reads.values():
         if read.found:  # a table not found contributes nothing, not even stray matches in prose
             report.figures.extend(read.figures)
@@ -184,6 +193,7 @@ def _parse(text: str, grids: list[Grid], title_hint: str | None) -> Report:
         report.problems.append("no report structure found")
         return report
     if report.template == "free":
+        report.facts = read_facts(lines)
         # A free-form (pre-2019) report with text is a kept report, not a failure; a 2019+ report without
         # its tables lacks content the format requires (tables as images, a wrapper page): partial.
         report.status = "partial" if report.year and report.year >= 2019 else "complete"

@@ -7,13 +7,14 @@ another machine) and be re-run after a parser upgrade on the same bytes with the
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from .extract import ExtractionError, extract
 from .extract.detect import detect_format
 from .extract.dispatch import pdf_reader, stamp
-from .meta import from_title
+from .meta import from_title, title_candidate
 from .parse import parse_extracted
 from .report import Report
 
@@ -96,7 +97,28 @@ def _text_only_shortfall(report: Report) -> str:
     return f"{failed} of {len(report.checks)} checks failed" if failed else ""
 
 
+_WE = re.compile(r"(?:我|本)(局|委|办|厅|院|中心|署|政府|镇|乡|街道|单位|机关)")
+
+
 def _apply_hints(report: Report, hints: ReadHints) -> None:
+    """What the crawler knows fills what the document and its page leave empty, below them in precedence:
+    the link text for the title (and the agency and year it names), then the portal's agency — as
+    `text+portal` when the report speaks of itself as that kind of organ (我局 on a 局's portal), else as
+    `registry`. Each value's source goes into report.meta (`title_source`, `agency_source`, `year_source`)."""
+    if report.title is None and hints.link_text:
+        title = title_candidate(hints.link_text)
+        if title:
+            report.title, report.meta["title_source"] = title, "link_text"
+            agency, year = from_title(title)
+            if report.agency is None and agency:
+                report.agency, report.meta["agency_source"] = agency, "link_text"
+            if report.year is None and year:
+                report.year, report.meta["year_source"] = year, "link_text"
+    if report.agency is None and hints.agency:
+        we = _WE.search(report.text[:5000])
+        speaks = we is not None and (we[1] in ("单位", "机关") or hints.agency.endswith(we[1]))
+        report.agency, report.meta["agency_source"] = hints.agency, "text+portal" if speaks else "registry"
+    _restate(report)
     if report.status == "failed" and hints.attachments:
         report.problems.append(
             "the page holds no report text itself; its content is in the attachment(s): "
@@ -116,3 +138,12 @@ def _apply_hints(report: Report, hints: ReadHints) -> None:
         value = getattr(hints, key)
         if value and not report.meta.get(key):
             report.meta[key] = value
+
+
+def _restate(report: Report) -> None:
+    """The parser's 'not stated' problems, restated once the hints supplied the value."""
+    for key, problem in (("agency", "agency not stated"), ("year", "year not stated")):
+        source = report.meta.get(f"{key}_source")
+        if getattr(report, key) is not None and problem in report.problems and source:
+            at = report.problems.index(problem)
+            report.problems[at] = f"{problem} in the report; taken from the {source.replace('_', ' ')}"

@@ -46,6 +46,31 @@ class Figure:
 
 
 @dataclass
+class Fact:
+    """One figure of a free-form report: `code` (e0_*), the indicator as printed, value, unit, period
+    (`year` = 本年度, `cumulative` = 历年累计) and where it was read (`kind` table / prose, line, sentence)."""
+
+    code: str
+    label: str
+    value: int | float
+    unit: str | None
+    sentence: str
+    period: str = "year"
+    source: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "label": self.label,
+            "value": self.value,
+            "unit": self.unit,
+            "period": self.period,
+            "sentence": self.sentence,
+            "source": dict(self.source),
+        }
+
+
+@dataclass
 class Check:
     """One arithmetic rule (勾稽关系) evaluated on one column (or one row, for row sums)."""
 
@@ -75,6 +100,8 @@ class Report:
     figures: list[Figure] = field(default_factory=list)
     checks: list[Check] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    # Figures of a free-form (pre-2019) report as loosely typed e0_* facts (pipelines/facts.py).
+    facts: list[Fact] = field(default_factory=list)
     # Provenance and quality signals: extractor, format, table templates per table, OCR use, (cid:) garbage...
     meta: dict[str, Any] = field(default_factory=dict)
     # The full text the parser read (kept so a report that cannot be parsed is still searchable).
@@ -105,6 +132,7 @@ class Report:
             "figures": [f.to_json() for f in self.figures],
             "checks": [c.to_json() for c in self.checks],
             "problems": list(self.problems),
+            "facts": [f.to_json() for f in self.facts],
             "meta": dict(self.meta),
         }
 

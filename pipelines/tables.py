@@ -272,13 +272,13 @@ def to_figure(
 
 
 def _tokens_in_order(
-    cells: list[RowCell], keys: tuple[tuple[str, str], ...], drop: tuple[str, ...] = ()
+    cells: list[RowCell], keys: tuple[tuple[str, str], ...], drop: tuple[str, ...] = (), max_len: int = 40
 ) -> list[str]:
     """Codes of the header labels found in `cells`, in reading order, each once."""
     found: list[tuple[int, int, str]] = []
     for i, cell in enumerate(cells):
         text = cell.key
-        if len(text) > 40 or "," in text:
+        if len(text) > max_len or "," in text:
             continue  # prose, or the table's 勾稽 note
         for d in drop:
             text = text.replace(d, "#" * len(d))
@@ -433,11 +433,22 @@ _APPLICATION_ROWS = (
     ("逾期不补正", "other_no_correction"),
     ("收费通知", "other_unpaid_fee"),
     ("缴纳费用", "other_unpaid_fee"),
+    # labels cut short by a converter (PATTERNS A3): the distinctive start of each sub-item
+    ("其他法律行政法规", "denied_prohibited_by_law"),
+    ("四类过程", "denied_process_info"),
+    ("三类内部", "denied_internal_affairs"),
+    ("行政执法案", "denied_enforcement_file"),
+    ("没有现成信息", "unable_needs_creation"),
+    ("要求提供公开出版", "rejected_publication"),
+    ("无正当理由大量", "rejected_mass_repeated"),
+    ("要求行政机关确认", "rejected_confirm_or_reissue"),
+    ("无正当理由逾期", "other_no_correction"),
+    ("逾期未按收费", "other_unpaid_fee"),
 )
 _APPLICATION_TAIL = (
     ("其他处理", "other"),
     ("总计", "total_handled"),
-    ("结转下年度", "carried_forward"),
+    ("结转下年", "carried_forward"),
     ("本年新收", "new_received"),
     ("新收", "new_received"),
     ("上年结转", "carried_over"),
@@ -500,11 +511,26 @@ def row_by_position(key: str, previous: str | None) -> str | None:
     return rows[n - 1] if 0 < n <= len(rows) else None
 
 
-def _applicant_columns(header: list[RowCell]) -> list[str]:
+def _applicant_columns(header: list[RowCell], max_len: int = 40) -> list[str]:
     """Columns in template order: 自然人, the 法人或其他组织 sub-columns as printed, 总计."""
-    codes = _tokens_in_order(header, _APPLICANT_HEADER, drop=("法人或其他组织",))
+    codes = _tokens_in_order(header, _APPLICANT_HEADER, drop=("法人或其他组织",), max_len=max_len)
     middle = [c for c in codes if c not in ("natural_person", "total")]
     return [c for c in ("natural_person",) if c in codes] + middle + [c for c in ("total",) if c in codes]
+
+
+def _loose_label(loose: list[str], previous: str | None) -> str:
+    """The label of a value row printed without one: the last loose label line that names a row, with the
+    group label above it ("（三）不予公开" / "4.保护第三方合法权益") when the item alone does not."""
+    last = loose[-1]
+    if application_row(last, previous):
+        return last
+    joined = "".join(loose[-2:])
+    return joined if any(word in joined for word, _ in _GROUP_WORDS) else last
+
+
+def _header_word(cell: RowCell) -> bool:
+    """A header cell's words (not the table's 勾稽 note, not prose)."""
+    return bool(cell.key) and len(cell.key) <= 40 and "," not in cell.key
 
 
 def _grid_value_cells(row: Row, n: int) -> list[RowCell] | None:
@@ -531,15 +557,23 @@ def read_applications(rows: list[Row]) -> TableRead:
     header: list[RowCell] = []
     columns: list[str] = []
     previous: str | None = None
+    loose: list[str] = []  # label-only lines since the last value row (a converter put the values below)
     for row in rows:
         if not row.has_values():
             if not columns:
                 header.extend(row.split()[0])
+            loose.append(row.label_key())
             continue
         key = row.label_key()
+        if not key and loose and len(row.values(99)) >= len(columns or APPLICATION_COLUMN_CODES) - 1:
+            key = _loose_label(loose, previous)  # a value row with no label, right after its loose label
+        group = loose[-1] if loose and any(word in loose[-1] for word, _ in _GROUP_WORDS) else ""
+        loose = []
         code = application_row(key, previous)
-        if not code:
-            code = row_by_position(key, previous)
+        if (
+            not code
+        ):  # a garbled item: its number within the group label printed above it, or the previous row's
+            code = row_by_position(group + key, previous)
             if not code or code in out.rows:
                 continue
             out.problems.append(
@@ -549,6 +583,10 @@ def read_applications(rows: list[Row]) -> TableRead:
         previous = code
         if not columns:
             columns = _applicant_columns(header)
+            words = "".join(c.text for c in header if _header_word(c))
+            joined = _applicant_columns([RowCell(words)], max_len=len(compact(words)))
+            if len(joined) > len(columns):  # header words broken over cells ("商业" | "企业")
+                columns = joined
             width = _typical_width(rows)
             if len(columns) < 2:
                 columns = list(APPLICATION_COLUMN_CODES)

@@ -128,7 +128,7 @@ def test_mixed_templates_are_named() -> None:
 
 def test_fullwidth_digits_dashes_units() -> None:
     r = parse("fullwidth_digits_and_dashes.txt")
-    assert (r.status, r.year, r.title) == ("complete", 2023, "示例市某某局 2023年政府信息公开工作年度报告")
+    assert (r.status, r.year, r.title) == ("complete", 2023, "示例市某某局2023年政府信息公开工作年度报告")
     assert row(r, "active", "normative_documents") == {"issued": 2, "repealed": 1, "in_force": 15}
     lic = r.figure("active", "licensing", "decisions")
     assert (lic.value, lic.raw, lic.flags) == (1234, "１，２３４件", ["thousands_separator", "unit_stripped"])
@@ -427,7 +427,7 @@ def test_grid_missing_table_falls_back_to_text() -> None:
 def test_title_broken_after_the_agency_is_joined() -> None:
     r = parse_text("　　示例市某某区人民政府\n    2024 年政府信息公开工作年度报告\n\n一、总体情况\n正文。\n")
     assert (r.title, r.agency, r.year) == (
-        "示例市某某区人民政府 2024 年政府信息公开工作年度报告",
+        "示例市某某区人民政府2024年政府信息公开工作年度报告",
         "示例市某某区人民政府",
         2024,
     )

@@ -83,9 +83,10 @@ TRUNCATED_6 = {row: [0, 0, 0, 0, 0, None if row in SUBITEM_ROWS else 0] for row 
 
 CASES = {
     "000": dict(
-        agency="北关区卫健委",
+        # the title says 北关区卫健委, the text 北关区卫生健康委员会: the full name, the short form an alias
+        agency="北关区卫生健康委员会",
         year=2025,
-        title="北关区卫健委 2025 年政府信息公开工作年度报告",
+        title="北关区卫健委2025年政府信息公开工作年度报告",  # layout spaces dropped
         active=active([0, 0, 0], [0, 0, 0], 162, 0, 0, 62.336),
         applications=(ALL_ZERO_7, COLS7),
         review=ZERO_REVIEW,
@@ -93,7 +94,7 @@ CASES = {
     "001": dict(
         agency="凤泉区卫生健康委员会",
         year=2024,
-        title="凤泉区卫生健康委员会 2024 年政府信息公开工作年度报告",
+        title="凤泉区卫生健康委员会2024年政府信息公开工作年度报告",
         active=active([0, 0, 0], [0, 0, 0], 378, 2, 0, 0.0),
         applications=(TRUNCATED_6, COLS6),
         review=ZERO_REVIEW,
@@ -109,7 +110,7 @@ CASES = {
     "003": dict(
         agency="新乡县卫生健康委员会",
         year=2025,
-        title="新乡县卫生健康委员会 2025 年政府信息公开工作年度报告",
+        title="新乡县卫生健康委员会2025年政府信息公开工作年度报告",
         active=active([0, 0, 0], [0, 0, 0], 2079, 26, 0, 0.0),
         applications=(TRUNCATED_6, COLS6),
         review=ZERO_REVIEW,
@@ -134,6 +135,8 @@ def test_seed_identity(prefix: str) -> None:
     r, case = seed(prefix), CASES[prefix]
     assert (r.status, r.template) == ("complete", "2021"), r.problems
     assert (r.agency, r.year, r.title) == (case["agency"], case["year"], case["title"])
+    if prefix == "000":
+        assert r.meta["agency_aliases"] == ["北关区卫健委"]
     assert r.meta["table_templates"] == {"active": "2021", "applications": "2021"}
     assert list(r.sections) == [
         "preamble",

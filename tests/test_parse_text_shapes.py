@@ -142,7 +142,7 @@ def test_ambiguous_split_is_null_with_the_candidates_named() -> None:
 def test_markdown_pipe_tables_per_row_group_with_invented_header() -> None:
     r = parse_text(read("markdown_pipe_tables.md"))
     assert (r.status, r.template, r.agency, r.year) == ("complete", "2021", "示例县某某镇人民政府", 2023)
-    assert r.title == "示例县某某镇人民政府 2023年政府信息公开工作年度报告"
+    assert r.title == "示例县某某镇人民政府2023年政府信息公开工作年度报告"
     assert r.problems == ["applications table: header not found; assumed the template's 7 columns"]
     assert row(r, "active", "normative_documents") == [3, 1, 12]
     assert row(r, "active", "fees") == [62.336]
@@ -221,3 +221,55 @@ def test_free_form_report_without_headings_is_kept_not_failed() -> None:
     r = parse_text("示例县档案局2013年信息公开年度报告\n本年度主动公开信息120条，收到申请3件，均已答复。\n")
     assert (r.status, r.template, r.year) == ("complete", "free", 2013)
     assert "no section headings found: the text is kept as one body" in r.problems
+
+
+# ---------------------------------------------------------------- garbled conversions (A3 leftovers)
+
+GARBLED = {
+    "new_received": [12, 1, 0, 0, 0, 0, 13],
+    "carried_over": [1, 0, 0, 0, 0, 0, 1],
+    "granted": [6, 1, 0, 0, 0, 0, 7],
+    "partly_granted": [2, 0, 0, 0, 0, 0, 2],
+    "denied_third_party": [1, 0, 0, 0, 0, 0, 1],
+    "unable_not_held": [2, 0, 0, 0, 0, 0, 2],
+    "rejected_duplicate": [1, 0, 0, 0, 0, 0, 1],
+    "other_no_correction": [1, 0, 0, 0, 0, 0, 1],
+    "total_handled": [13, 1, 0, 0, 0, 0, 14],
+}
+
+
+def test_garbled_conversion_loose_labels_truncated_labels_broken_and_mid_table_headers() -> None:
+    """Value rows right after a loose label line (一、本年新收… / 4.保护第三方合法权益), header words broken over
+    cells (商业 | 企业), a page footer and the header repeated mid-table, labels cut short
+    (…不再处理其政府信息公): every row by its distinctive key, numbers from the row's end."""
+    r = parse_text(read("garbled_conversion.txt"))
+    assert (r.status, r.template, r.agency, r.year) == ("complete", "2021", "示例县农业农村局", 2023)
+    assert r.problems == []  # the broken header is read as the template's 7 columns, not assumed
+    assert nonzero(r) == GARBLED
+    assert len([f for f in r.figures if f.table == "applications"]) == 25 * 7
+    assert r.figure("applications", "new_received", "total").source == {"line": 24}
+    assert r.figure("applications", "denied_third_party", "natural_person").source == {"line": 34}
+    assert row(r, "applications", "other_unpaid_fee") == [0] * 7
+    assert row(r, "active", "normative_documents") == [2, 0, 9]
+    assert all(c.ok for c in r.checks) and len(r.checks) == 7 + 7 + 25 + 3
+
+
+def test_loose_group_label_names_a_garbled_item_below_it() -> None:
+    text = (
+        read("garbled_conversion.txt")
+        .replace("1.本机关不掌握相关政府信息\t2", "1.本机关不掌\t2")
+        .replace("（四）无法提供\n1.本机关不掌\t", "（四）无法提供\n1.本机关不掌\n")
+    )
+    r = parse_text(text)
+    assert row(r, "applications", "unable_not_held") == [2, 0, 0, 0, 0, 0, 2]
+    assert "applications table: row unable_not_held recognised by its number only" in " ".join(r.problems)
+    assert all(c.ok for c in r.checks)
+
+
+def test_a_page_number_is_never_bound_to_a_loose_label() -> None:
+    text = read("garbled_conversion.txt").replace(
+        "4.保护第三方合法权益\n1\t0\t0\t0\t0\t0\t1", "4.保护第三方合法权益\n— 3 —"
+    )
+    r = parse_text(text)
+    assert row(r, "applications", "denied_third_party") == []
+    assert "applications table: row denied_third_party not found" in r.problems

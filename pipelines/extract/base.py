@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .page_meta import PageMeta
 
 
 @dataclass
@@ -59,6 +62,8 @@ class Extracted:
     quality: dict[str, Any] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     meta: dict[str, Any] = field(default_factory=dict)
+    # What the page around the document states (meta tags, labelled fields), with each value's source.
+    page: PageMeta | None = None
 
 
 class ExtractionError(Exception):

@@ -61,6 +61,8 @@ def _looks_html(head: bytes) -> bool:
     stripped = head.lstrip()
     if stripped.startswith(b"<") and _HTML_SNIFF.match(stripped):
         return True
+    if stripped.startswith((b"{", b"[")):
+        return False  # a JSON document, even one holding a page's HTML in a field (read by text.py)
     # HTML after a junk line (a server banner, an XML declaration): markup near the start
     return bool(re.search(rb"<(?:!doctype\s+html|html)[\s>]", head[:1024], re.I))
 

@@ -23,7 +23,7 @@ import lxml.html
 from lxml import etree
 from w3lib.encoding import html_body_declared_encoding, html_to_unicode, http_content_type_encoding
 
-from . import limits
+from . import embedded, limits, page_meta
 from .base import Cell, Extracted, ExtractionError, Grid
 
 _BLOCK = {
@@ -70,10 +70,8 @@ _DROP = (
     "button",
 )
 _WS = re.compile(r"[ \t\r\f\v\u00a0\u3000\u2002\u2003\u2009\u200b\ufeff]+")
+_CELL_END = re.compile(r"\s*\x1f[\s\x1f]*")
 _NUMERIC_SPACED = re.compile(r"^[\d.,，\s]+$")
-_DATE_TEXT = re.compile(
-    r"(?:发布(?:时间|日期)|发文日期|成文日期|日期)[:：]\s*(\d{4})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})"
-)
 _DATE_META = re.compile(r"(\d{4})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})")
 _HEADING_HINT = re.compile(r"^\s*[一二三四五六][、.．]")
 
@@ -224,13 +222,18 @@ def _is_data_table(table: etree._Element) -> bool:
     )
 
 
-def _linearise(el: etree._Element, table_ids: dict[int, Grid], out: list[str]) -> None:
+def _linearise(
+    el: etree._Element, table_ids: dict[int, Grid], out: list[str], cell_tabs: bool = False
+) -> None:
     """Text of `el` in reading order: blocks on their own lines, data tables as tab-separated rows
-    (merged copies left out, so a spanning label appears once)."""
+    (merged copies left out, so a spanning label appears once); every table cell ends with a
+    tab (a metadata table's label and value stay apart): `cell_tabs`."""
     buf: list[str] = []
 
     def flush() -> None:
         line = _WS.sub(" ", "".join(buf)).strip()
+        if cell_tabs:
+            line = _CELL_END.sub("\t", line).strip("\t ")
         if line:
             out.append(_norm(line))
         buf.clear()
@@ -256,6 +259,8 @@ def _linearise(el: etree._Element, table_ids: dict[int, Grid], out: list[str]) -
                 walk(child)
             if tag in _BLOCK:
                 flush()
+            elif cell_tabs and tag in ("td", "th"):
+                buf.append("\x1f")
         if node.tail:
             buf.append(node.tail.replace("\n", " "))
 
@@ -307,40 +312,7 @@ def _meta_tags(root: etree._Element) -> dict[str, str]:
     return out
 
 
-def _meta_date(meta: dict[str, str], root: etree._Element) -> str | None:
-    for name in (
-        "PubDate",
-        "pubdate",
-        "publishdate",
-        "firstpublishedtime",
-        "article:published_time",
-        "DC.Date",
-        "dcterms.created",
-        "date",
-    ):
-        d = _DATE_META.search(meta.get(name, ""))
-        if d:
-            return _iso(*d.groups())
-    d = _DATE_TEXT.search("\n".join(_linearise_all(root)))
-    return _iso(*d.groups()) if d else None
-
-
-def _iso(y: str, m: str, d: str) -> str | None:
-    yi, mi, di = int(y), int(m), int(d)
-    if 1990 <= yi <= 2100 and 1 <= mi <= 12 and 1 <= di <= 31:
-        return f"{yi:04d}-{mi:02d}-{di:02d}"
-    return None
-
-
-def _meta_title(meta: dict[str, str]) -> str | None:
-    for name in ("ArticleTitle", "articletitle", "og:title", "title"):
-        value = meta.get(name, "").strip()
-        if value:
-            return _norm(value)
-    return None
-
-
-def extract_html(data: bytes, content_type: str | None = None) -> Extracted:
+def extract_html(data: bytes, content_type: str | None = None, nested: bool = False) -> Extracted:
     text, encoding, problems = decode_html(data, content_type)
     if len(text) > limits.MAX_HTML_CHARS:
         raise limits.over("html size", f"{len(text)} chars", limits.MAX_HTML_CHARS)
@@ -349,6 +321,7 @@ def extract_html(data: bytes, content_type: str | None = None) -> Extracted:
     except (etree.ParserError, ValueError) as exc:
         raise ExtractionError(f"unparseable html: {exc}") from exc
     meta = _meta_tags(root)
+    inside = None if nested else embedded.from_scripts(root)
     for bad in root.xpath("//script|//style|//noscript|//template"):
         bad.drop_tree()
     all_tables = root.xpath("//table")
@@ -362,10 +335,28 @@ def extract_html(data: bytes, content_type: str | None = None) -> Extracted:
     main = _main_element(root, data_tables)
     _linearise(main, {id(t): g for t, g in zip(data_tables, grids, strict=True)}, lines)
     body_text = "\n".join(lines)
-    title = _meta_title(meta) or _headline(root) or _html_title(root)
-    published = _meta_date(meta, root) or _htmldate(root)
+    page = page_meta.read_page(root, meta, _linearise_all(root))
+    title = _headline(root) or _html_title(root)  # the page's title statements are in `page`
+    # A fragment carried as data has no page around it: htmldate would take a date of its text (the
+    # statistics period's 1月1日) for the publication date; a capture wrapper's time is never one.
+    published = page.published_date
+    if published is None and not nested:
+        published = _htmldate(root)
+        if published and published == page_meta.iso_date(page.capture_time):
+            published = None
+        if published:
+            page.published_date, page.published_date_source = published, "page_guess"
+            page.published_date_label = "htmldate"
     extractor = "html/lxml"
     info: dict[str, Any] = {"encoding": encoding, "tables": len(all_tables), "data_tables": len(grids)}
+    if inside is not None and not grids:
+        inner = _embedded_page(inside, body_text)
+        if inner is not None:  # the report is the page's script data (PATTERNS A4), read as the page
+            inner.title, inner.published_date = title or inner.title, published or inner.published_date
+            inner.page = page.merge(inner.page or page_meta.PageMeta())
+            inner.problems[:0] = problems
+            inner.meta.update(encoding=encoding, embedded_html=len(inside))
+            return inner
     if not body_text.strip():
         traf_text = _trafilatura_text(root)
         info["trafilatura_chars"] = len(traf_text or "")
@@ -378,15 +369,26 @@ def extract_html(data: bytes, content_type: str | None = None) -> Extracted:
         grids=grids,
         title=title,
         published_date=published,
+        page=page,
         quality=quality,
         problems=problems,
         meta=info,
     )
 
 
+def _embedded_page(markup: str, page_text: str) -> Extracted | None:
+    """The report HTML a script carries, read as a page, when it holds more of the report than the page."""
+    inner = extract_html(markup.encode("utf-8"), "text/html; charset=utf-8", nested=True)
+    if not inner.grids and len(inner.text) <= len(page_text):
+        return None
+    inner.extractor = "html/lxml+embedded"
+    return inner
+
+
 def _linearise_all(root: etree._Element) -> list[str]:
+    """The whole page's lines, table cells tab-separated: where its labelled fields are read."""
     out: list[str] = []
-    _linearise(root, {}, out)
+    _linearise(root, {}, out, cell_tabs=True)
     return out
 
 
