@@ -362,6 +362,8 @@ def m006_crawl_errors(db: sqlite_utils.Database) -> None:
         CREATE INDEX crawl_errors_url ON crawl_errors(url);
         ALTER TABLE crawls ADD COLUMN reason TEXT;     -- why a crawl ended failed / partial / interrupted
         ALTER TABLE crawls ADD COLUMN pid INTEGER;     -- the crawling process, to close rows of dead ones
+        """
+    )
 
 
 @migrations()
