@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .report import Check, Number, Report
@@ -96,7 +95,7 @@ SPECS: tuple[Spec, ...] = (
     Spec(
         "total_handled",
         "办结",
-        _p(rf"(?:办结|答复){_gap(6)}(?:申请)?"),
+        _p(rf"(?:办结|答复|办理完毕){_gap(6)}(?:申请)?"),
         ((A, "total_handled", "total"),),
         needs_context=_INFO + r"|申请",
     ),
@@ -232,15 +231,13 @@ def _quote(sentence: str, limit: int = 90) -> str:
     return sentence if len(sentence) <= limit else sentence[: limit - 1] + "…"
 
 
-def prose_checks(
-    report: Report, lookup: Callable[[str, str, str], Number | None] | None = None
-) -> list[Check]:
+def prose_checks(report: Report) -> list[Check]:
     """One soft check per restated figure whose cells exist: the prose's figure against the table's."""
-    get = lookup or report.value
+    get = report.value
     checks: list[Check] = []
     for r in restatements(report):
         readings = (r.spec.cells, *r.spec.alternatives)
-        sums = []
+        sums: list[Number | None] = []
         for cells in readings:
             values = [get(*c) for c in cells]
             if any(v is None for v in values):
@@ -262,8 +259,6 @@ def prose_checks(
         )
         if not ok and len(sums) > 1 and sums[1] is not None:
             detail += f"（含上年结转也是 {_fmt(sums[1])}）"
-        cells = [f"{t}.{rw}.{c}" for t, rw, c in {c for cs in readings for c in cs}]
-        checks.append(
-            Check(f"prose.{r.what}", column, ok, detail, row=row, severity="soft", cells=sorted(cells))
-        )
+        read = sorted(f"{t}.{rw}.{c}" for t, rw, c in {c for cs in readings for c in cs})
+        checks.append(Check(f"prose.{r.what}", column, ok, detail, row=row, severity="soft", cells=read))
     return checks
