@@ -46,7 +46,7 @@ def bars(items: list[tuple[str, list[tuple[str, float, str]]]], height: int = 16
     shapes: list[dict[str, Any]] = []
     for i, (label, segs) in enumerate(items):
         x = 40 + i * (width + gap)
-        y = top + height
+        y: float = top + height
         total = 0.0
         for series, value, colour in segs:
             h = height * value / peak
@@ -210,7 +210,7 @@ async def compare_page(request, datasette):
     for r in rows:
         r["agency_url"] = agency_url(datasette, database, r["agency"])
     chart = bars(
-        [(r["agency"][-8:], [(FIGURES[figure], float(r["value"] or 0), "#3b6ea5")]) for r in rows[:40]]
+        [(r["agency"][-6:], [(FIGURES[figure], float(r["value"] or 0), "#3b6ea5")]) for r in rows[:40]]
     )
     years = [
         r[0]
