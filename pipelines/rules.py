@@ -339,15 +339,22 @@ def published_bound(c: _Cells) -> list[Check]:
 
 
 def fee_unit(c: _Cells) -> list[Check]:
-    """S-FEE-UNIT: a 行政事业性收费 above 10 000 万元 (100 million yuan) was probably written in 元."""
+    """S-FEE-UNIT: a 行政事业性收费 above 10 000 万元 printed as a whole number (or with 元 in the cell) was
+    probably written in 元. A 万元 amount keeps its decimals: a city's consolidated report really prints
+    96171.6 万元 (淮安市 2024), which is no unit error."""
     f = c.by_key.get(("active", "fees", "amount_10k_yuan"))
     if f is None or f.value is None:
         return []
-    ok = f.value <= 10_000
+    raw = (f.raw or "").replace(" ", "")
+    says_yuan = "元" in raw and "万" not in raw
+    ok = f.value <= 10_000 or (not float(f.value).is_integer() and not says_yuan)
     if ok:
         detail = f"{_fmt(f.value)} 万元"
     else:
-        detail = f"{_fmt(f.value)} 万元 = {_fmt(f.value / 10_000)} 亿元: probably {_fmt(f.value)} 元 = {_fmt(f.value / 10_000)} 万元"
+        detail = (
+            f"{_fmt(f.value)} 万元 = {_fmt(f.value / 10_000)} 亿元: probably {_fmt(f.value)} 元"
+            f" = {_fmt(f.value / 10_000)} 万元"
+        )
     return [
         Check(
             "active.fee_unit",

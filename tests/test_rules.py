@@ -137,6 +137,9 @@ def test_fee_written_in_yuan() -> None:
     assert ok.ok
     [bad] = by_rule(report({("active", "fees", "amount_10k_yuan"): 251000}), "active.fee_unit")
     assert not bad.ok and "probably 251000 元 = 25.1 万元" in bad.detail
+    # A city's consolidated report: 96171.6 万元 is large but keeps its decimals (淮安市 2024, real).
+    [city] = by_rule(report({("active", "fees", "amount_10k_yuan"): 96171.6}), "active.fee_unit")
+    assert city.ok
 
 
 def test_missing_cells_are_not_checked() -> None:
