@@ -6,7 +6,8 @@ is worse than a missed one, so a figure is taken only when
   new_received …) and the number follows the phrase directly (fillers 共/共计/为 … only), with a unit;
 - it is exact (no 余/多/约/近, no percentage, no year, no 第X条) and about the report's year (a clause that
   names another year, 上年/去年/同比, is skipped);
-- for reviews and suits, the sentence is about information disclosure (a 司法局 handles other reviews).
+- for reviews and suits, the sentence is about information disclosure (a 司法局 handles other reviews);
+- the clause's subject is the reporting body, not a part of it (区政府办代表区政府受理…, 各部门, 乡镇).
 A restatement that may count differently (受理 = new + carried over) agrees with either reading.
 """
 
@@ -27,6 +28,9 @@ _FILL = r"\s*(?:[:：]\s*)?(?:共计|合计|总计|累计|共|计|为|了|达)?\
 _COUNT_UNIT = r"\s*(?:件|条|个|宗|起|项|份)"
 # What a clause must not say before the phrase: another period, or a comparison.
 _OTHER_PERIOD = re.compile(r"上一?年度?|去年|前年|同比|较上|比上|历年|以来|截至|截止|(?:19|20)\d\d\s*年")
+# A clause whose subject is part of the reporting body (区政府办代表区政府…, 本级, 各部门, 乡镇) counts a subset:
+# its figures are not the table's (a real district report: 区政府办 17 件 beside the district's 95).
+_SUBSET = re.compile(r"代表|本级|政府办|办公室|部门|乡镇|街道|单位|所属|下属|系统")
 _GAP_STOP = "复议|诉讼|投诉|举报|咨询|信访|来信|来访|留言|建议|提案|涉及|关于|有关|类|依申请公开事项"
 
 
@@ -169,7 +173,10 @@ def _sentences(report: Report) -> list[tuple[str, str]]:
             # Only the sentences around a table (a line with a full stop and no tab-separated cells).
             lines = [ln for ln in text.splitlines() if "。" in ln and "\t" not in ln.strip()]
         elif name in _PROSE_SECTIONS:
-            lines = text.splitlines()
+            # A PDF breaks a paragraph into lines, even inside a number's phrase (答 / 复 3050 件): join them,
+            # keeping blank lines and numbered sub-headings as paragraph breaks.
+            lines = re.split(r"\n\s*\n|\n(?=\s*[（(]?[一二三四五六七八九十\d]+[)）、.])", text)
+            lines = [ln.replace("\n", "") for ln in lines]
         else:
             continue
         for line in lines:
@@ -206,7 +213,11 @@ def restatements(report: Report) -> list[Restatement]:
                     for t in _OTHER_PERIOD.findall(prefix)
                     if not (year and t.replace(" ", "") == f"{year}年")
                 ]
-                if other or sentence[max(0, m.start() - 1) : m.start()] in ("第", "约", "近"):
+                if (
+                    other
+                    or _SUBSET.search(prefix)
+                    or sentence[max(0, m.start() - 1) : m.start()] in ("第", "约", "近")
+                ):
                     continue
                 unit = m.group(2) if m.lastindex and m.lastindex >= 2 else None
                 out.append(Restatement(spec.what, _value(m.group(1), unit, spec), sentence, section, spec))
