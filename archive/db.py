@@ -373,6 +373,11 @@ def m005_audit(db: sqlite_utils.Database) -> None:
             score INTEGER                     -- 0-100 (archive/audit.py Points)
         );
         CREATE INDEX idx_scorecards_agency ON scorecards(agency_key, year);
+        -- Derived rows go with the report they describe or were compared with (reparse deletes reports).
+        CREATE TRIGGER reports_audit_bd BEFORE DELETE ON reports BEGIN
+            DELETE FROM scorecards WHERE report_id = old.id;
+            DELETE FROM checks WHERE compared_report_id = old.id;
+        END;
 
         DROP VIEW failed_checks;
         CREATE VIEW failed_checks AS
