@@ -426,6 +426,70 @@ def m008_e0_facts(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m009_audit(db: sqlite_utils.Database) -> None:
+    """The auditor (archive/audit.py): each check's severity, the cells it read and the report it was
+    compared with (cross-year and copied checks); a scorecard per report; views for the journalists."""
+    db.executescript(
+        """
+        ALTER TABLE checks ADD COLUMN severity TEXT;          -- hard / soft (pipelines/rules.py)
+        ALTER TABLE checks ADD COLUMN cells TEXT;             -- JSON: cells read, '#id:' = another report's
+        ALTER TABLE checks ADD COLUMN compared_report_id INTEGER REFERENCES reports(id);
+        CREATE INDEX idx_checks_compared ON checks(compared_report_id);
+        CREATE INDEX idx_checks_rule ON checks(rule, ok);
+        UPDATE checks SET severity = 'hard';                  -- the four original rules are all hard
+
+        CREATE TABLE scorecards (
+            report_id INTEGER PRIMARY KEY REFERENCES reports(id),
+            agency_key TEXT,                  -- what links an agency's years (archive/audit.py agency_key)
+            year INTEGER,
+            deadline_rule TEXT,               -- which statutory deadline applies and why
+            deadline TEXT,
+            published_date TEXT,
+            days_late INTEGER,
+            on_time INTEGER,                  -- 1 / 0 / NULL (publication date unknown)
+            sections_present INTEGER,         -- of the six
+            sections_missing TEXT,
+            tables_present INTEGER,           -- of the three
+            tables_missing TEXT,
+            hard_checks INTEGER,
+            hard_failed INTEGER,
+            soft_failed INTEGER,
+            cross_year_checks INTEGER,
+            cross_year_failed INTEGER,
+            prose_checks INTEGER,
+            prose_failed INTEGER,
+            copied_sections INTEGER,
+            copied_which TEXT,
+            score INTEGER                     -- 0-100 (archive/audit.py Points)
+        );
+        CREATE INDEX idx_scorecards_agency ON scorecards(agency_key, year);
+        -- Derived rows go with the report they describe or were compared with (reparse deletes reports).
+        CREATE TRIGGER reports_audit_bd BEFORE DELETE ON reports BEGIN
+            DELETE FROM scorecards WHERE report_id = old.id;
+            DELETE FROM checks WHERE compared_report_id = old.id;
+        END;
+
+        DROP VIEW failed_checks;
+        CREATE VIEW failed_checks AS
+            SELECT c.report_id, r.agency, r.year, r.title, c.rule, c."row", c."column", c.detail,
+                   r.source_url, c.severity, c.compared_report_id
+            FROM checks c JOIN reports r ON r.id = c.report_id
+            WHERE c.ok = 0 AND r.is_latest = 1;
+
+        CREATE VIEW scorecards_latest AS
+            SELECT s.*, r.agency, r.region, r.level, r.title, r.template, r.status,
+                   CASE WHEN s.on_time IS NULL THEN 'unknown' WHEN s.on_time = 1 THEN 'on_time'
+                        ELSE 'late' END AS timeliness
+            FROM scorecards s JOIN reports r ON r.id = s.report_id
+            WHERE r.id IN (SELECT report_id FROM reports_latest);
+        """
+    )
+    from .audit import audit_all
+
+    audit_all(db)
+
+
 def open_db(path: str | Path) -> sqlite_utils.Database:
     """Open (creating if needed) an archive and bring its schema up to date."""
     db = sqlite_utils.Database(path)

@@ -127,6 +127,11 @@ def data_dictionary(conn: sqlite3.Connection | None = None) -> str:
     ]
     for rule, (en, zh) in codes.RULES.items():
         lines.append(f"| `{rule}` | {en} | {zh} |")
+    from pipelines import rules
+
+    for r in (*rules.RULES.values(), *rules.FAMILIES.values()):
+        if r.code not in codes.RULES:
+            lines.append(f"| `{r.code}` | {r.en} ({r.format_id}, {r.severity}) | {r.zh} |")
     lines.append("")
     return "\n".join(lines)
 

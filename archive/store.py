@@ -20,8 +20,10 @@ import sqlite_utils
 
 from pipelines import PARSER_VERSION
 from pipelines.report import Report
+from pipelines.rules import severity_of
 
 from .agencies import link_report_row
+from .audit import audit_document, audit_report
 from .db import insert_row
 from .facts import write_facts
 from .search import index_report
@@ -235,6 +237,7 @@ def _seen_again(
     if current is not None and current != version_id:
         change_id = record_change(db, doc_id, current, version_id, when)
         _mark_latest(db, doc_id)
+        audit_document(db, doc_id)
     rid = db.execute("SELECT id, status FROM reports WHERE version_id = ?", [version_id]).fetchone()
     return StoreResult(
         doc_id, version_id, False, current, rid[0] if rid else None, change_id, rid[1] if rid else None
@@ -326,12 +329,26 @@ def write_report(db: sqlite_utils.Database, version_id: int, report: Report) -> 
             ],
         )
         db.conn.executemany(
-            'INSERT INTO checks (report_id, rule, "row", "column", ok, detail) VALUES (?, ?, ?, ?, ?, ?)',
-            [(report_id, c.rule, c.row, c.column, int(c.ok), c.detail) for c in report.checks],
+            'INSERT INTO checks (report_id, rule, "row", "column", ok, detail, severity, cells)'
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    report_id,
+                    c.rule,
+                    c.row,
+                    c.column,
+                    int(c.ok),
+                    c.detail,
+                    c.severity or severity_of(c.rule),
+                    json.dumps(c.cells, ensure_ascii=False) if c.cells else None,
+                )
+                for c in report.checks
+            ],
         )
         write_facts(db, report_id, report)
         _mark_latest(db, document_id)
         index_report(db, report_id, report.search_streams)
+        audit_report(db, report_id)
     return report_id
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from . import rules
 from .codes import APPLICANT_CODES, APPLICATION_COLUMNS, RESULT_ROWS_2019, RESULT_ROWS_2021, REVIEW_ROWS
 from .report import Check, Figure, Number, Report
 
@@ -128,7 +129,7 @@ def evaluate(report: Report) -> tuple[list[Check], list[str]]:
     ev.total_handled()
     ev.row_total()
     ev.review_total()
-    return ev.checks, ev.notes()
+    return rules.audit(report, ev.checks), ev.notes()
 
 
 def run_checks(report: Report) -> list[Check]:

@@ -72,18 +72,28 @@ class Fact:
 
 @dataclass
 class Check:
-    """One arithmetic rule (勾稽关系) evaluated on one column (or one row, for row sums)."""
+    """One rule of the format (勾稽关系, FORMAT.md §4) evaluated on one column (or one row, for row sums).
+
+    `severity` is ``hard`` (must hold in a correctly filled report) or ``soft`` (a warning: prose, carry-over,
+    units); `cells` names the cells the rule read (``table.row.column``), so a reader can see its inputs.
+    """
 
     rule: str
     column: str
     ok: bool
     detail: str
     row: str | None = None
+    severity: str | None = None
+    cells: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"rule": self.rule, "column": self.column, "ok": self.ok, "detail": self.detail}
         if self.row is not None:
             out["row"] = self.row
+        if self.severity is not None:
+            out["severity"] = self.severity
+        if self.cells:
+            out["cells"] = list(self.cells)
         return out
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pipelines import codes
 from pipelines.codes import APPLICANT_CODES
 from pipelines.extract.base import Extracted, Grid
 from pipelines.parse import parse_extracted, parse_text
@@ -56,7 +57,10 @@ def test_2021_tabs() -> None:
     assert row(r, "review_litigation", "litigation_direct") == dict(
         zip(REVIEW_COLS, [0, 0, 0, 1, 1], strict=True)
     )
-    assert all(c.ok for c in r.checks) and len(r.checks) == 7 + 7 + 25 + 3
+    original = [
+        c for c in r.checks if c.rule in codes.RULES
+    ]  # the four original rules; pipelines/rules adds more
+    assert all(c.ok for c in r.checks) and len(original) == 7 + 7 + 25 + 3
 
 
 # ---------------------------------------------------------------- 2021 template, one cell per line (docx → text)
@@ -84,7 +88,7 @@ def test_2021_one_cell_per_line_with_wrapped_headers() -> None:
         "litigation_after_review": [1, 0, 0, 0, 1],
     }
     assert r.figure("applications", "new_received", "other_org").source == {"line": 81}
-    assert all(c.ok for c in r.checks)
+    assert all(c.ok for c in r.checks), [c.detail for c in r.checks if not c.ok]
 
 
 # ---------------------------------------------------------------- 2019 template
@@ -153,7 +157,7 @@ def test_fullwidth_digits_dashes_units() -> None:
     )
     assert row(r, "review_litigation", "review") == dict(zip(REVIEW_COLS, [1, 1, 0, 0, 2], strict=True))
     assert r.figure("review_litigation", "litigation_direct", "upheld").flags == ["blank", "derived"]
-    assert all(c.ok for c in r.checks)
+    assert all(c.ok for c in r.checks), [c.detail for c in r.checks if not c.ok]
 
 
 def test_no_other_column() -> None:
@@ -407,7 +411,9 @@ def test_grids_are_read_with_merged_headers_and_sources() -> None:
     assert row(r, "review_litigation", "litigation_direct") == dict(
         zip(REVIEW_COLS, [0, 1, 0, 0, 1], strict=True)
     )
-    assert all(c.ok for c in r.checks)
+    assert all(c.ok for c in r.checks if c.severity == "hard"), [c.detail for c in r.checks if not c.ok]
+    # The text (its prose says 13) is another report's than these grids (4): the auditor says so.
+    assert [c.rule for c in r.checks if not c.ok] == ["prose.new_received"]
 
 
 def test_grid_missing_table_falls_back_to_text() -> None:
