@@ -21,6 +21,7 @@ import click
 from archive.cli import datasette_command
 from archive.cli import main as archive_main
 
+from .cli_queue import queue_group, schedule, worker
 from .portals import (
     Portal,
     RegistryError,
@@ -462,3 +463,6 @@ def main() -> None:
 
 for _command in (*archive_main.commands.values(), crawl, portals, demo):
     main.add_command(_command)
+main.add_command(schedule)
+main.add_command(worker)
+main.add_command(queue_group)
