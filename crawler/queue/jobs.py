@@ -156,7 +156,7 @@ class HostLock:
         self._thread: threading.Thread | None = None
 
     def acquire(self) -> bool:
-        got = []
+        got: list[str] = []
         for key in self.keys:
             if not self.client.set(key, self.token, nx=True, ex=self.ttl):
                 for k in got:

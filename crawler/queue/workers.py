@@ -124,7 +124,7 @@ def _declare(broker: RedisBroker) -> None:
     from .broker import ACTORS
 
     for name, fn in funcs.items():
-        dramatiq.actor(fn, actor_name=name, queue_name=ACTORS[name], broker=broker, **opts[name])
+        dramatiq.actor(actor_name=name, queue_name=ACTORS[name], broker=broker, **opts[name])(fn)
 
 
 ROLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
