@@ -184,6 +184,14 @@ def test_two_crawl_workers_one_writer_two_readers_equal_single_process(portals, 
         "SELECT portal_id, reports_by_status, new_versions, new_documents FROM crawls ORDER BY portal_id"
     )
     assert query(db, by_status) == query(baseline, by_status)
+    # The canned queries for operators read the health columns: the blocked portal failed its last run.
+    import yaml
+
+    canned = yaml.safe_load((Path(__file__).parents[1] / "archive/datasette/metadata.yml").read_text())
+    sql = canned["databases"]["nianbao"]["queries"]["portals_failed_last_run"]["sql"]
+    assert [r[0] for r in query(db, sql)] == ["blocked"]
+    sql = canned["databases"]["nianbao"]["queries"]["parse_failures_by_format"]["sql"]
+    assert sum(r[1] for r in query(db, sql)) == len(reports(db))
     # The writer recorded queue depths, and nothing is left in Redis.
     assert query(db, "SELECT count(*) FROM queue_stats WHERE depth = 0 AND dead = 0")[0][0] >= 3
 
