@@ -7,12 +7,14 @@ autoescape; nothing from a report is rendered as HTML.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from datasette import hookimpl
 from datasette.utils.asgi import NotFound, Response
 from markupsafe import Markup, escape
 
+from archive.originals import originals_dir_for, read_stored, serve_headers
 from pipelines import codes
 
 APPLICANT_ORGS = (
@@ -29,8 +31,20 @@ def _report_url(datasette, database: str, report_id: Any) -> str:
     return datasette.urls.path(f"/{database}/-/report/{report_id}")
 
 
-def blob_url(datasette, database: str, sha256: str) -> str:
-    return datasette.urls.path(f"/{database}/blobs/{sha256}.blob?_blob_column=content")
+def original_url(datasette, database: str, version_id: Any) -> str:
+    """The original of one version, served with its real content type and file name (archive/originals.py)."""
+    return datasette.urls.path(f"/{database}/-/original/{version_id}")
+
+
+def replay_url(datasette, url: str | None, fetched_at: str | None) -> str | None:
+    """Link to the capture in a replay tool (pywb or ReplayWeb.page), when `nianbao.replay_prefix` is set:
+    ``<prefix><14-digit timestamp>/<url>``, the Wayback URL form both understand."""
+    config = datasette.plugin_config("nianbao") or {}
+    prefix = config.get("replay_prefix")
+    if not prefix or not url:
+        return None
+    stamp = re.sub(r"\D", "", fetched_at or "")[:14]
+    return f"{prefix.rstrip('/')}/{stamp}/{url}"
 
 
 @hookimpl
@@ -240,7 +254,8 @@ async def report_page(request, datasette):
         ).rows
     ]
     for v in versions:
-        v["blob_url"] = blob_url(datasette, database, v["sha256"])
+        v["blob_url"] = original_url(datasette, database, v["id"])
+        v["replay_url"] = replay_url(datasette, report["document_url"], v["fetched_at"])
         v["report_url"] = _report_url(datasette, database, v["report_id"]) if v["report_id"] else None
     for c in changes:
         c["figures"] = json.loads(c["changed_figures"] or "[]")
@@ -248,7 +263,7 @@ async def report_page(request, datasette):
     labels = codes.all_labels()
     section_labels = {s.code: f"{'一二三四五六'[s.number - 1]}、{s.label}" for s in codes.SECTIONS}
     section_labels[codes.PREAMBLE] = "前言 / preamble"
-    href = blob_url(datasette, database, report["sha256"])
+    href = original_url(datasette, database, report["version_id"])
     context = {
         "database": database,
         "report": report,
@@ -272,9 +287,49 @@ async def report_page(request, datasette):
     return Response.html(await datasette.render_template("nianbao_report.html", context, request=request))
 
 
+async def original_page(request, datasette):
+    """``/<db>/-/original/<version_id>``: the archived bytes as the portal served them, opened safely.
+    ``?download=1`` saves instead of opening; ``?as=text`` shows an HTML original as plain text."""
+    database = request.url_vars["database"]
+    try:
+        db = datasette.get_database(database)
+    except KeyError:
+        raise NotFound(f"no database {database}") from None
+    version_id = int(request.url_vars["version_id"])
+    res = await db.execute(
+        "SELECT v.sha256, v.filename, v.content_type, v.format, d.url FROM versions v"
+        " JOIN documents d ON d.id = v.document_id WHERE v.id = ?",
+        [version_id],
+    )
+    if not res.rows:
+        raise NotFound(f"no version {version_id}")
+    sha256, filename, ctype, fmt, url = res.rows[0]
+    body: bytes | None = None
+    blob_columns = [r[1] for r in (await db.execute("PRAGMA table_info(blobs)")).rows]
+    if "content" in blob_columns:
+        row = (await db.execute("SELECT content FROM blobs WHERE sha256 = ?", [sha256])).rows
+        body = bytes(row[0][0]) if row and row[0][0] is not None else None
+    if body is None:
+        config = datasette.plugin_config("nianbao") or {}
+        root = originals_dir_for(db.path, config.get("originals_dir"))
+        body = read_stored(root, sha256) if root else None
+    if body is None:
+        raise NotFound(f"the original of version {version_id} ({sha256[:12]}) is not in this archive")
+    served = serve_headers(ctype, fmt, filename, url, sha256, download=bool(request.args.get("download")))
+    content_type = served.content_type
+    if request.args.get("as") == "text":
+        charset = re.search(r"charset=([\w-]+)", ctype or "")
+        content_type = "text/plain" + (f"; charset={charset.group(1)}" if charset else "")
+        served.headers.pop("content-security-policy", None)
+    return Response(body, status=200, headers=served.headers, content_type=content_type)
+
+
 @hookimpl
 def register_routes():
-    return [(r"^/(?P<database>[^/]+)/-/report/(?P<report_id>\d+)(\.(?P<format>json))?$", report_page)]
+    return [
+        (r"^/(?P<database>[^/]+)/-/report/(?P<report_id>\d+)(\.(?P<format>json))?$", report_page),
+        (r"^/(?P<database>[^/]+)/-/original/(?P<version_id>\d+)$", original_page),
+    ]
 
 
 @hookimpl
