@@ -60,6 +60,11 @@ class DigestIndex:
             "CREATE TABLE IF NOT EXISTS digests (url TEXT NOT NULL, digest TEXT NOT NULL, record_id TEXT NOT NULL,"
             " date TEXT NOT NULL, warc_file TEXT NOT NULL, PRIMARY KEY (url, digest))"
         )
+        # The payload a 304 confirms: the last full capture of each URL (for WARC-Refers-To on revisits).
+        self.conn.execute(
+            "CREATE TABLE IF NOT EXISTS latest (url TEXT PRIMARY KEY, digest TEXT NOT NULL,"
+            " record_id TEXT NOT NULL, date TEXT NOT NULL)"
+        )
         self.conn.commit()
 
     def lookup(self, url: str, digest: str) -> tuple[str, str, str] | None:
@@ -71,6 +76,18 @@ class DigestIndex:
     def add(self, url: str, digest: str, record_id: str, date: str, warc_file: str) -> None:
         self.conn.execute(
             "INSERT OR IGNORE INTO digests VALUES (?, ?, ?, ?, ?)", [url, digest, record_id, date, warc_file]
+        )
+        self.conn.commit()
+
+    def latest(self, url: str) -> tuple[str, str, str] | None:
+        """(record id, date, payload digest) of the last 200 capture of `url`: what a 304 confirms."""
+        row = self.conn.execute("SELECT record_id, date, digest FROM latest WHERE url = ?", [url]).fetchone()
+        return (row[0], row[1], row[2]) if row else None
+
+    def set_latest(self, url: str, digest: str, record_id: str, date: str) -> None:
+        self.conn.execute(
+            "INSERT OR REPLACE INTO latest (url, digest, record_id, date) VALUES (?, ?, ?, ?)",
+            [url, digest, record_id, date],
         )
         self.conn.commit()
 
@@ -191,6 +208,13 @@ class WarcWriter:
                 )
                 record.rec_headers.add_header("WARC-Profile", PROFILE_NOT_MODIFIED)
                 record.rec_headers.add_header("WARC-Refers-To-Target-URI", url)
+                confirmed = self.index.latest(url) if self.index is not None else None
+                if confirmed is not None:
+                    # As Heritrix does: name the capture the 304 confirms, so replay tools (pywb, ReplayWeb.page)
+                    # load that payload instead of an empty page.
+                    record.rec_headers.add_header("WARC-Refers-To", confirmed[0])
+                    record.rec_headers.add_header("WARC-Refers-To-Date", confirmed[1])
+                    record.rec_headers.replace_header("WARC-Payload-Digest", confirmed[2])
                 kind = "revisit"
             elif previous is not None and body:
                 record = writer.create_revisit_record(
@@ -224,6 +248,9 @@ class WarcWriter:
             file_name = self.current_file or ""
             if kind == "response" and self.index is not None and body:
                 self.index.add(url, digest, record_id, date, file_name)
+            if self.index is not None and status == 200 and body:
+                original = (record_id, date) if previous is None else (previous[0], previous[1])
+                self.index.set_latest(url, digest, original[0], original[1])
 
             parts = urlsplit(url)
             target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")

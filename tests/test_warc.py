@@ -81,6 +81,29 @@ def test_request_response_revisit(tmp_path):
     assert writer.payload_bytes_saved == len(body)
 
 
+def test_304_revisit_names_the_capture_it_confirms(tmp_path):
+    """A 304 revisit carries WARC-Refers-To / -Date / payload digest of the last full capture of its URL
+    (after A → B, B; after A → B → A, the first A), so a replay tool shows that content, not an empty page."""
+    writer = WarcWriter(tmp_path)
+    url = "http://a.localhost/report.html"
+    a = exchange(writer, url, "版本 A".encode())
+    first_304 = exchange(writer, url, b"", status=304)
+    b = exchange(writer, url, "版本 B".encode())
+    second_304 = exchange(writer, url, b"", status=304)
+    exchange(writer, url, "版本 A".encode())  # back to A: an identical-payload revisit of the first capture
+    third_304 = exchange(writer, url, b"", status=304)
+    unknown_304 = exchange(writer, "http://a.localhost/never-seen.html", b"", status=304)
+    writer.close()
+    headers = {r[2].get_header("WARC-Record-ID"): r[2] for r in read_all(writer)}
+    for revisit, confirmed, body in ((first_304, a, "版本 A"), (second_304, b, "版本 B"), (third_304, a, "版本 A")):
+        h = headers[revisit.record_id]
+        assert h.get_header("WARC-Profile") == PROFILE_NOT_MODIFIED
+        assert h.get_header("WARC-Refers-To") == confirmed.record_id
+        assert h.get_header("WARC-Refers-To-Date") == headers[confirmed.record_id].get_header("WARC-Date")
+        assert h.get_header("WARC-Payload-Digest") == sha1_b32(body.encode())
+    assert headers[unknown_304.record_id].get_header("WARC-Refers-To") is None  # nothing to confirm: not invented
+
+
 def test_offsets_seek_to_the_record(tmp_path):
     writer = WarcWriter(tmp_path)
     recs = [exchange(writer, f"http://a.localhost/{i}.html", f"body {i}".encode()) for i in range(3)]
