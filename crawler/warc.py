@@ -25,6 +25,9 @@ from warcio.warcwriter import WARCWriter
 
 PROFILE_IDENTICAL = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
 PROFILE_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
+# Extension fields of a 304 revisit without an HTTP block: the status line and headers as received.
+HTTP_STATUS_FIELD = "X-Nianbao-HTTP-Status"
+HTTP_HEADER_FIELD = "X-Nianbao-HTTP-Header"
 # Hop-by-hop framing already undone by the HTTP client: keep the header under another name so a replay
 # tool does not try to de-chunk a body that is no longer chunked.
 _FRAMING_HEADERS = {"transfer-encoding"}
@@ -202,19 +205,29 @@ class WarcWriter:
         with self._lock:
             writer = self._ensure_file()
             previous = self.index.lookup(url, digest) if self.index is not None and status != 304 else None
-            if status == 304:
+            confirmed = self.index.latest(url) if self.index is not None and status == 304 else None
+            if status == 304 and confirmed is not None:
+                # Name the capture the 304 confirms (WARC-Refers-To, -Date, its payload digest) and leave the
+                # HTTP block empty: replay tools then serve the confirmed capture's headers and payload (pywb
+                # replays a revisit that carries a 3xx status line as an empty page). The 304 as received is
+                # kept in extension fields of the same record (a separate metadata record would be indexed
+                # as a capture of the URL and shadow the revisit).
+                record = writer.create_warc_record(url, "revisit", warc_headers_dict=dict(warc_headers))
+                record.rec_headers.add_header(HTTP_STATUS_FIELD, f"{protocol} {status_line}")
+                for k, v in headers:
+                    record.rec_headers.add_header(HTTP_HEADER_FIELD, f"{k}: {v}")
+                record.rec_headers.add_header("WARC-Profile", PROFILE_NOT_MODIFIED)
+                record.rec_headers.add_header("WARC-Refers-To-Target-URI", url)
+                record.rec_headers.add_header("WARC-Refers-To", confirmed[0])
+                record.rec_headers.add_header("WARC-Refers-To-Date", confirmed[1])
+                record.rec_headers.replace_header("WARC-Payload-Digest", confirmed[2])
+                kind = "revisit"
+            elif status == 304:
                 record = writer.create_warc_record(
                     url, "revisit", http_headers=http_headers, warc_headers_dict=dict(warc_headers)
                 )
                 record.rec_headers.add_header("WARC-Profile", PROFILE_NOT_MODIFIED)
                 record.rec_headers.add_header("WARC-Refers-To-Target-URI", url)
-                confirmed = self.index.latest(url) if self.index is not None else None
-                if confirmed is not None:
-                    # As Heritrix does: name the capture the 304 confirms, so replay tools (pywb, ReplayWeb.page)
-                    # load that payload instead of an empty page.
-                    record.rec_headers.add_header("WARC-Refers-To", confirmed[0])
-                    record.rec_headers.add_header("WARC-Refers-To-Date", confirmed[1])
-                    record.rec_headers.replace_header("WARC-Payload-Digest", confirmed[2])
                 kind = "revisit"
             elif previous is not None and body:
                 record = writer.create_revisit_record(
