@@ -180,14 +180,20 @@ def _column_describer(tables_meta: dict[str, Any], codes):
         if len(parts) != 3 or parts[0] not in codes.TABLES:
             return ""
         t, r, c = parts
-        return " · ".join(
-            (codes.TABLES[t][0], labels.get(("row", t, r), r), labels.get(("column", t, c), c))
-        ) + f" / {t}, {r}, {c}"
+        return (
+            " · ".join((codes.TABLES[t][0], labels.get(("row", t, r), r), labels.get(("column", t, c), c)))
+            + f" / {t}, {r}, {c}"
+        )
 
     def describe(table: str, col: str) -> str:
         own = (tables_meta.get(table, {}).get("columns") or {}).get(col)
         return str(
-            own or EXTRA_COLUMNS.get(col) or anywhere.get(col) or code_labels.get(col) or cell_label(col) or ""
+            own
+            or EXTRA_COLUMNS.get(col)
+            or anywhere.get(col)
+            or code_labels.get(col)
+            or cell_label(col)
+            or ""
         )
 
     return describe

@@ -7,13 +7,16 @@ autoescape; nothing from a report is rendered as HTML.
 from __future__ import annotations
 
 import json
+import os
 import re
+import urllib.parse
 from typing import Any
 
 from datasette import hookimpl
 from datasette.utils.asgi import NotFound, Response
 from markupsafe import Markup, escape
 
+from archive.codes_table import code_rows
 from archive.originals import originals_dir_for, read_stored, serve_headers
 from pipelines import codes
 
@@ -61,6 +64,12 @@ def render_cell(row, value, column, table, database, datasette):
             return None
         return Markup('<a href="{}">{}</a>').format(_report_url(datasette, database, rid), value)
     return None
+
+
+_CODE_LABELS = {
+    (kind, code): label
+    for kind, _t, code, label in ((r["kind"], r["table"], r["code"], r["label"]) for r in code_rows())
+}
 
 
 def _fmt(value: Any) -> str:
@@ -188,12 +197,45 @@ def diff_lines(diff: str | None) -> list[tuple[str, str]]:
 
 
 async def report_page(request, datasette):
+    return await render_report(
+        request, datasette, request.url_vars["database"], int(request.url_vars["report_id"])
+    )
+
+
+async def stable_report_page(request, datasette):
+    """``/<db>/-/report/<agency>/<year>`` and ``/<db>/-/document/<document_id>``: the latest report of an
+    agency and year (reports_latest) or of a document. Row ids are internal; these stay valid across
+    snapshots and reparses."""
     database = request.url_vars["database"]
     try:
         db = datasette.get_database(database)
     except KeyError:
         raise NotFound(f"no database {database}") from None
-    report_id = int(request.url_vars["report_id"])
+    if "document_id" in request.url_vars:
+        rows = (
+            await db.execute(
+                "SELECT id FROM reports WHERE document_id = ? ORDER BY is_latest DESC, id DESC LIMIT 1",
+                [int(request.url_vars["document_id"])],
+            )
+        ).rows
+    else:
+        agency = urllib.parse.unquote(request.url_vars["agency"])
+        rows = (
+            await db.execute(
+                "SELECT report_id FROM reports_latest WHERE agency = ? AND year = ?",
+                [agency, int(request.url_vars["year"])],
+            )
+        ).rows
+    if not rows:
+        raise NotFound("no such report in this archive")
+    return await render_report(request, datasette, database, int(rows[0][0]))
+
+
+async def render_report(request, datasette, database: str, report_id: int):
+    try:
+        db = datasette.get_database(database)
+    except KeyError:
+        raise NotFound(f"no database {database}") from None
     res = await db.execute(
         "SELECT r.*, v.sha256, v.fetched_at, v.filename, v.content_type, v.size, v.warc_file, v.warc_offset,"
         " v.warc_record_id, d.url AS document_url, d.kind AS document_kind, d.first_seen, d.last_seen,"
@@ -264,6 +306,11 @@ async def report_page(request, datasette):
     section_labels = {s.code: f"{'一二三四五六'[s.number - 1]}、{s.label}" for s in codes.SECTIONS}
     section_labels[codes.PREAMBLE] = "前言 / preamble"
     href = original_url(datasette, database, report["version_id"])
+    if report.get("agency") and report.get("year"):
+        stable = f"/{database}/-/report/{urllib.parse.quote(report['agency'])}/{report['year']}"
+    else:
+        stable = f"/{database}/-/document/{report['document_id']}"
+    code_labels = {code: label for code, label in _CODE_LABELS.items()}
     context = {
         "database": database,
         "report": report,
@@ -279,6 +326,9 @@ async def report_page(request, datasette):
         "labels": {f"{k[1]}.{k[2]}": v for k, v in labels.items()},
         "blob_url": href,
         "table_titles": codes.TABLES,
+        "stable_url": datasette.urls.path(stable),
+        "status_label": code_labels.get(("status", report.get("status")), ""),
+        "template_label": code_labels.get(("template", report.get("template")), ""),
     }
     if request.url_vars.get("format") == "json":
         return Response.json(
@@ -324,12 +374,65 @@ async def original_page(request, datasette):
     return Response(body, status=200, headers=served.headers, content_type=content_type)
 
 
+ROBOTS = """User-agent: *
+Disallow: /*?_facet
+Disallow: /*&_facet
+Disallow: /*?sql=
+Disallow: /*.csv
+Disallow: /*?_search
+Disallow: /-/search
+"""
+
+
+async def robots_txt(request, datasette):
+    """Crawlers may read reports and tables, not every facet, SQL or search combination (public instances)."""
+    return Response.text(ROBOTS)
+
+
 @hookimpl
 def register_routes():
     return [
         (r"^/(?P<database>[^/]+)/-/report/(?P<report_id>\d+)(\.(?P<format>json))?$", report_page),
         (r"^/(?P<database>[^/]+)/-/original/(?P<version_id>\d+)$", original_page),
+        (
+            r"^/(?P<database>[^/]+)/-/report/(?P<agency>[^/]*\D[^/]*)/(?P<year>\d{4})(\.(?P<format>json))?$",
+            stable_report_page,
+        ),
+        (r"^/(?P<database>[^/]+)/-/document/(?P<document_id>\d+)(\.(?P<format>json))?$", stable_report_page),
+        (r"^/robots\.txt$", robots_txt),
     ]
+
+
+def public_url(datasette) -> str:
+    """The instance's public address for absolute links (Atom): plugin setting `nianbao.public_url`, else
+    $NIANBAO_PUBLIC_URL, else '' (links stay relative: no address is invented)."""
+    config = datasette.plugin_config("nianbao") or {}
+    return str(config.get("public_url") or os.environ.get("NIANBAO_PUBLIC_URL") or "").rstrip("/")
+
+
+def changed_figures_text(changed: str | None) -> str:
+    """changes.changed_figures (JSON) as a reader's sentence: 表 · 行 · 列：旧 → 新；…"""
+    try:
+        figs = json.loads(changed or "[]")
+    except ValueError:
+        return ""
+    labels = codes.all_labels()
+    parts = []
+    for f in figs[:20]:
+        t, r, c = f.get("table"), f.get("row"), f.get("column")
+        name = " · ".join(
+            (codes.TABLES.get(t, (t,))[0], labels.get(("row", t, r), r), labels.get(("column", t, c), c))
+        )
+        parts.append(f"{name}：{_fmt(f.get('old')) or '—'} → {_fmt(f.get('new')) or '—'}")
+    more = f"；另有 {len(figs) - 20} 处" if len(figs) > 20 else ""
+    return "；".join(parts) + more
+
+
+@hookimpl
+def prepare_connection(conn, database, datasette):
+    base = public_url(datasette)
+    conn.create_function("nianbao_url", 1, lambda path: base + (path or ""))
+    conn.create_function("nianbao_changed_figures", 1, changed_figures_text, deterministic=True)
 
 
 @hookimpl
