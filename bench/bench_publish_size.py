@@ -21,10 +21,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from archive import store  # noqa: E402
-from archive.db import open_db  # noqa: E402
-from archive.publish import lean_copy  # noqa: E402
-from pipelines.read import read_report  # noqa: E402
+from archive import store
+from archive.db import open_db
+from archive.publish import lean_copy
+from pipelines.read import read_report
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 

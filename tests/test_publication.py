@@ -270,7 +270,8 @@ def test_snapshots_keep_one_name_and_their_urls(archive, tmp_path: Path) -> None
 
 
 def test_bundle_is_valid_and_self_describing(archive, tmp_path: Path) -> None:
-    frictionless = pytest.importorskip("frictionless")
+    import frictionless
+
     out = tmp_path / "bundle"
     export(archive[0], out)
     readme = (out / "README.md").read_text(encoding="utf-8")
