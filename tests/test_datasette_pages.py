@@ -82,6 +82,9 @@ def test_history_of_a_changed_document(site) -> None:
     assert "本年新收政府信息公开申请数量" in html and ">26<" in html and ">30<" in html  # old → new
     assert '<div class="del">-全年收到政府信息公开申请26件' in html
     assert '<div class="add">+全年收到政府信息公开申请30件' in html
+    # Character-level: only the changed number is marked, not its paragraph.
+    assert "<del>26</del><ins>30</ins>" in html
+    assert "<del>全年" not in html
     # The original bytes download.
     blob = html.split('class="nb-blob" href="')[1].split('"')[0].replace("&amp;", "&")
     status, body, _ = fetch(base + blob)

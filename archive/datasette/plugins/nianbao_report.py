@@ -18,6 +18,7 @@ from markupsafe import Markup, escape
 
 from archive.codes_table import code_rows
 from archive.originals import originals_dir_for, read_stored, serve_headers
+from archive.versions import char_diff
 from pipelines import codes
 
 APPLICANT_ORGS = (
@@ -28,6 +29,18 @@ APPLICANT_ORGS = (
     "other_org",
 )
 RESULT_GROUP_START = "granted"
+
+
+LONG_CELL = 160
+LONG_COLUMNS = {("reports", "text"), ("sections", "text"), ("changes", "text_diff")}
+JSON_COLUMNS = {
+    ("reports", "quality"),
+    ("reports", "meta"),
+    ("reports", "problems"),
+    ("crawls", "stats"),
+    ("changes", "changed_figures"),
+    ("report_changes", "changed_figures"),
+}
 
 
 def _report_url(datasette, database: str, report_id: Any) -> str:
@@ -57,6 +70,21 @@ def render_cell(row, value, column, table, database, datasette):
         return None
     if column == "report_id" and isinstance(value, int):
         return Markup('<a href="{}">{}</a>').format(_report_url(datasette, database, value), value)
+    if isinstance(value, str) and len(value) > LONG_CELL and (table, column) in LONG_COLUMNS | JSON_COLUMNS:
+        # Table pages list many rows: a full report text per row made a 200,000 px page. Show the start and
+        # where to read the rest (the report page; JSON and CSV keep the full value).
+        link = None
+        if table == "reports":
+            link = _report_url(datasette, database, row["id"])
+        elif table in ("sections", "changes") and "report_id" in row.keys():
+            link = _report_url(datasette, database, row["report_id"])
+        head = value[: LONG_CELL // 2]
+        more = f"…（共 {len(value)} 字）"
+        if link:
+            return Markup('{}<a href="{}" title="全文见报告页 / full text on the report page">{}</a>').format(
+                head, link, more
+            )
+        return Markup('<span title="{}">{}{}</span>').format(value[:2000], head, more)
     if table == "reports" and column == "title":
         try:
             rid = row["id"]
@@ -231,6 +259,22 @@ async def stable_report_page(request, datasette):
     return await render_report(request, datasette, database, int(rows[0][0]))
 
 
+async def _version_text(db, version_id: int | None) -> str | None:
+    """The text of a version's report: reports.text, or its sections in order (the lean copy keeps one)."""
+    if version_id is None:
+        return None
+    rows = (
+        await db.execute(
+            "SELECT r.text, (SELECT group_concat(text, char(10)) FROM (SELECT text FROM sections"
+            " WHERE report_id = r.id ORDER BY position)) FROM reports r WHERE r.version_id = ?",
+            [version_id],
+        )
+    ).rows
+    if not rows:
+        return None
+    return rows[0][0] if rows[0][0] is not None else (rows[0][1] or "")
+
+
 async def render_report(request, datasette, database: str, report_id: int):
     try:
         db = datasette.get_database(database)
@@ -302,6 +346,8 @@ async def render_report(request, datasette, database: str, report_id: int):
     for c in changes:
         c["figures"] = json.loads(c["changed_figures"] or "[]")
         c["diff"] = diff_lines(c["text_diff"])
+        texts = [await _version_text(db, c["old_version_id"]), await _version_text(db, c["new_version_id"])]
+        c["chars"] = char_diff(texts[0], texts[1]) if None not in texts and texts[0] != texts[1] else []
     labels = codes.all_labels()
     section_labels = {s.code: f"{'一二三四五六'[s.number - 1]}、{s.label}" for s in codes.SECTIONS}
     section_labels[codes.PREAMBLE] = "前言 / preamble"
@@ -374,6 +420,30 @@ async def original_page(request, datasette):
     return Response(body, status=200, headers=served.headers, content_type=content_type)
 
 
+SITE_CSS = """
+/* nianbao: the data first. Column descriptions in a short scroll box (hover a header for the same text),
+   wide tables scroll inside their own box so the page never scrolls sideways on a phone. */
+dl.column-descriptions { max-height: 7em; overflow-y: auto; font-size: 0.85em; border: 1px solid #eee;
+  padding: 0.3em 0.6em; }
+.table-wrapper, table.rows-and-columns { max-width: 100%; overflow-x: auto; }
+@media (max-width: 800px) {
+  table.rows-and-columns { display: block; }
+  pre, code { white-space: pre-wrap; overflow-wrap: anywhere; }
+  .hd, .ft, section.content { max-width: 100vw; overflow-x: hidden; }
+  form.sql textarea, input[type=search] { max-width: 100%; }
+}
+"""
+
+
+async def site_css(request, datasette):
+    return Response(SITE_CSS, content_type="text/css; charset=utf-8")
+
+
+@hookimpl
+def extra_css_urls(datasette):
+    return [datasette.urls.path("/-/nianbao.css")]
+
+
 ROBOTS = """User-agent: *
 Disallow: /*?_facet
 Disallow: /*&_facet
@@ -400,6 +470,7 @@ def register_routes():
         ),
         (r"^/(?P<database>[^/]+)/-/document/(?P<document_id>\d+)(\.(?P<format>json))?$", stable_report_page),
         (r"^/robots\.txt$", robots_txt),
+        (r"^/-/nianbao\.css$", site_css),
     ]
 
 
