@@ -76,7 +76,7 @@ def render_cell(row, value, column, table, database, datasette):
         link = None
         if table == "reports":
             link = _report_url(datasette, database, row["id"])
-        elif table in ("sections", "changes") and "report_id" in row.keys():
+        elif table == "sections":
             link = _report_url(datasette, database, row["report_id"])
         head = value[: LONG_CELL // 2]
         more = f"…（共 {len(value)} 字）"
@@ -346,8 +346,13 @@ async def render_report(request, datasette, database: str, report_id: int):
     for c in changes:
         c["figures"] = json.loads(c["changed_figures"] or "[]")
         c["diff"] = diff_lines(c["text_diff"])
-        texts = [await _version_text(db, c["old_version_id"]), await _version_text(db, c["new_version_id"])]
-        c["chars"] = char_diff(texts[0], texts[1]) if None not in texts and texts[0] != texts[1] else []
+        old_text = await _version_text(db, c["old_version_id"])
+        new_text = await _version_text(db, c["new_version_id"])
+        c["chars"] = (
+            char_diff(old_text, new_text)
+            if old_text is not None and new_text is not None and old_text != new_text
+            else []
+        )
     labels = codes.all_labels()
     section_labels = {s.code: f"{'一二三四五六'[s.number - 1]}、{s.label}" for s in codes.SECTIONS}
     section_labels[codes.PREAMBLE] = "前言 / preamble"
