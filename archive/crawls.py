@@ -7,6 +7,7 @@ Scrapy code never writes SQL: it calls these small functions (the write path for
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
@@ -24,8 +25,84 @@ def register_portal(db: sqlite_utils.Database, row: dict[str, Any]) -> None:
 
 
 def open_crawl(db: sqlite_utils.Database, portal_id: str) -> int:
-    """A `crawls` row for a crawl that starts now, status `running`."""
-    return insert_row(db, "crawls", {"portal_id": portal_id, "started_at": now_iso(), "status": "running"})
+    """A `crawls` row for a crawl that starts now, status `running`, owned by this process."""
+    close_dead_crawls(db, portal_id)
+    return insert_row(
+        db,
+        "crawls",
+        {"portal_id": portal_id, "started_at": now_iso(), "status": "running", "pid": os.getpid()},
+    )
+
+
+def _alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True
+
+
+def close_dead_crawls(db: sqlite_utils.Database, portal_id: str) -> int:
+    """Close the `running` rows of `portal_id` whose process is gone (kill -9, OOM, power cut): `interrupted`.
+
+    A row stays `running` only while its process lives; a row without a pid (before m005) is closed too.
+    """
+    rows = db.execute(
+        "SELECT id, pid FROM crawls WHERE portal_id = ? AND status = 'running'", [portal_id]
+    ).fetchall()
+    dead = [cid for cid, pid in rows if pid != os.getpid() and not _alive(pid)]
+    with db.atomic():
+        for cid in dead:
+            db.table("crawls").update(
+                cid,
+                {
+                    "status": "interrupted",
+                    "finished_at": now_iso(),
+                    "reason": "the crawling process ended without closing its row (killed)",
+                },
+            )
+    return len(dead)
+
+
+def record_error(
+    db: sqlite_utils.Database,
+    crawl_id: int | None,
+    url: str,
+    *,
+    stage: str,
+    reason: str,
+    kind: str | None = None,
+    http_status: int | None = None,
+    attempts: int | None = None,
+) -> int:
+    """One failed fetch, answer, read or write of a crawl (`crawl_errors`): the fault on record, not a counter."""
+    return insert_row(
+        db,
+        "crawl_errors",
+        {
+            "crawl_id": crawl_id,
+            "url": url,
+            "kind": kind,
+            "stage": stage,
+            "reason": reason[:2000],
+            "http_status": http_status,
+            "attempts": attempts,
+            "at": now_iso(),
+        },
+    )
+
+
+def portal_report_count(db: sqlite_utils.Database, portal_id: str) -> int:
+    """How many reports of `portal_id` the archive holds and believes still served (not gone)."""
+    row = db.execute(
+        "SELECT count(*) FROM documents WHERE portal_id = ? AND kind = 'report' AND gone_since IS NULL",
+        [portal_id],
+    ).fetchone()
+    return int(row[0]) if row else 0
 
 
 def update_crawl(db: sqlite_utils.Database, crawl_id: int, row: dict[str, Any]) -> None:
@@ -140,15 +217,15 @@ class ArchiveView:
             self.conn = _read_only(db_path)
             try:
                 rows = self.conn.execute(
-                    "SELECT url, etag, last_modified FROM documents WHERE kind IN ('report', 'attachment')"
-                    " AND (etag IS NOT NULL OR last_modified IS NOT NULL)"
+                    "SELECT url, etag, last_modified FROM documents"
+                    " WHERE etag IS NOT NULL OR last_modified IS NOT NULL"
                 ).fetchall()
             except sqlite3.OperationalError:
                 rows = []
             self.validators = {r[0]: (r[1], r[2]) for r in rows}
 
     def latest_body(self, url: str) -> tuple[bytes, str | None] | None:
-        """The newest archived bytes of `url` and their content type (for a 304'd report page's links)."""
+        """The newest archived bytes of `url` and their content type (the links of a 304'd page)."""
         if self.conn is None:
             return None
         row = self.conn.execute(

@@ -335,6 +335,37 @@ def m004_search_index(db: sqlite_utils.Database) -> None:
         index_report(db, report_id)
 
 
+@migrations()
+def m005_documents_foreign_place(db: sqlite_utils.Database) -> None:
+    """`documents.foreign_place`: a report of another place (青岚县…) posted on this portal names that place
+    here; it is archived but never read as the portal's own report. NULL for the portal's own documents."""
+    db.execute("ALTER TABLE documents ADD COLUMN foreign_place TEXT")
+
+
+@migrations()
+def m006_crawl_errors(db: sqlite_utils.Database) -> None:
+    """Every failed fetch or read of a crawl on record (issue 11): which URLs failed last night, and why."""
+    db.executescript(
+        """
+        CREATE TABLE crawl_errors (
+            id INTEGER PRIMARY KEY,
+            crawl_id INTEGER REFERENCES crawls(id),
+            url TEXT NOT NULL,
+            kind TEXT,                        -- page / list / report / attachment / api
+            stage TEXT NOT NULL,              -- fetch / http / offsite / robots / read / store
+            reason TEXT NOT NULL,
+            http_status INTEGER,
+            attempts INTEGER,
+            at TEXT NOT NULL
+        );
+        CREATE INDEX crawl_errors_crawl ON crawl_errors(crawl_id);
+        CREATE INDEX crawl_errors_url ON crawl_errors(url);
+        ALTER TABLE crawls ADD COLUMN reason TEXT;     -- why a crawl ended failed / partial / interrupted
+        ALTER TABLE crawls ADD COLUMN pid INTEGER;     -- the crawling process, to close rows of dead ones
+        """
+    )
+
+
 def _wide_view_sql(name: str, table: str, columns: list[str]) -> str:
     """A wide view of one statistical table over the latest report per agency and year only (reports_latest),
     so sums never count a superseded version; rows carry their Chinese label and print order (codes)."""
@@ -352,7 +383,7 @@ def _wide_view_sql(name: str, table: str, columns: list[str]) -> str:
 
 
 @migrations()
-def m005_codes_and_latest_views(db: sqlite_utils.Database) -> None:
+def m007_codes_and_latest_views(db: sqlite_utils.Database) -> None:
     """The `codes` table (labels of every code), wide views of the latest reports only with labels and row
     order, `report_cells_wide` (one row per latest report, every cell a column) and `figures_labeled`."""
     from pipelines import codes

@@ -26,7 +26,7 @@ def readable_versions(db: sqlite_utils.Database) -> list[int]:
     marks = ",".join("?" for _ in READABLE_KINDS)
     rows = db.execute(
         f"SELECT v.id FROM versions v JOIN documents d ON d.id = v.document_id WHERE d.kind IN ({marks})"
-        " ORDER BY v.id",
+        " AND d.foreign_place IS NULL ORDER BY v.id",
         list(READABLE_KINDS),
     ).fetchall()
     return [r[0] for r in rows]
@@ -100,12 +100,13 @@ def _replace_report(db: sqlite_utils.Database, version_id: int, report: Report) 
 
 
 def drop_non_report_rows(db: sqlite_utils.Database) -> int:
-    """Delete reports written for list pages, portal pages and API answers; returns how many."""
+    """Delete reports written for list pages, portal pages, API answers and other places' reports."""
     ids = [
         r[0]
         for r in db.execute(
             "SELECT r.id FROM reports r JOIN versions v ON v.id = r.version_id"
             " JOIN documents d ON d.id = v.document_id WHERE d.kind NOT IN ('report', 'attachment', 'local')"
+            " OR d.foreign_place IS NOT NULL"
         ).fetchall()
     ]
     with db.atomic():

@@ -19,100 +19,15 @@ containing Han characters and leaves any other query exactly as Datasette would.
 
 from __future__ import annotations
 
-import functools
-import logging
 import re
 import unicodedata
 from collections.abc import Iterable
-from pathlib import Path
 
 import sqlite_utils
 
-BREAK = "qbrk"  # stands for punctuation in the `chars` stream, so a phrase never spans a sentence break
+from pipelines.segment import _HAN, REPORT_KEY, chars_stream, fold, has_han, streams
 
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff〇]")
 _ESCAPE_FTS = re.compile(r'\s+|(".*?")')
-
-
-# ---------------------------------------------------------------- folding
-
-
-@functools.lru_cache(maxsize=1)
-def _t2s_table() -> dict[int, str]:
-    """OpenCC's traditional → simplified character table (first candidate), as a str.translate map."""
-    import opencc
-
-    path = Path(opencc.__file__).parent / "dictionary" / "TSCharacters.txt"
-    table: dict[int, str] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        parts = line.split("\t")
-        if len(parts) == 2 and len(parts[0]) == 1:
-            target = parts[1].split(" ")[0]
-            if target and target != parts[0]:
-                table[ord(parts[0])] = target
-    return table
-
-
-def fold(text: str | None) -> str:
-    """The searchable form of `text`: NFKC, traditional → simplified, lower case."""
-    if not text:
-        return ""
-    return unicodedata.normalize("NFKC", text).translate(_t2s_table()).lower()
-
-
-def has_han(text: str | None) -> bool:
-    return bool(text and _HAN.search(text))
-
-
-# ---------------------------------------------------------------- token streams
-
-
-def chars_stream(folded: str) -> str:
-    """One token per Han character, letter/digit runs whole, `BREAK` for punctuation (runs collapsed).
-
-    Whitespace is not a break: layout spaces inside a sentence (政府 信息) must not stop a phrase.
-    """
-    out: list[str] = []
-    word: list[str] = []
-    for ch in folded:
-        if _HAN.match(ch):
-            if word:
-                out.append("".join(word))
-                word.clear()
-            out.append(ch)
-        elif ch.isalnum():
-            word.append(ch)
-        else:
-            if word:
-                out.append("".join(word))
-                word.clear()
-            if not ch.isspace() and out and out[-1] != BREAK:
-                out.append(BREAK)
-    if word:
-        out.append("".join(word))
-    while out and out[-1] == BREAK:
-        out.pop()
-    return " ".join(out)
-
-
-@functools.lru_cache(maxsize=1)
-def _jieba():
-    import jieba
-
-    jieba.setLogLevel(logging.WARNING)
-    jieba.initialize()
-    return jieba
-
-
-def words_stream(folded: str) -> str:
-    """jieba ``cut_for_search`` tokens of the folded text (punctuation dropped)."""
-    if not folded:
-        return ""
-    return " ".join(t for t in _jieba().cut_for_search(folded) if t.strip() and not _only_punct(t))
-
-
-def _only_punct(token: str) -> bool:
-    return all(not ch.isalnum() for ch in token)
 
 
 # ---------------------------------------------------------------- queries
@@ -172,11 +87,6 @@ def trigram_expression(query: str) -> str | None:
 # ---------------------------------------------------------------- index maintenance
 
 
-def _streams(text: str) -> tuple[str, str]:
-    folded = fold(text)
-    return words_stream(folded), chars_stream(folded)
-
-
 def _indexed(db: sqlite_utils.Database, section_id: int) -> bool:
     return db.execute("SELECT 1 FROM sections_seg_docsize WHERE id = ?", [section_id]).fetchone() is not None
 
@@ -184,7 +94,7 @@ def _indexed(db: sqlite_utils.Database, section_id: int) -> bool:
 def _unindex_section(db: sqlite_utils.Database, section_id: int, text: str) -> None:
     """Remove one section from the contentless index; `text` must be the text that was indexed."""
     if _indexed(db, section_id):
-        words, chars = _streams(text)
+        words, chars = streams(text)
         db.execute(
             "INSERT INTO sections_seg (sections_seg, rowid, words, chars) VALUES ('delete', ?, ?, ?)",
             [section_id, words, chars],
@@ -201,12 +111,19 @@ def flush_pending(db: sqlite_utils.Database) -> int:
     return len(pending)
 
 
-def index_sections(db: sqlite_utils.Database, rows: Iterable[tuple[int, str]]) -> int:
-    """(Re)index (section id, text) pairs into sections_seg."""
+Prepared = dict[str, tuple[str, str]]  # section name (or REPORT_KEY) → (words, chars) streams
+
+
+def index_sections(
+    db: sqlite_utils.Database,
+    rows: Iterable[tuple[int, str]],
+    prepared: dict[int, tuple[str, str]] | None = None,
+) -> int:
+    """(Re)index (section id, text) pairs into sections_seg; `prepared` streams by section id are used as is."""
     n = 0
     for section_id, text in rows:
         _unindex_section(db, section_id, text)
-        words, chars = _streams(text)
+        words, chars = (prepared or {}).get(section_id) or streams(text)
         db.execute(
             "INSERT INTO sections_seg (rowid, words, chars) VALUES (?, ?, ?)", [section_id, words, chars]
         )
@@ -214,32 +131,46 @@ def index_sections(db: sqlite_utils.Database, rows: Iterable[tuple[int, str]]) -
     return n
 
 
-def index_rows(db: sqlite_utils.Database, seg_table: str, rows: Iterable[tuple[int, str]]) -> int:
+def index_rows(
+    db: sqlite_utils.Database,
+    seg_table: str,
+    rows: Iterable[tuple[int, str]],
+    prepared: dict[int, tuple[str, str]] | None = None,
+) -> int:
     """(Re)index (rowid, text) pairs into a regular (not contentless) *_seg table, e.g. reports_seg."""
     n = 0
     for rowid, text in rows:
-        words, chars = _streams(text)
+        words, chars = (prepared or {}).get(rowid) or streams(text)
         db.execute(f"DELETE FROM [{seg_table}] WHERE rowid = ?", [rowid])
         db.execute(f"INSERT INTO [{seg_table}] (rowid, words, chars) VALUES (?, ?, ?)", [rowid, words, chars])
         n += 1
     return n
 
 
-def index_report(db: sqlite_utils.Database, report_id: int) -> None:
+def index_report(db: sqlite_utils.Database, report_id: int, prepared: Prepared | None = None) -> None:
     """Refresh the search index rows (sections and title) of one written report.
 
     Called by archive/store.py's write_report inside its transaction, after the report's sections were
-    (re)inserted; sections deleted or edited before are un-indexed first (search_pending).
+    (re)inserted; sections deleted or edited before are un-indexed first (search_pending). `prepared`
+    holds streams a reader worker already computed (pipelines/segment.py report_streams), so the single
+    writer does not segment on its hot path; whatever is missing is segmented here.
     """
+    prepared = prepared or {}
     flush_pending(db)
+    sections = db.execute(
+        "SELECT id, section, text FROM sections WHERE report_id = ?", [report_id]
+    ).fetchall()
     index_sections(
-        db, db.execute("SELECT id, text FROM sections WHERE report_id = ?", [report_id]).fetchall()
+        db,
+        [(sid, text) for sid, _, text in sections],
+        {sid: prepared[name] for sid, name, _ in sections if name in prepared},
     )
     row = db.execute(
         "SELECT coalesce(title, '') || ' ' || coalesce(agency, '') FROM reports WHERE id = ?", [report_id]
     ).fetchone()
     if row is not None:
-        index_rows(db, "reports_seg", [(report_id, row[0])])
+        ready = {report_id: prepared[REPORT_KEY]} if REPORT_KEY in prepared else None
+        index_rows(db, "reports_seg", [(report_id, row[0])], ready)
 
 
 def rebuild_index(db: sqlite_utils.Database, progress=None) -> int:

@@ -57,7 +57,7 @@ def make_section(rng: random.Random, pool: list[str], size: int = 300) -> str:
 
 
 def _streams(item: tuple[int, str]) -> tuple[int, str, str]:
-    from archive.search import chars_stream, fold, words_stream
+    from pipelines.segment import chars_stream, fold, words_stream
 
     sid, text = item
     folded = fold(text)

@@ -175,6 +175,10 @@ class Verdict:
         return self.is_report
 
 
+# A document about reports (关于…的通知/函/批复), not a report.
+_ABOUT_RE = re.compile(r"^关于|的(?:函|通知|批复|请示|意见|复函)$")
+
+
 def classify_title(title: str | None, *, in_report_column: bool = False) -> Verdict:
     """Is `title` (link text or title attribute) a 政府信息公开工作年度报告?
 
@@ -194,6 +198,8 @@ def classify_title(title: str | None, *, in_report_column: bool = False) -> Verd
     for word, why in _REJECT:
         if word in t:
             return Verdict(False, year, why, decoy=looks_annual)
+    if _ABOUT_RE.search(t):
+        return Verdict(False, year, "a document about reports (关于…/…的函)", decoy=looks_annual)
     if year is None:
         return Verdict(False, None, "no year")
     if _REPORT_RE.search(t):
@@ -271,3 +277,93 @@ def page_param(url: str) -> tuple[str, int] | None:
         if key.lower() in PAGE_PARAMS and value.isdigit():
             return key, int(value)
     return None
+
+
+# An agency's own name as link text, in a department or township catalogue (县教育局, 石桥镇, 某某街道办事处).
+_AGENCY_NAME = re.compile(
+    r"^[\u4e00-\u9fff（）()·]{1,18}?"
+    r"(?:局|委|委员会|办|办公室|中心|院|署|所|站|队|馆|会|镇|乡|街道|街道办事处|管委会|管理委员会|人民政府|政府|公司)$"
+)
+# Link text of a catalogue of agencies: entering it, the agency links on the page are columns.
+_CATALOGUE_TEXT = re.compile(
+    r"^(?:县直|市直|区直|县级|市级|区级)?(?:部门|乡镇|镇街|街道|乡镇\(街道\)|镇\(街道\)|单位|区县|县区|县市区|市县)"
+    r"(?:政府)?(?:信息公开|政务公开|公开|目录|导航|列表)?$"
+)
+# A year sub-column under an annual-report column: 2024年, 2024年度, 2024, 2024年年报.
+_YEAR_COLUMN = re.compile(r"^(?:19|20)\d{2}(?:年度?|年度?(?:政府信息公开)?(?:工作)?(?:年度报告|年报))?$")
+# Places named in a title: the county/city/district that publishes it (社区, 园区 … are not places).
+_PLACE = re.compile(r"([\u4e00-\u9fff]{1,6}?(?:自治县|自治州|县|市|区|旗|盟))")
+_NOT_PLACE = (
+    "社区",
+    "小区",
+    "园区",
+    "景区",
+    "开发区",
+    "新区",
+    "高新区",
+    "城区",
+    "辖区",
+    "市区",
+    "市场",
+    "县区",
+    "市县",
+)
+
+
+def is_agency_name(text: str | None) -> bool:
+    """A link text that is just an agency's name (a department or township catalogue entry)."""
+    t = normalize(text)
+    return bool(t) and len(t) <= 20 and find_year(t) is None and bool(_AGENCY_NAME.match(t))
+
+
+def is_catalogue_text(text: str | None) -> bool:
+    """A link text naming a catalogue of agencies (部门信息公开, 乡镇信息公开, 镇街公开 …)."""
+    t = normalize(text)
+    return bool(t) and len(t) <= 12 and bool(_CATALOGUE_TEXT.match(t)) and not _COLUMN_DENY_TEXT.search(t)
+
+
+def year_column(text: str | None) -> int | None:
+    """The year of a year sub-column link (`2024年`, `2023年度`) under an annual-report column."""
+    t = normalize(text)
+    return find_year(t) if t and _YEAR_COLUMN.match(t) else None
+
+
+def locality(name: str | None) -> str | None:
+    """The county/city/district a name starts with: 溪林县人民政府 → 溪林县, 某市某区教育局 → 某市某区."""
+    t = normalize(name)
+    out = ""
+    pos = 0
+    while True:
+        m = _PLACE.match(t, pos)
+        if not m or any(m.group(1).endswith(w) for w in _NOT_PLACE):
+            break
+        out += m.group(1)
+        pos = m.end()
+    return out or None
+
+
+def title_places(title: str | None) -> list[str]:
+    """Every place name in a title before its year (the publisher's place), e.g. ['青岚县']."""
+    t = normalize(title)
+    year = YEAR_RE.search(t)
+    head = t[: year.start()] if year else t
+    return [p for p in _PLACE.findall(head) if not any(p.endswith(w) for w in _NOT_PLACE) and len(p) >= 2]
+
+
+def is_foreign_title(title: str | None, home: str | None) -> bool:
+    """A report title published by another place than the portal's `home` locality (青岚县… on 溪林县's portal).
+
+    Only a named place that neither contains nor is contained in the home locality counts; a title naming no
+    place (石桥镇2023年…, 2023年度报告) is the portal's own.
+    """
+    if not home:
+        return False
+    places = title_places(title)
+    if not places:
+        return False
+    return not any(p in home or home in p or _short(p) in home for p in places)
+
+
+def _short(place: str) -> str:
+    """溪林县 → 溪林: a title may drop the 县/市 suffix."""
+    return place[:-1] if len(place) > 2 else place

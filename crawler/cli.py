@@ -21,6 +21,9 @@ import click
 from archive.cli import datasette_command
 from archive.cli import main as archive_main
 
+from .jobdir import prepare as prepare_jobdir
+from .jobdir import write as write_jobdir
+from .outcome import worst_exit_code
 from .portals import (
     Portal,
     RegistryError,
@@ -42,9 +45,11 @@ def crawl_settings(db_path: Path, warc_dir: Path, portals: list[Portal], overrid
     if portals and all(is_loopback(u) for p in portals for u in p.start_urls):
         # Loopback (demo, tests): politeness delays protect nobody and only slow the crawl down.
         loopback: tuple[tuple[str, float], ...] = (
+            ("AUTOTHROTTLE_ENABLED", False),
             ("DOWNLOAD_DELAY", 0),
             ("AUTOTHROTTLE_START_DELAY", 0.0),
             ("RETRY_BACKOFF_BASE", 0.1),
+            ("RETRY_AFTER_MAX", 2.0),
             ("CONCURRENT_REQUESTS_PER_DOMAIN", 4),
             ("DOWNLOAD_DELAY_JITTER", 0.0),
         )
@@ -81,6 +86,8 @@ def run_crawl(
         if jobdir:
             crawler.settings.frozen = False
             crawler.settings.set("JOBDIR", str(jobdir / portal.name), priority="cmdline")
+            resumed = prepare_jobdir(jobdir / portal.name)
+            crawler.settings.set("NIANBAO_RESUMED", resumed, priority="cmdline")
         kwargs: dict[str, Any] = {"portal": portal.name}
         if portal.source == "--url":
             kwargs.update(url=portal.start_urls[0], agency=portal.agency)
@@ -89,6 +96,10 @@ def run_crawl(
         process.crawl(crawler, **kwargs)
         crawlers.append(crawler)
     process.start()
+    if jobdir:
+        for crawler, portal in zip(crawlers, portals, strict=True):
+            status = crawler.stats.get_value("nianbao/status") if crawler.stats else None
+            write_jobdir(jobdir / portal.name, status or "failed")
     ids = [getattr(c.spider, "crawl_id", None) for c in crawlers]
     return [i for i in ids if isinstance(i, int)]
 
@@ -195,6 +206,8 @@ def _summary(db_path: Path, crawl_ids: list[int], elapsed: float) -> list[dict[s
                 "revisits": stats.get("nianbao/warc_revisits", 0),
                 "gone": stats.get("nianbao/marked_gone", 0),
                 "evidence": r["blocked_evidence"],
+                "reason": r.get("reason"),
+                "errors": sum(v for k, v in stats.items() if k.startswith("nianbao/errors/")),
             }
         )
     total_pages = sum(r["pages"] for r in rows)
@@ -255,7 +268,8 @@ def crawl(
     as_json: bool,
 ) -> None:
     """Crawl registry portals (all, or those NAMED) or one --url portal into the archive, keeping every
-    response in WARC files. Exit code 1 when a portal was blocked or failed."""
+    response in WARC files. Exit code: 0 finished, 1 failed, 3 blocked, 4 interrupted, 5 partial (the
+    worst portal's); every failed fetch or read is in the `crawl_errors` table."""
     try:
         if url:
             portals = [portal_for_url(url, agency, name=names[0] if names else None)]
@@ -289,7 +303,6 @@ def crawl(
         )
         conn.commit()
         conn.close()
-    failed = False
     for r in rows:
         if as_json:
             click.echo(json.dumps(r, ensure_ascii=False))
@@ -299,16 +312,19 @@ def crawl(
                 f"{r['new_versions']} new versions, {r['unchanged']} unchanged, "
                 f"{r['not_modified']} not modified (304), {r['decoys']} decoys rejected"
             )
-        if r["status"] in ("blocked", "failed"):
-            failed = True
-            click.echo(f"{r['portal']}: {r['status']}: {(r['evidence'] or '')[:300]}", err=True)
+        if r["status"] != "finished":
+            why = r["reason"] or r["evidence"] or ""
+            click.echo(f"{r['portal']}: {r['status']}: {why[:300]}", err=True)
     if not as_json:
         pages = sum(r["pages"] for r in rows)
         click.echo(
             f"{pages} pages in {elapsed:.1f} s ({pages / elapsed:.1f} pages/s); WARC in {warc_dir}"
             + (f"; WACZ {wacz_out}" if wacz_out else "")
         )
-    sys.exit(1 if failed else 0)
+    statuses = [r["status"] for r in rows]
+    if len(rows) < len(portals):  # a portal whose crawl never opened its row (bad settings, crash)
+        statuses.append("failed")
+    sys.exit(worst_exit_code(statuses))
 
 
 @click.group()
@@ -453,11 +469,29 @@ def demo(port: int, db_path: Path, data_dir: Path | None, datasette_port: int, n
         server.stop()
 
 
+@click.command()
+@click.argument("url")
+@click.option("--max-pages", type=int, default=25, show_default=True, help="Pages to fetch at most.")
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
+def detect(url: str, max_pages: int, as_json: bool) -> None:
+    """Probe a portal before adding it to the registry: CMS family, disclosure, catalogue and annual-report
+    columns, report links and the pagination the crawler would walk."""
+    from dataclasses import asdict
+
+    from .detect import probe, render
+    from .settings import USER_AGENT
+
+    found = probe(url, user_agent=USER_AGENT, max_pages=max_pages)
+    click.echo(json.dumps(asdict(found), ensure_ascii=False, indent=1) if as_json else render(found))
+    if not found.annual:
+        sys.exit(1)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]}, help=archive_main.help)
 @click.version_option(package_name="nianbao")
 def main() -> None:
     pass
 
 
-for _command in (*archive_main.commands.values(), crawl, portals, demo):
+for _command in (*archive_main.commands.values(), crawl, portals, demo, detect):
     main.add_command(_command)

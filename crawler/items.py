@@ -13,7 +13,11 @@ class DocumentItem:
     """A fetched document (list page, report page or attachment), or a 304/404/blocked event for a URL.
 
     `event`: 'fetched' (body holds the decompressed bytes), 'not_modified' (304 to a conditional request),
-    'gone' (404/410 on a known URL) or 'blocked' (anti-bot challenge; `evidence` says what was seen).
+    'gone' (404/410 on a known URL), 'challenged' (this one page was an anti-bot challenge; `evidence` says
+    what was seen), 'blocked' (the portal is blocked: its entry pages or a run of pages were challenges) or
+    'error' (a failed fetch or a non-2xx answer: `stage`, `evidence` the reason, `attempts`).
+    Kinds: 'page', 'list', 'report', 'attachment', 'landing' (a 详见附件 page whose attachment is the report)
+    and 'foreign' (a report of another place posted on this portal: archived, never read as this portal's).
     """
 
     url: str
@@ -33,5 +37,10 @@ class DocumentItem:
     warc: dict[str, Any] = field(default_factory=dict)
     year: int | None = None
     evidence: str | None = None
+    stage: str | None = None  # 'error' events: fetch / http / offsite / robots
+    attempts: int | None = None  # 'error' events: requests sent for this URL (retries included)
     attachments: list[str] = field(default_factory=list)  # attachment links of a report page
+    published: str | None = None  # the date the list showed beside the link (YYYY-MM-DD)
+    column: str | None = None  # the text of the column link the list was entered by
+    foreign_place: str | None = None  # kind 'foreign': the place that published it (青岚县)
     stored: StoreResult | None = None  # set by the archive stage: the version these bytes became

@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
@@ -24,9 +25,10 @@ from archive.crawls import (
     mark_gone,
     mark_seen_unchanged,
     open_crawl,
+    portal_report_count,
+    record_error,
     register_portal,
     unseen_documents,
-    update_crawl,
 )
 from archive.db import open_db
 from archive.store import FetchMeta, StoreResult, attach_report, write_version
@@ -34,6 +36,7 @@ from pipelines.pool import ReaderPool
 from pipelines.read import ReadHints, read_report
 
 from .items import DocumentItem
+from .outcome import CrawlFacts, decide, safe_filename
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -50,6 +53,12 @@ def _portal_of(crawler: Crawler) -> Any:
     return getattr(crawler.spider, "portal", None)
 
 
+def _jobdir_reused(jobdir: str | None) -> bool:
+    """A Scrapy JOBDIR that already held a crawl (`scrapy crawl -s JOBDIR=…` run again): what this run
+    did not fetch may have been fetched by the earlier one, so absence proves nothing."""
+    return jobdir is not None and jobdir != "" and (Path(jobdir) / "spider.state").exists()
+
+
 class ArchiveStage:
     """Archive the bytes of every fetch, keep the `portals` and `crawls` rows."""
 
@@ -58,6 +67,7 @@ class ArchiveStage:
         self.db: sqlite_utils.Database | None = None
         self.crawl_id: int | None = None
         self.seen: set[str] = set()
+        self.facts = CrawlFacts()
         self.started = time.monotonic()
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
@@ -69,7 +79,10 @@ class ArchiveStage:
         portal = _portal_of(self.crawler)
         if portal is None:
             return
-        self.db = open_db(self.crawler.settings.get("NIANBAO_DB"))
+        path = Path(self.crawler.settings.get("NIANBAO_DB"))
+        # Created like the WARC folder: a fresh deployment has neither.
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = open_db(path)
         register_portal(
             self.db,
             {
@@ -84,17 +97,30 @@ class ArchiveStage:
                 "hints": json.dumps(portal.hints, ensure_ascii=False),
             },
         )
+        self.facts.archived_reports = portal_report_count(self.db, portal.name)
         self.crawl_id = open_crawl(self.db, portal.name)
         self.crawler.spider.crawl_id = self.crawl_id  # type: ignore[union-attr]
+        self.crawler.stats.set_value("nianbao/crawl_id", self.crawl_id)
 
     def process_item(self, item: Any) -> Any:
         if self.db is None or not isinstance(item, DocumentItem):
             return item
         stats = self.crawler.stats
         assert stats is not None
-        self.seen.add(item.url)
+        if item.event != "error":
+            self.seen.add(item.url)
+        self.facts.note(item)
         try:
-            if item.event == "fetched":
+            if item.event == "error":
+                self.record(
+                    item.url,
+                    item.stage or "fetch",
+                    item.evidence or "",
+                    item.kind,
+                    item.http_status,
+                    item.attempts,
+                )
+            elif item.event == "fetched":
                 item.stored = write_version(self.db, item.body, self.fetch_meta(item))
                 stats.inc_value("nianbao/new_versions" if item.stored.new_version else "nianbao/unchanged")
             elif item.event == "not_modified":
@@ -102,22 +128,57 @@ class ArchiveStage:
             elif item.event == "gone":
                 if mark_gone(self.db, item.url, when=item.fetched_at, http_status=item.http_status):
                     stats.inc_value("nianbao/gone")
-            elif item.event == "blocked" and self.crawl_id is not None:
-                update_crawl(self.db, self.crawl_id, {"status": "blocked", "blocked_evidence": item.evidence})
+            elif item.event in ("challenged", "blocked"):  # one challenged page / the portal blocked
+                self.record(item.url, "challenge", item.evidence or "", item.kind, item.http_status, None)
         except Exception as exc:  # never let one document stop the crawl: the WARC still has the bytes
             log.exception("could not archive %s: %s", item.url, exc)
             stats.inc_value("nianbao/store_errors")
+            self.facts.store_errors += 1
+            try:
+                self.record(
+                    item.url, "store", f"{type(exc).__name__}: {exc}", item.kind, item.http_status, None
+                )
+            except Exception:  # the archive itself refuses writes (disk full, locked): the log has it
+                log.exception("could not record the store error of %s", item.url)
         return item
+
+    def record(
+        self,
+        url: str,
+        stage: str,
+        reason: str,
+        kind: str | None,
+        http_status: int | None,
+        attempts: int | None,
+    ) -> None:
+        """One fault of this crawl into `crawl_errors`."""
+        assert self.db is not None
+        record_error(
+            self.db,
+            self.crawl_id,
+            url,
+            stage=stage,
+            reason=reason,
+            kind=kind,
+            http_status=http_status,
+            attempts=attempts,
+        )
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value(f"nianbao/errors/{stage}")
 
     def fetch_meta(self, item: DocumentItem) -> FetchMeta:
         return FetchMeta(
             url=item.url,
-            kind=item.kind,
+            # Stored kinds: a 详见附件 landing page stays the report's page (its attachment is read, not it);
+            # another place's report is a report document naming its place in `foreign_place`. Neither is
+            # read as this portal's report (READ_KINDS).
+            kind={"landing": "report", "foreign": "report"}.get(item.kind, item.kind),
+            foreign_place=item.foreign_place,
             portal_id=item.portal_id,
             fetched_at=item.fetched_at,
             http_status=item.http_status,
             content_type=item.content_type,
-            filename=item.filename,
+            filename=safe_filename(item.filename),
             title=item.title,
             link_text=item.link_text,
             discovered_from=item.discovered_from,
@@ -130,25 +191,30 @@ class ArchiveStage:
         )
 
     def spider_closed(self, spider: Any, reason: str) -> None:
-        """Close the crawl row with its status; after a clean finish, mark unseen documents gone."""
+        """Close the crawl row with its status and reason (crawler/outcome.py decides); mark unseen documents
+        gone only when the crawl read the portal's lists completely."""
         if self.db is None or self.crawl_id is None:
             return
         stats = self.crawler.stats
         assert stats is not None
-        blocked = spider.blocked_evidence is not None
-        if blocked:
-            status = "blocked"
-        elif reason != "finished":
-            status = "failed" if reason not in ("shutdown", "closespider_pagecount") else "interrupted"
-        elif spider.budget_exhausted:
-            status = "truncated"
-        else:
-            status = "finished"
+        self.facts.finish_reason = reason
+        self.facts.reports_found = len(spider.reports)
+        self.facts.blocked_evidence = spider.blocked_evidence
+        self.facts.challenged = len(getattr(spider, "challenged", None) or [])
+        self.facts.budget_exhausted = bool(spider.budget_exhausted)
+        self.facts.resumed = self.crawler.settings.getbool("NIANBAO_RESUMED") or _jobdir_reused(
+            self.crawler.settings.get("JOBDIR")
+        )
+        self.facts.robots_forbidden = stats.get_value("robotstxt/forbidden", 0) or 0
+        outcome = decide(self.facts)
+        status = outcome.status
         gone = 0
-        if status == "finished":
+        if outcome.gone_pass:
             for url in unseen_documents(self.db, spider.portal_name, self.seen | spider.linked):
                 gone += mark_gone(self.db, url)
-            stats.set_value("nianbao/marked_gone", gone)
+        stats.set_value("nianbao/marked_gone", gone)
+        stats.set_value("nianbao/exit_code", outcome.exit_code)
+        stats.set_value("nianbao/status", status)
         elapsed = time.monotonic() - self.started
         pages = stats.get_value("response_received_count", 0)
         stats.set_value("nianbao/elapsed_seconds", round(elapsed, 3))
@@ -156,6 +222,7 @@ class ArchiveStage:
         writer = getattr(spider, "warc_writer", None)
         row: dict[str, Any] = {
             "status": status,
+            "reason": outcome.reason,
             "pages": pages,
             "reports_found": len(spider.reports),
             "bytes_received": stats.get_value("nianbao/bytes_received", 0),
@@ -164,14 +231,15 @@ class ArchiveStage:
                 {**stats.get_stats(), "finish_reason": reason}, default=str, ensure_ascii=False
             ),
         }
-        if blocked:
+        if spider.blocked_evidence:
             row["blocked_evidence"] = spider.blocked_evidence
         close_crawl(self.db, self.crawl_id, row)
         log.info(
-            "crawl %s of %s: %s, %d pages, %d reports, %d marked gone",
+            "crawl %s of %s: %s (%s), %d pages, %d reports, %d marked gone",
             self.crawl_id,
             spider.portal_name,
             status,
+            outcome.reason or "",
             pages,
             len(spider.reports),
             gone,
@@ -190,6 +258,7 @@ class _SharedPool:
     def acquire(cls, workers: int, time_limit: float) -> ReaderPool:
         if cls.pool is None:
             cls.pool = ReaderPool(workers or None, time_limit)
+            cls.pool.warm()
         cls.users += 1
         return cls.pool
 
@@ -244,6 +313,22 @@ class ReadStage:
         item.body = b""  # the bytes are archived; do not keep them in memory or feeds
         return item
 
+    def _record(self, crawl_id: int | None, item: DocumentItem, stage: str, reason: str) -> None:
+        assert self.db is not None and self.crawler.stats is not None
+        try:
+            record_error(
+                self.db,
+                crawl_id,
+                item.url,
+                stage=stage,
+                reason=reason,
+                kind=item.kind,
+                http_status=item.http_status,
+            )
+        except Exception:
+            log.exception("could not record the %s error of %s", stage, item.url)
+        self.crawler.stats.inc_value(f"nianbao/errors/{stage}")
+
     async def _read(self, item: DocumentItem, stored: StoreResult) -> None:
         assert self.db is not None
         stats = self.crawler.stats
@@ -256,17 +341,24 @@ class ReadStage:
             level=getattr(portal, "level", None),
             link_text=item.link_text,
             attachments=list(item.attachments),
+            title=item.title,
+            published=item.published,
+            column=item.column,
         )
-        name = item.filename or item.url.rsplit("/", 1)[-1]
+        name = safe_filename(item.filename) or safe_filename(item.url.rsplit("/", 1)[-1]) or "document"
         if self.pool is not None:
             report = await self.pool.read_async(item.body, name, item.content_type, hints)
         else:
             report = read_report(item.body, name, item.content_type, hints)
+        crawl_id = getattr(self.crawler.spider, "crawl_id", None)
+        if report.status == "failed":
+            self._record(crawl_id, item, "read", "; ".join(report.problems) or "unreadable")
         try:
             attach_report(self.db, stored, report)
         except Exception as exc:
             log.exception("could not write the report of %s: %s", item.url, exc)
             stats.inc_value("nianbao/store_errors")
+            self._record(crawl_id, item, "store", f"{type(exc).__name__}: {exc}")
             return
         stats.inc_value("nianbao/new_report_versions")
         stats.inc_value(f"nianbao/reports_{report.status}")

@@ -36,6 +36,8 @@ DOWNLOAD_WARNSIZE = 50 * 1024 * 1024
 RETRY_TIMES = 3
 RETRY_BACKOFF_BASE = float(os.environ.get("NIANBAO_RETRY_BACKOFF", "2.0"))
 RETRY_BACKOFF_MAX = 60.0
+# A Retry-After longer than the backoff is honoured up to this many seconds (2 on loopback: crawler/cli.py).
+RETRY_AFTER_MAX = float(os.environ.get("NIANBAO_RETRY_AFTER_MAX", "120"))
 
 # Depth and budget are counted by the spider (pagination does not deepen a crawl): see spiders/disclosure.py.
 DEPTH_LIMIT = 0
@@ -51,6 +53,10 @@ NIANBAO_PORTAL_REGISTRY = os.environ.get("NIANBAO_PORTAL_REGISTRY", "")
 TWISTED_DNS_RESOLVER = "crawler.middlewares.LocalhostResolver"
 
 DOWNLOADER_MIDDLEWARES = {
+    # Before robots.txt (100) and Scrapy's host-only offsite check (50): nothing is fetched off-site.
+    "crawler.middlewares.SameSiteMiddleware": 40,
+    # Sees 3xx answers before RedirectMiddleware (600): loops and off-site targets become recorded errors.
+    "crawler.middlewares.RedirectGuardMiddleware": 610,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,
     "crawler.middlewares.ConditionalRequestMiddleware": 560,
@@ -64,7 +70,8 @@ NIANBAO_READ_WORKERS = int(os.environ.get("NIANBAO_READ_WORKERS", os.cpu_count()
 NIANBAO_READ_TIME_LIMIT = float(os.environ.get("NIANBAO_READ_TIME_LIMIT", "120"))
 
 # One progress line for `nianbao crawl` (crawler/progress.py); off for plain `scrapy crawl`.
-EXTENSIONS = {"crawler.progress.CrawlProgress": 900}
+EXTENSIONS = {"crawler.progress.CrawlProgress": 900, "crawler.shutdown.StopGuard": 910}
+NIANBAO_STOP_GRACE = 5.0  # seconds between SIGTERM and a forced stop with the crawl row closed
 NIANBAO_PROGRESS = False
 
 # `scrapy check`: callbacks' contracts run on saved pages (crawler/contracts.py).

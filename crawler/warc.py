@@ -59,6 +59,7 @@ class DigestIndex:
     def __init__(self, path: Path):
         self.conn = sqlite3.connect(str(path), check_same_thread=False)
         self.conn.execute("PRAGMA journal_mode = WAL")
+        self.conn.execute("PRAGMA synchronous = NORMAL")  # no fsync per record; WAL keeps it consistent
         self.conn.execute(
             "CREATE TABLE IF NOT EXISTS digests (url TEXT NOT NULL, digest TEXT NOT NULL, record_id TEXT NOT NULL,"
             " date TEXT NOT NULL, warc_file TEXT NOT NULL, PRIMARY KEY (url, digest))"

@@ -68,17 +68,47 @@ def _squash(text: str) -> str:
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
 
 
+# Field labels and markup other tools put before a title (PATTERNS A5): "标题: …", "名称 …", "# …".
+_FIELD_LABEL = re.compile(
+    r"^(?:#+\s*|>\s*)?(?:(?:文章)?标题|名称|题名|文件名称|主题|title)\s*[:：]?\s*", re.I
+)
+_MARKUP = re.compile(r"^(?:#+|>)\s*|\*\*")
+# A metadata strip (发文日期: … 分类: … 索引号: …) is not a title even when it names the report.
+_STRIP_FIELDS = re.compile(
+    r"(?:发文日期|发布日期|公开日期|成文日期|来源|分类|索引号|字号|文号|发布机构|浏览次数|采集时间)\s*[:：]"
+)
+
+
+def title_line(line: str) -> str:
+    """A line as a title candidate: markup and a leading field label stripped, 附件N removed."""
+    text = _MARKUP.sub("", clean(line)).strip()
+    text = _FIELD_LABEL.sub("", text).strip()
+    return _ATTACHMENT.sub("", text)
+
+
 def find_title(lines: list[str]) -> str | None:
     """The first short line naming the report (…年度报告 / …年报), with 附件N stripped. A centred title
     broken after the agency ("X人民政府" / "2024年政府信息公开工作年度报告") is joined back."""
-    previous = ""
+    previous = before = ""
     for line in lines:
-        text = _ATTACHMENT.sub("", clean(line))
+        if _strip_only(line):
+            continue
+        text = title_line(line)
         if text and any(m in text for m in _TITLE_MARKS) and len(text) <= 80 and not _PROSE.search(text):
+            if not re.search(rf"{_YEAR}\s*年", text) and re.search(rf"{_YEAR}\s*年", previous):
+                # "…2023年政府信息公开" / "工作年度报告": one title broken over two lines
+                text, previous = previous + text, before
             starts_with_year = re.match(rf"^{_YEAR}\s*年", text)
             return f"{previous} {text}" if starts_with_year and _AGENCY_LINE.match(previous) else text
-        previous = text or previous
+        if text:
+            before, previous = previous, text
     return None
+
+
+def _strip_only(line: str) -> bool:
+    """A metadata strip: two or more labelled fields on one line, or a line that opens with a field label."""
+    text = clean(line)
+    return len(_STRIP_FIELDS.findall(text)) >= 2 or bool(_STRIP_FIELDS.match(text))
 
 
 def _name(candidate: str) -> str | None:

@@ -8,9 +8,13 @@ from __future__ import annotations
 
 from .checks import evaluate
 from .codes import ACTIVE_LAYOUT_2019, ACTIVE_LAYOUT_2021, APPLICATION_ROWS, PREAMBLE, SECTIONS
+from .derive import fill_blanks
 from .extract.base import Extracted, Grid
 from .meta import describe
+from .normalize import compact
 from .report import Report
+from .reshape import reshape
+from .runs import prose_numbers, resolve
 from .sections import find_headings, section_texts, spans
 from .tables import (
     REVIEW_ROW_CODES,
@@ -134,11 +138,23 @@ def _completeness(report: Report, reads: dict[str, TableRead]) -> bool:
     return complete
 
 
+def _has_body(text: str, title: str | None) -> bool:
+    """Text of a report beyond its title: a wrapper page (title + 详见附件) holds none."""
+    if not title:
+        return False
+    body = compact(text).replace(compact(title), "")
+    return len(body) >= 20 and not (len(body) < 60 and "附件" in body)
+
+
 def _parse(text: str, grids: list[Grid], title_hint: str | None) -> Report:
     report = Report(text=text)
     if not text.strip() and not grids:
         report.problems.append("empty text")
         return report
+    reshaped, notes = reshape(text)
+    if notes:  # the line numbers of figures' sources refer to the text as re-broken
+        text = report.text = reshaped
+        report.meta["reshaped"] = notes
     lines = text.splitlines()
     headings = find_headings(lines)
     ranges = spans(lines, headings)
@@ -157,17 +173,31 @@ def _parse(text: str, grids: list[Grid], title_hint: str | None) -> Report:
             report.figures.extend(read.figures)
             report.problems.extend(read.problems)
     _template(report, reads)
+    run_rows = [run for read in reads.values() if read.found for run in read.runs]
+    if run_rows:
+        template = report.meta["table_templates"].get("applications") or report.template
+        figures, problems = resolve(run_rows, report.figures, prose_numbers(lines), template)
+        report.figures.extend(figures)
+        report.problems.extend(problems)
 
-    if not headings and report.template == "free":
+    if not headings and report.template == "free" and not _has_body(text, report.title):
         report.problems.append("no report structure found")
         return report
     if report.template == "free":
-        report.status = "partial"
+        # A free-form (pre-2019) report with text is a kept report, not a failure; a 2019+ report without
+        # its tables lacks content the format requires (tables as images, a wrapper page): partial.
+        report.status = "partial" if report.year and report.year >= 2019 else "complete"
+        if not headings:
+            report.problems.append("no section headings found: the text is kept as one body")
         report.problems.append(
             "no standard tables found: sections and text kept (pre-2019 or non-standard report)"
         )
     else:
         report.status = "complete" if _completeness(report, reads) else "partial"
+    report.problems.extend(fill_blanks(report))
+    unread = [f for f in report.figures if f.value is None and {"blank", "split_ambiguous"} & set(f.flags)]
+    if unread and report.status == "complete":
+        report.status = "partial"  # a cell printed but not read is not a complete table
     if report.agency is None:
         report.problems.append("agency not stated")
     if report.year is None:

@@ -21,6 +21,7 @@ from types import FrameType
 
 from .read import ReadHints, read_report
 from .report import Report
+from .segment import report_streams
 
 DEFAULT_TIME_LIMIT = 120.0
 # Past the soft limit (an alarm inside the worker) the pool waits this long for the worker to notice,
@@ -39,16 +40,26 @@ def _on_alarm(signum: int, frame: FrameType | None) -> None:
 def read_with_limit(
     body: bytes, filename: str | None, content_type: str | None, hints: ReadHints | None, time_limit: float
 ) -> Report:
-    """`read_report` under a wall-clock limit (SIGALRM; worker processes only)."""
+    """`read_report` under a wall-clock limit (SIGALRM; worker processes only), with the report's search
+    streams prepared while the worker has the text at hand."""
     previous = signal.signal(signal.SIGALRM, _on_alarm)
     signal.setitimer(signal.ITIMER_REAL, time_limit)
     try:
-        return read_report(body, filename, content_type, hints)
+        report = read_report(body, filename, content_type, hints)
+        report.search_streams = report_streams(report.sections, report.title, report.agency)
+        return report
     except ReadTimeout:
         return failed_report(filename, f"reading took longer than {time_limit:g} s; stopped")
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+def warm_worker() -> None:
+    """Load what every read needs once per worker process (jieba's dictionary takes ~1 s)."""
+    from .segment import warm
+
+    warm()
 
 
 def failed_report(filename: str | None, why: str) -> Report:
@@ -84,7 +95,7 @@ class ReaderPool:
     def _pool(self) -> concurrent.futures.ProcessPoolExecutor:
         if self._executor is None:
             ctx = multiprocessing.get_context("forkserver")
-            ctx.set_forkserver_preload(["pipelines.read"])
+            ctx.set_forkserver_preload(["pipelines.read", "pipelines.segment"])
             self._executor = concurrent.futures.ProcessPoolExecutor(self.workers, mp_context=ctx)
         return self._executor
 
@@ -157,6 +168,13 @@ class ReaderPool:
 
     def _stuck(self) -> str:
         return f"reading did not stop within {self.time_limit + HARD_LIMIT_GRACE:g} s; the worker was killed"
+
+    def warm(self) -> None:
+        """Start the workers now (forkserver, preloaded readers, jieba's dictionary), while a crawl is still
+        walking list pages, instead of on the first report."""
+        pool = self._pool()
+        for _ in range(self.workers):
+            pool.submit(warm_worker)
 
     def close(self) -> None:
         if self._executor is not None:

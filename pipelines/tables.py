@@ -24,6 +24,7 @@ from .codes import (
 from .extract.base import Grid
 from .normalize import compact, is_blank, parse_value, strip_artifacts
 from .report import Figure
+from .runs import RunRow, is_run
 
 APPLICATION_COLUMN_CODES = tuple(c.code for c in APPLICATION_COLUMNS)
 
@@ -76,11 +77,16 @@ class Row:
         return run
 
 
+# A label with its digits glued on ("行政规范性文件4129301", an archiver's dump): the digits are cells.
+_GLUED = re.compile(r"(?<=[^\d\s.,，:：+\-/%(（])(?=\d[\d,.]*$)")
+_MD_RULE = re.compile(r"^\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?$")
+
+
 def _space_row(line: str, src: dict[str, Any]) -> Row:
     """A line without tabs (pdftotext, pasted text): numbers are cells, words between them one label cell."""
     cells: list[RowCell] = []
     words: list[str] = []
-    for token in line.split():
+    for token in (t for word in line.split() for t in _GLUED.split(word)):
         if parse_value(token) is None:
             words.append(token)
             continue
@@ -113,6 +119,11 @@ def rows_from_lines(lines: list[str], start: int, end: int) -> list[Row]:
         src = {"line": i + 1}
         if "\t" not in line and not line.strip():
             flush()
+        elif line.lstrip().startswith("|"):  # a markdown pipe table row; |---| rules are not data
+            flush()
+            if not _MD_RULE.match(line.strip()):
+                cells = line.strip().strip("|").split("|")
+                rows.append(Row([RowCell(t.strip(), dict(src)) for t in cells]))
         elif line.startswith("\t") and "\t" not in line[1:]:
             block = block if block is not None else []
             block.append(RowCell(line[1:].strip(), src))
@@ -131,11 +142,16 @@ def rows_from_grid(grid: Grid) -> list[Row]:
     """Grid rows as logical rows. Copies of merged value cells are dropped (one value, one figure);
     copies of merged label cells are kept so every row carries its group labels."""
     rows: list[Row] = []
+    width = max((len(r) for r in grid.rows), default=0)
+    # A column blank in every row is layout (an empty spacer <td>, a trailing tab), not a cell of the table:
+    # without it, trimming a row to the header's width cannot drop a real blank cell instead.
+    empty = {i for i in range(width) if all(i >= len(r) or is_blank(r[i].text) for r in grid.rows)}
     for grid_row in grid.rows:
         cells = [
             RowCell(strip_artifacts(c.text).strip(), dict(c.source))
-            for c in grid_row
-            if not (c.source.get("merged") and (is_blank(c.text) or parse_value(c.text) is not None))
+            for i, c in enumerate(grid_row)
+            if i not in empty
+            and not (c.source.get("merged") and (is_blank(c.text) or parse_value(c.text) is not None))
         ]
         rows.append(Row(cells, from_grid=True))
     return rows
@@ -192,6 +208,15 @@ class TableRead:
     rows: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     truncated: list[str] = field(default_factory=list)
+    runs: list[RunRow] = field(default_factory=list)  # rows whose cells ran together: runs.resolve
+
+    def add_run(self, row: str, columns: list[str], cells: list[RowCell]) -> None:
+        """A row whose digits ran together: its figures come from runs.resolve, by the arithmetic."""
+        if row in self.rows:
+            return
+        self.rows.append(row)
+        tokens = [c.key for c in cells if c.key]
+        self.runs.append(RunRow(self.table, row, list(columns), tokens, [dict(c.source) for c in cells]))
 
     def add_row(self, row: str, figures: list[Figure]) -> None:
         if row in self.rows:
@@ -220,13 +245,14 @@ class TableRead:
 def to_figure(
     table: str, row: str, column: str, cell: RowCell, kind: str = COUNT, yuan: bool = False
 ) -> tuple[Figure, str | None]:
-    """One cell as a Figure. Blank and dash cells of an existing cell are 0 (flagged, raw kept); money is
-    万元 (元 converted when the cell or its header says 元); counts must be whole and non-negative."""
+    """One cell as a Figure. A dash cell is 0 (flagged, raw kept); a blank cell is null and flagged `blank`
+    (derive.py solves it from the relations, never as a printed 0); money is 万元 (元 converted when the
+    cell or its header says 元); counts must be whole and non-negative."""
     fig = Figure(table, row, column, None, raw=cell.text, source=dict(cell.source) or None)
     parsed = parse_value(cell.text)
     if parsed is None:
         if is_blank(cell.text):
-            fig.value, fig.flags = (0.0 if kind == MONEY else 0), ["blank_as_zero"]
+            fig.flags = ["blank"]
             return fig, None
         fig.flags = ["invalid_number"]
         return fig, f"{table} table: {row}/{column} '{cell.text}' is not a number"
@@ -358,6 +384,9 @@ def read_active(rows: list[Row]) -> TableRead:
         cells = row.values(len(use))
         if len(cells) != len(use) and len(row.values(len(expected))) == len(expected):
             use, cells = expected, row.values(len(expected))
+        if len(cells) != len(use) and is_run([c.text for c in cells], len(use)):
+            out.add_run(code, use, cells)
+            continue
         if len(cells) != len(use):
             out.problems.append(
                 f"active table: row {code} has {len(cells)} values for {len(use)} columns; not read"
@@ -531,6 +560,9 @@ def read_applications(rows: list[Row]) -> TableRead:
                 )
                 columns = list(APPLICATION_COLUMN_CODES)
         cells = row.values(len(columns))
+        if is_run([c.text for c in cells], len(columns)):
+            out.add_run(code, columns, cells)
+            continue
         if len(cells) not in (len(columns), len(columns) - 1) and row.from_grid:
             cells = _grid_value_cells(row, len(columns)) or cells
         if len(cells) not in (len(columns), len(columns) - 1):
@@ -602,6 +634,19 @@ def read_review(rows: list[Row]) -> TableRead:
         if run and (not labels or (len(labels) == 1 and len(labels[0].key) <= 8)):
             runs.append(run)
     cells = next((r for r in runs if len(r) == 15), None) or [c for r in runs for c in r]
+    if out.found and len(cells) < 15:
+        glued = cells or [
+            c
+            for row in rows
+            if all(not c.key or c.numeric or any(h in c.key for h in _REVIEW_HEADER) for c in row.cells)
+            or not any(c.key and not c.numeric for c in row.cells)
+            for c in _numeric_run(row)
+        ]
+        if is_run([c.text for c in glued], 15):
+            columns = [f"{r}:{c}" for r in REVIEW_ROW_CODES for c in REVIEW_COLUMN_CODES]
+            out.add_run(REVIEW_ROW_CODES[0], columns, glued)
+            out.rows[:] = list(REVIEW_ROW_CODES)
+            return out
     if out.found and len(cells) > 15:
         out.problems.append(f"review_litigation table: {len(cells)} numbers where 15 are expected; not read")
         return out

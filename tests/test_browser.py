@@ -9,8 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers_archive import build_sample_archive, datasette_server
-
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).parent.parent / "artifacts"
 ARGS = [
@@ -30,12 +28,14 @@ pytestmark = [
 ]
 
 
-def test_search_report_and_history_in_a_browser(tmp_path: Path) -> None:
+def test_search_report_and_history_in_a_browser(
+    sample_archive: tuple[Path, dict[str, list[int]]], sample_site: str
+) -> None:
     sync_api = pytest.importorskip("playwright.sync_api")
-    db_path = tmp_path / "nb.db"
-    ids = build_sample_archive(db_path)
+    ids = sample_archive[1]
+    base = sample_site
     ARTIFACTS.mkdir(exist_ok=True)
-    with datasette_server(db_path) as base, sync_api.sync_playwright() as pw:
+    with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900})

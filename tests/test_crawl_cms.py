@@ -7,6 +7,7 @@ import json
 from scrapy.http import HtmlResponse, TextResponse, XmlResponse
 
 from crawler.cms import detect
+from crawler.cms.base import DataRequest
 from crawler.cms.generic import GenericFamily
 from crawler.cms.hanweb import HanwebFamily
 from crawler.cms.json_list import JsonListFamily
@@ -55,9 +56,13 @@ def test_hanweb_inline_records_and_dataproxy():
     links = list(fam.links(page))
     assert links[0].url == "http://h/art/2024/3/1/art_9_1.html" and links[0].label.startswith("某县2023")
     reqs = list(fam.data_requests(page))
+    # jpage POSTs its ajaxParam fields; the paging fields ride in the query. One inline record: the first
+    # group (records 1-30) is still to be asked for, then 31-45.
+    form = (("col", "1"), ("webid", "3"), ("columnid", "99"), ("unitid", "7"))
+    proxy = "http://h/module/web/jpage/dataproxy.jsp"
     assert reqs == [
-        "http://h/module/web/jpage/dataproxy.jsp?startrecord=31&endrecord=45&perpage=10&col=1&webid=3"
-        "&columnid=99&unitid=7"
+        DataRequest(f"{proxy}?startrecord=1&endrecord=30&perpage=10", "POST", form),
+        DataRequest(f"{proxy}?startrecord=31&endrecord=45&perpage=10", "POST", form),
     ]
     xml = (
         "<datastore><totalrecord>45</totalrecord><totalpage>5</totalpage><recordset><record><![CDATA["
@@ -67,10 +72,10 @@ def test_hanweb_inline_records_and_dataproxy():
         "http://h/module/web/jpage/dataproxy.jsp?startrecord=1&endrecord=30&perpage=10&columnid=99",
         body=xml.encode(),
     )
-    links, more = fam.parse_data(resp)
+    links, more = fam.parse_data(resp, "http://h/col/col99/index.html")
     assert [link.url for link in links] == ["http://h/art/2022/3/1/art_9_2.html"]
     assert more == [
-        "http://h/module/web/jpage/dataproxy.jsp?startrecord=31&endrecord=45&perpage=10&columnid=99"
+        DataRequest(f"{proxy}?startrecord=31&endrecord=45&perpage=10", "POST", (("columnid", "99"),))
     ]
 
 
@@ -97,20 +102,32 @@ def test_generic_next_links_and_last_page():
 
 def test_json_list_endpoint_and_pages():
     page = html("http://j/xxgk/nb/", "<script>var url = '/api/nb/list?pageNo=' + n;</script>")
-    assert list(JsonListFamily().data_requests(page)) == ["http://j/api/nb/list?pageNo=1"]
+    assert list(JsonListFamily().data_requests(page)) == [DataRequest("http://j/api/nb/list?pageNo=1")]
     data = {
         "result": {
             "totalCount": 23,
             "pageSize": 10,
-            "rows": [{"docTitle": "某局2024年政府信息公开工作年度报告", "docUrl": "/xxgk/nb/1.html"}],
+            "rows": [
+                {"docTitle": "某局2024年政府信息公开工作年度报告", "docUrl": "/xxgk/nb/1.html"},
+                {
+                    "docTitle": "某局2023年政府信息公开工作年度报告",
+                    "docUrl": "content/2.html",
+                    "pubDate": "2024/1/20",
+                },
+            ],
         }
     }
     resp = TextResponse("http://j/api/nb/list?pageNo=1", body=json.dumps(data).encode(), encoding="utf-8")
-    links, more = JsonListFamily().parse_data(resp)
-    assert [(link.url, link.text) for link in links] == [
-        ("http://j/xxgk/nb/1.html", "某局2024年政府信息公开工作年度报告")
+    # Records resolve against the page whose script renders them, as its <a href> would, not the API URL.
+    links, more = JsonListFamily().parse_data(resp, "http://j/xxgk/nb/")
+    assert [(link.url, link.text, link.date) for link in links] == [
+        ("http://j/xxgk/nb/1.html", "某局2024年政府信息公开工作年度报告", ""),
+        ("http://j/xxgk/nb/content/2.html", "某局2023年政府信息公开工作年度报告", "2024-01-20"),
     ]
-    assert more == ["http://j/api/nb/list?pageNo=2", "http://j/api/nb/list?pageNo=3"]
+    assert more == [
+        DataRequest("http://j/api/nb/list?pageNo=2"),
+        DataRequest("http://j/api/nb/list?pageNo=3"),
+    ]
 
 
 def test_encoding_repair_and_block_detection():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -29,22 +30,23 @@ def registry(folder: Path, port: int, names: list[str]) -> Path:
 
 
 @pytest.fixture(scope="module")
-def crawled(tmp_path_factory: pytest.TempPathFactory):
+def crawled(tmp_path_factory: pytest.TempPathFactory, site_server: Callable[[Path], SiteServer]):
     tmp = tmp_path_factory.mktemp("fixture-crawl")
     site = tmp / "site"
     shutil.copytree(FIXTURES, site)
-    server = SiteServer(site).start()
+    server = site_server(site)  # its own copy: this module switches the variant
     reg = registry(tmp / "portals", server.port, ["nextpage", "blocked", "gbkfix"])
     db = tmp / "a.db"
     first = run_crawl("--registry", str(reg), "--db", str(db), "--warc-dir", str(tmp / "warc"))
     server.set_variant(2)
     second = run_crawl("nextpage", "--registry", str(reg), "--db", str(db), "--warc-dir", str(tmp / "warc"))
-    yield {"server": server, "db": db, "first": first, "second": second, "tmp": tmp}
-    server.stop()
+    return {"server": server, "db": db, "first": first, "second": second, "tmp": tmp}
 
 
 def test_exit_code_names_the_blocked_portal(crawled):
-    assert crawled["first"].returncode == 1, crawled["first"].stderr[-2000:]
+    assert crawled["first"].returncode == 3, crawled["first"].stderr[
+        -2000:
+    ]  # 3: blocked (crawler/outcome.py)
     assert "blocked" in crawled["first"].stderr
     summary = {
         json.loads(line)["portal"]: json.loads(line)

@@ -6,26 +6,24 @@ import hashlib
 import json
 import sqlite3
 import urllib.parse
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from archive.publish import take_snapshot
-from tests.helpers_archive import build_sample_archive, datasette_server, fetch, get_json
+from tests.helpers_archive import datasette_server, fetch, get_json
 
 
-@pytest.fixture(scope="module")
-def archive(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, list[int]]]:
-    db_path = tmp_path_factory.mktemp("pages") / "nb.db"
-    return db_path, build_sample_archive(db_path)
+@pytest.fixture
+def archive(sample_archive: tuple[Path, dict[str, list[int]]]) -> tuple[Path, dict[str, list[int]]]:
+    """The session's sample archive (conftest), read-only."""
+    return sample_archive
 
 
-@pytest.fixture(scope="module")
-def site(archive) -> Iterator[tuple[str, dict[str, list[int]]]]:
-    db_path, ids = archive
-    with datasette_server(db_path) as base:
-        yield base, ids
+@pytest.fixture
+def site(sample_site: str, sample_archive) -> tuple[str, dict[str, list[int]]]:
+    """The session's Datasette over HTTP on the sample archive (conftest)."""
+    return sample_site, sample_archive[1]
 
 
 def page(url: str) -> str:

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import urllib.parse
-from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from tests.helpers_archive import build_sample_archive, datasette_server, fetch, get_json
+from tests.helpers_archive import fetch, get_json
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, list[int]]]]:
-    db_path = tmp_path_factory.mktemp("search") / "nb.db"
-    ids = build_sample_archive(db_path)
-    with datasette_server(db_path) as base:
-        yield f"{base}/nb", ids
+@pytest.fixture
+def site(
+    sample_site: str, sample_archive: tuple[Path, dict[str, list[int]]]
+) -> tuple[str, dict[str, list[int]]]:
+    """The session's Datasette over HTTP on the sample archive (conftest), at its database."""
+    return f"{sample_site}/nb", sample_archive[1]
 
 
 def section_hits(base: str, query: str, table: str = "sections") -> set[int]:

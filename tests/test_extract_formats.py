@@ -13,8 +13,9 @@ from pipelines.extract.detect import detect_format, ole_streams
 from pipelines.extract.html import cell_text, decode_html, extract_html
 from pipelines.read import read_report
 
+from .helpers_shared import require_shared
+
 FIX = Path(__file__).parent / "fixtures" / "formats"
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 
 
 def read(name: str) -> bytes:
@@ -173,7 +174,8 @@ def test_html_grid_spans_and_word_debris() -> None:
 
 def test_html_fixture_text_meta_and_grids() -> None:
     ex = extract(read("r2021_ok.html"), filename="r.html")
-    assert ex.extractor == "html/lxml+trafilatura"
+    assert ex.extractor == "html/lxml"  # the tree gave text, title and date: trafilatura not called
+    assert "trafilatura_chars" not in ex.meta
     assert ex.title == "示例市某某局2024年政府信息公开工作年度报告"
     assert ex.published_date == "2025-01-20"
     for h in (
@@ -259,10 +261,7 @@ def test_pdf_cid_garbage_reread_with_pdfium() -> None:
 
 # ------------------------------------------------------------------ real PDFs (../shared/corpus)
 
-needs_corpus = pytest.mark.skipif(not CORPUS.exists(), reason="../shared/corpus absent")
 
-
-@needs_corpus
 @pytest.mark.corpus
 @pytest.mark.parametrize(
     ("name", "figures"),
@@ -303,7 +302,7 @@ needs_corpus = pytest.mark.skipif(not CORPUS.exists(), reason="../shared/corpus 
     ],
 )
 def test_real_pdfs(name: str, figures: dict) -> None:
-    report = read_report((CORPUS / name).read_bytes(), name)
+    report = read_report(require_shared("corpus", name).read_bytes(), name)
     for (table, row, col), value in figures.items():
         assert report.value(table, row, col) == value, (table, row, col)
     assert report.meta["extractor"] == "pdf/pdfplumber+pdfium"

@@ -138,7 +138,7 @@ def test_fullwidth_digits_dashes_units() -> None:
     assert fees.value == 12.5 and "yuan_to_10k_yuan" in fees.flags
     assert row(r, "applications", "granted") == dict(zip(COLS7, [5, 1, 0, 0, 0, 0, 6], strict=True))
     blank = r.figure("applications", "granted", "other_org")
-    assert (blank.value, blank.raw, blank.flags) == (0, "", ["blank_as_zero"])
+    assert (blank.value, blank.raw, blank.flags) == (0, "", ["blank", "derived"])
     assert [r.figure("applications", "denied_state_secret", c).raw for c in COLS7] == [
         "-",
         "--",
@@ -152,7 +152,7 @@ def test_fullwidth_digits_dashes_units() -> None:
         f.flags == ["dash_as_zero"] and f.value == 0 for f in r.figures if f.row == "denied_state_secret"
     )
     assert row(r, "review_litigation", "review") == dict(zip(REVIEW_COLS, [1, 1, 0, 0, 2], strict=True))
-    assert r.figure("review_litigation", "litigation_direct", "upheld").flags == ["blank_as_zero"]
+    assert r.figure("review_litigation", "litigation_direct", "upheld").flags == ["blank", "derived"]
     assert all(c.ok for c in r.checks)
 
 
@@ -214,7 +214,7 @@ def test_heading_rules() -> None:
 
 def test_free_pre2019() -> None:
     r = parse("free_pre2019.txt")
-    assert (r.status, r.template, r.agency, r.year) == ("partial", "free", "示例市某某局", 2016)
+    assert (r.status, r.template, r.agency, r.year) == ("complete", "free", "示例市某某局", 2016)
     assert r.figures == [] and r.checks == []
     assert set(r.sections) == {
         "preamble",
@@ -400,7 +400,7 @@ def test_grids_are_read_with_merged_headers_and_sources() -> None:
     assert row(r, "applications", "new_received") == dict(zip(COLS7, [3, 1, 0, 0, 0, 0, 4], strict=True))
     assert row(r, "applications", "other_other") == dict(zip(COLS7, [1, 0, 0, 0, 0, 0, 1], strict=True))
     assert row(r, "applications", "partly_granted")["commercial_enterprise"] == 0
-    assert r.figure("applications", "partly_granted", "commercial_enterprise").flags == ["blank_as_zero"]
+    assert r.figure("applications", "partly_granted", "commercial_enterprise").flags == ["blank", "derived"]
     assert r.figure("applications", "new_received", "total").source == {"table": 2, "cell": [3, 9]}
     assert r.figure("active", "licensing", "decisions").source == {"table": 1, "cell": [6, 1]}
     assert row(r, "review_litigation", "review") == dict(zip(REVIEW_COLS, [0, 0, 0, 2, 2], strict=True))

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from pipelines.codes import APPLICANT_CODES, APPLICATION_ROWS
 from pipelines.parse import parse_text
 from pipelines.report import Report
 
-SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+from .helpers_shared import require_shared
+
 pytestmark = pytest.mark.corpus
 
 ROWS_2021 = [r.code for r, templates in APPLICATION_ROWS if "2021" in templates]
@@ -21,11 +20,7 @@ ZERO_REVIEW = {row: [0, 0, 0, 0, 0] for row in ("review", "litigation_direct", "
 
 
 def seed(prefix: str) -> Report:
-    if not SEEDS.is_dir():
-        pytest.skip(f"seed folder {SEEDS} absent")
-    path = next(SEEDS.glob(f"{prefix}_*.txt"), None)
-    if path is None:
-        pytest.skip(f"seed {prefix} absent")
+    path = require_shared("seeds", f"{prefix}_*.txt")  # skipped locally, failed under CI, when absent
     return parse_text(path.read_text(encoding="utf-8"))
 
 

@@ -8,6 +8,7 @@ from crawler.cli import main
 from crawler.portals import (
     REGISTRY_DIR,
     Portal,
+    host_allowed,
     import_csv,
     load_registry,
     portal_for_url,
@@ -68,9 +69,23 @@ def test_csv_import(tmp_path):
 
 def test_portal_for_url():
     p = portal_for_url("http://127.0.0.1:8123/", "某局")
-    assert p.allowed_domains == ["127.0.0.1", "localhost"] and p.agency == "某局"
+    # exactly the start URL's host: `localhost` is another site than 127.0.0.1 (issue 11)
+    assert p.allowed_domains == ["127.0.0.1"] and p.agency == "某局"
     assert validate(p) == []
     assert validate(Portal("x", "y", ["https://a.b/"], ["a.b"], level="县级")) == []
+
+
+def test_loopback_portal_does_not_admit_other_localhost_portals() -> None:
+    """A portal at 127.0.0.1 may link to `localhost`, but `*.localhost` hosts are other portals."""
+    domains = portal_for_url("http://127.0.0.1:8123/").allowed_domains
+    assert host_allowed("127.0.0.1", domains) and host_allowed("localhost", domains)
+    assert not host_allowed("elsewhere.localhost", domains)
+    assert host_allowed(
+        "www.nextpage.localhost", ["nextpage.localhost"]
+    )  # subdomains of a portal are its own
+    assert host_allowed("xxgk.bjxch.gov.cn", ["bjxch.gov.cn"]) and not host_allowed(
+        "evilbjxch.gov.cn", ["bjxch.gov.cn"]
+    )
 
 
 def test_cli_portals_list_and_validate(tmp_path):

@@ -9,22 +9,17 @@ import pytest
 
 from archive.db import memory_db
 from archive.search import (
-    BREAK,
-    chars_stream,
     escape_fts_cjk,
     flush_pending,
-    fold,
     index_report,
     match_expression,
     query_terms,
     rebuild_index,
     trigram_expression,
-    words_stream,
 )
 from archive.store import write_report
 from pipelines.report import Report
-
-SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+from pipelines.segment import BREAK, chars_stream, fold, words_stream
 
 
 def test_fold_width_traditional_and_case() -> None:
@@ -212,13 +207,12 @@ def recall_on(texts: dict[int, str], db) -> tuple[int, int, list[str]]:
 
 
 @pytest.mark.corpus
-@pytest.mark.skipif(not SEEDS.is_dir(), reason="seed reports not available")
-def test_recall_on_seed_reports_is_complete(tmp_path: Path) -> None:
+def test_recall_on_seed_reports_is_complete(tmp_path: Path, seeds_dir: Path) -> None:
     from archive.db import open_db
     from archive.ingest import ingest_paths
 
     db = open_db(tmp_path / "seeds.db")
-    ingest_paths(db, [SEEDS])
+    ingest_paths(db, [seeds_dir])
     texts = dict(db.execute("SELECT id, text FROM sections").fetchall())
     assert texts
     found, expected, misses = recall_on(texts, db)

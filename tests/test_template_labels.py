@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from pipelines.codes import APPLICATION_ROWS
 from pipelines.extract import extract_path
 from pipelines.tables import application_row, classify, rows_from_grid
 
-TEMPLATE = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "template-guoban_2021format.docx"
+from .helpers_shared import require_shared
+
 pytestmark = pytest.mark.corpus
 
 
 def test_every_row_of_the_official_template_maps_to_its_code() -> None:
-    if not TEMPLATE.exists():
-        pytest.skip(f"{TEMPLATE} absent")
-    grids = extract_path(TEMPLATE).grids
+    template = require_shared("corpus", "template-guoban_2021format.docx")
+    grids = extract_path(template).grids
     tables = {classify(rows_from_grid(g)): rows_from_grid(g) for g in grids}
     assert set(tables) == {"active", "applications", "review_litigation"}
     codes, previous = [], None

@@ -1,10 +1,11 @@
 """大汉 Hanweb (jcms): `/col/colNNN/index.html` columns whose lists come from `dataproxy.jsp` as XML.
 
 The column page carries the first records inline (`<datastore>…<record><![CDATA[<li><a …>]]></record>`) and a
-jpage script with `proxyUrl`, `perPage`, `totalRecord` and the form parameters (columnid, unitid, webid…).
-The proxy answers `<datastore><totalrecord>…</totalrecord><totalpage>…</totalpage><recordset><record>…`.
-jpage POSTs those parameters; nianbao sends them as a GET query (the JSP reads either), in the fixed order
-of `dataproxy_url`, and asks for three pages per request like jpage does.
+jpage script with `proxyUrl`, `perPage`, `totalRecord` and its `ajaxParam` form fields (col, appid, webid,
+path, columnid, unitid, webname, permissiontype…). jpage POSTs those fields to
+`dataproxy.jsp?startrecord=&endrecord=&perpage=`, three pages per request; nianbao sends the same POST (real
+sites reject a GET). The proxy answers `<datastore><totalrecord>…</totalrecord><recordset><record>…`. Records
+resolve against the column page that renders them.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 from parsel import Selector
 from scrapy.http import Response, TextResponse
 
-from .base import CMSFamily, Link, anchors
+from .base import CMSFamily, DataRequest, Link, anchors
 
 DATAPROXY = "/module/web/jpage/dataproxy.jsp"
 _RECORD = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.S)
@@ -37,14 +38,30 @@ _PARAMS = (
     "permissiontype",
 )
 _PARAM_RE = {k: re.compile(rf"""['"]?\b{k}['"]?\s*[:=]\s*['"]?([^'",}}\s]*)""") for k in _PARAMS}
+_AJAX_PARAM = re.compile(r"ajaxParam\s*:\s*\{(.*?)\}", re.S)
+_PAIR = re.compile(r"""['"]?([A-Za-z_]\w*)['"]?\s*:\s*(?:'([^']*)'|"([^"]*)"|([^,}\s]+))""")
 PAGES_PER_REQUEST = 3
 
 
-def dataproxy_url(base: str, proxy: str, start: int, end: int, perpage: int, params: dict[str, str]) -> str:
-    """The GET form of a jpage request: startrecord/endrecord/perpage, then the form fields in _PARAMS order."""
-    query = [("startrecord", str(start)), ("endrecord", str(end)), ("perpage", str(perpage))]
-    query += [(k, params[k]) for k in _PARAMS if params.get(k) not in (None, "")]
-    return urljoin(base, proxy.split("?", 1)[0]) + "?" + urlencode(query)
+def dataproxy_request(
+    base: str, proxy: str, start: int, end: int, perpage: int, params: dict[str, str]
+) -> DataRequest:
+    """jpage's request: the paging fields in the query, the ajaxParam form fields in a POST body."""
+    query = urlencode([("startrecord", str(start)), ("endrecord", str(end)), ("perpage", str(perpage))])
+    url = urljoin(base, proxy.split("?", 1)[0]) + "?" + query
+    return DataRequest(url, "POST", tuple((k, v) for k, v in params.items() if v is not None))
+
+
+def ajax_params(text: str) -> dict[str, str]:
+    """The jpage form fields: the `ajaxParam: {…}` object literal, else the known field names anywhere."""
+    m = _AJAX_PARAM.search(text)
+    if m:
+        pairs = {
+            p.group(1): next(g for g in p.groups()[1:] if g is not None) for p in _PAIR.finditer(m.group(1))
+        }
+        if pairs:
+            return pairs
+    return {k: m.group(1) for k, rx in _PARAM_RE.items() if (m := rx.search(text))}
 
 
 def record_links(text: str, base: str) -> list[Link]:
@@ -55,14 +72,15 @@ def record_links(text: str, base: str) -> list[Link]:
 
 
 def _groups(
-    base: str, proxy: str, total: int, perpage: int, params: dict[str, str], skip_first: bool
-) -> list[str]:
+    base: str, proxy: str, total: int, perpage: int, params: dict[str, str], have: int
+) -> list[DataRequest]:
+    """Requests for the groups (three pages each, aligned as jpage aligns them) that hold records
+    have+1 … total: the first `have` records are already in hand."""
     step = perpage * PAGES_PER_REQUEST
-    starts = range(1, total + 1, step)
+    first = (have // step) * step + 1
     return [
-        dataproxy_url(base, proxy, s, min(s + step - 1, total), perpage, params)
-        for i, s in enumerate(starts)
-        if not (skip_first and i == 0)
+        dataproxy_request(base, proxy, s, min(s + step - 1, total), perpage, params)
+        for s in range(first, total + 1, step)
     ]
 
 
@@ -79,37 +97,45 @@ class HanwebFamily(CMSFamily):
     def links(self, response: TextResponse) -> Iterable[Link]:
         return record_links(response.text, response.url)
 
-    def data_requests(self, response: TextResponse) -> Iterable[str]:
+    def data_requests(self, response: TextResponse) -> Iterable[DataRequest]:
         text = response.text
         if "dataproxy.jsp" not in text:
             return []
         proxy_m = _PROXY.search(text)
         proxy = proxy_m.group(1) if proxy_m else DATAPROXY
         perpage = int(m.group(1)) if (m := _NUM["perPage"].search(text)) else 15
-        params = {k: m.group(1) for k, rx in _PARAM_RE.items() if (m := rx.search(text))}
+        params = ajax_params(text)
         total_m = _NUM["totalRecord"].search(text)
         inline = len(_RECORD.findall(text))
         if total_m:
             total = int(total_m.group(1))
-            # The column page already holds the first group inline when it has records.
-            return _groups(response.url, proxy, total, perpage, params, skip_first=inline > 0)
-        return [dataproxy_url(response.url, proxy, 1, perpage * PAGES_PER_REQUEST, perpage, params)]
+            # The column page already holds its first records inline: ask for the rest only.
+            return _groups(response.url, proxy, total, perpage, params, have=inline)
+        return [dataproxy_request(response.url, proxy, 1, perpage * PAGES_PER_REQUEST, perpage, params)]
 
-    def parse_data(self, response: Response) -> tuple[list[Link], list[str]]:
+    def parse_data(self, response: Response, base: str) -> tuple[list[Link], list[DataRequest]]:
         text = (
             response.body.decode("utf-8", "replace")
             if not isinstance(response, TextResponse)
             else response.text
         )
-        links = record_links(text, response.url)
-        more: list[str] = []
+        links = record_links(text, base)
+        more: list[DataRequest] = []
         for fragment in _NEXTGROUP.findall(text):
-            more.extend(link.url for link in anchors(Selector(text=f"<div>{fragment}</div>"), response.url))
+            more.extend(
+                DataRequest(link.url)
+                for link in anchors(Selector(text=f"<div>{fragment}</div>"), response.url)
+            )
         total_m = re.search(r"<totalrecord>\s*(\d+)\s*</totalrecord>", text)
         query = dict(parse_qsl(urlsplit(response.url).query))
-        if total_m and query.get("startrecord") == "1":
+        if total_m and query.get("startrecord") == "1":  # the first group asks for the others
             perpage = int(query.get("perpage") or 15)
-            params = {k: v for k, v in query.items() if k in _PARAMS}
+            form = (
+                dict(parse_qsl((response.request.body or b"").decode("utf-8", "replace")))
+                if response.request
+                else {}
+            )
+            params = form or {k: v for k, v in query.items() if k in _PARAMS}
             more.extend(
                 _groups(
                     response.url,
@@ -117,7 +143,7 @@ class HanwebFamily(CMSFamily):
                     int(total_m.group(1)),
                     perpage,
                     params,
-                    skip_first=True,
+                    have=int(query.get("endrecord") or perpage * PAGES_PER_REQUEST),
                 )
             )
         return links, more

@@ -18,7 +18,8 @@ from urllib.parse import urlsplit
 from scrapy.http import Response, TextResponse
 
 from ..classify import page_param
-from .base import CMSFamily, Link, absolute, clean, scripts
+from ..pages import list_date
+from .base import CMSFamily, DataRequest, Link, absolute, clean, scripts
 from .query_string import with_page
 
 _ENDPOINT = re.compile(
@@ -40,6 +41,7 @@ URL_KEYS = (
 )
 PAGES_KEYS = ("pages", "totalPage", "totalPages", "pageCount", "page_count", "total_pages", "pagecount")
 TOTAL_KEYS = ("total", "totalCount", "total_count", "totalRecord", "totalElements", "count", "recordCount")
+DATE_KEYS = ("publishDate", "pubDate", "publish_date", "releaseDate", "date", "time", "createTime", "fbrq")
 SIZE_KEYS = ("size", "pageSize", "page_size", "per_page", "perPage", "limit", "rows")
 
 
@@ -71,7 +73,7 @@ class JsonListFamily(CMSFamily):
             response.xpath("//*[@data-api or @data-url]")
         )
 
-    def data_requests(self, response: TextResponse) -> Iterable[str]:
+    def data_requests(self, response: TextResponse) -> Iterable[DataRequest]:
         found = []
         for s in scripts(response):
             found += _ENDPOINT.findall(s)
@@ -85,10 +87,11 @@ class JsonListFamily(CMSFamily):
                 url += "1"
             if any(url.lower().endswith(ext) for ext in (".js", ".css")):
                 continue
-            out.append(url)
+            out.append(DataRequest(url))
         return out
 
-    def parse_data(self, response: Response) -> tuple[list[Link], list[str]]:
+    def parse_data(self, response: Response, base: str) -> tuple[list[Link], list[DataRequest]]:
+        """Records as links resolved against `base` (the page whose script renders them as <a href>)."""
         try:
             data = json.loads(response.body.decode(getattr(response, "encoding", None) or "utf-8", "replace"))
         except ValueError:
@@ -98,10 +101,13 @@ class JsonListFamily(CMSFamily):
             if isinstance(node, dict):
                 title, url = _first(node, TITLE_KEYS), _first(node, URL_KEYS)
                 if isinstance(title, str) and isinstance(url, str):
-                    target = absolute(response.url, url)
+                    target = absolute(base, url)
                     if target:
-                        links.append(Link(target, clean(title)))
-        more: list[str] = []
+                        date = _first(node, DATE_KEYS)
+                        links.append(
+                            Link(target, clean(title), date=list_date(str(date)) or "" if date else "")
+                        )
+        more: list[DataRequest] = []
         found = page_param(response.url)
         if found is None:
             return links, more
@@ -121,5 +127,5 @@ class JsonListFamily(CMSFamily):
                     pages = math.ceil(total / per)
                     break
         if pages:
-            more = [with_page(response.url, key, n) for n in range(2, min(pages, 500) + 1)]
+            more = [DataRequest(with_page(response.url, key, n)) for n in range(2, min(pages, 500) + 1)]
         return links, more

@@ -21,7 +21,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 from w3lib.url import safe_url_string
 
-from ..cms.hanweb import dataproxy_url
+from ..cms.hanweb import dataproxy_request
 from .reports import make_report, report_html, write_docx, write_pdf, write_xlsx
 
 DECOYS = [
@@ -312,7 +312,10 @@ def build_yangben(site: Site) -> None:
     site.list_pages.append(site.url("/col/col1234/index.html"))
     for start in range(group + 1, total + 1, group):
         end = min(start + group - 1, total)
-        url = dataproxy_url(site.home, "/module/web/jpage/dataproxy.jsp", start, end, per_page, HANWEB_PARAMS)
+        # jpage POSTs the form fields; the paging fields are in the query, which names the saved answer.
+        url = dataproxy_request(
+            site.home, "/module/web/jpage/dataproxy.jsp", start, end, per_page, HANWEB_PARAMS
+        ).url
         xml = (
             "<?xml version='1.0' encoding='UTF-8'?><datastore><nextgroup><![CDATA[]]></nextgroup>"
             f"<totalrecord>{total}</totalrecord><totalpage>{-(-total // per_page)}</totalpage><recordset>"

@@ -68,8 +68,51 @@ class Portal:
 
 
 def host_allowed(host: str, domains: list[str]) -> bool:
+    """`host` is one of `domains` or a sub-domain of one (never of an IP address: `x.127.0.0.1` is no
+    sub-domain; nor of `localhost`: `*.localhost` names are other portals, virtual hosts of the loopback
+    server)."""
     host = host.lower().split(":")[0]
-    return any(host == d.lower() or host.endswith("." + d.lower()) for d in domains)
+    return any(
+        host == d or (host.endswith("." + d) and d != "localhost" and not _is_ip(d))
+        for d in (x.lower() for x in domains)
+    )
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def same_site(url: str, domains: list[str], start_urls: list[str]) -> bool:
+    """Whether `url` belongs to the portal: an allowed host, and the scheme and port of a start URL.
+
+    Another port of the same host is another site (a test server, an admin console, someone else's
+    service), so it is never fetched. The one exception is the web's own: http and https on their
+    standard ports are the same site when the portal itself is on a standard port (http → https upgrades).
+    """
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme not in DEFAULT_PORTS or not host_allowed(parts.hostname or "", domains):
+        return False
+    try:
+        port = parts.port or DEFAULT_PORTS[scheme]
+    except ValueError:  # a port that is not a number
+        return False
+    origins = set()
+    for start in start_urls:
+        sp = urlsplit(start)
+        sscheme = sp.scheme.lower()
+        origins.add((sscheme, sp.port or DEFAULT_PORTS.get(sscheme, 0)))
+    if (scheme, port) in origins:
+        return True
+    standard = set(DEFAULT_PORTS.items())
+    return (scheme, port) in standard and bool(origins & standard)
 
 
 def validate(portal: Portal) -> list[str]:
@@ -189,9 +232,7 @@ def portal_for_url(url: str, agency: str | None = None, name: str | None = None)
     host = (urlsplit(url).hostname or "").lower()
     if not host:
         raise RegistryError(f"{url!r} is not an http(s) URL")
-    domains = [host]
-    if host in ("127.0.0.1", "localhost"):
-        domains = ["127.0.0.1", "localhost"]  # loopback test portals link to either spelling
+    domains = [host]  # exactly this host: `localhost` is another site than 127.0.0.1
     slug = name or re.sub(r"[^a-z0-9]+", "-", host).strip("-") or "portal"
     port = urlsplit(url).port
     if port and not name:

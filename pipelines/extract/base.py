@@ -45,7 +45,7 @@ class Extracted:
     """The result of turning one file's bytes into something the parser reads.
 
     `format` is what the bytes are (detected by content); `extractor` names the code path that read them
-    (e.g. ``pdf/pdfplumber``, ``html/lxml+trafilatura``, ``ocr/tesseract``). `quality` carries signals a
+    (e.g. ``pdf/pdfplumber+pdfium``, ``pdf/pdfium-text``, ``html/lxml``, ``image/ocr-tesseract``). `quality` carries signals a
     journalist needs to judge the figures (``cid_garbage``, ``ocr``, ``ocr_confidence``, grid anomalies).
     `problems` are recorded, never raised through a crawl.
     """

@@ -8,11 +8,15 @@ archives its raw bytes with that problem.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import limits
 from .base import Extracted, ExtractionError
 from .detect import IMAGE_FORMATS, detect_format
 from .text import extract_text
+
+if TYPE_CHECKING:
+    from .pdf import PdfReader
 
 MAX_BYTES = limits.MAX_BYTES
 SUPPORTED = (
@@ -82,9 +86,25 @@ def extract(data: bytes, filename: str | None = None, content_type: str | None =
             f"unsupported format: {what.get(fmt, 'unrecognised bytes')} ({fmt}); "
             f"supported: {', '.join(SUPPORTED)}"
         )
+    return stamp(ex, fmt, data)
+
+
+def stamp(ex: Extracted, fmt: str, data: bytes) -> Extracted:
+    """The meta every extraction carries, whichever path produced it."""
     ex.meta.setdefault("detected_format", fmt)
     ex.meta.setdefault("bytes", len(data))
     return ex
+
+
+def pdf_reader(data: bytes) -> PdfReader:
+    """A PDF opened for reading in stages (pypdfium2 text now, the table finder only if asked), under the
+    same limits as `extract`. The caller has already detected the format."""
+    if not data:
+        raise ExtractionError("empty file")
+    limits.check_size(data, MAX_BYTES)
+    from .pdf import PdfReader
+
+    return PdfReader(data, deadline=limits.Deadline())
 
 
 def extract_path(path: str | Path, content_type: str | None = None) -> Extracted:

@@ -12,7 +12,7 @@ from typing import Any
 
 from . import limits
 from .base import Cell, Extracted, ExtractionError, Grid
-from .pdf import join_lines, nfkc
+from .grids import join_lines, nfkc
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 

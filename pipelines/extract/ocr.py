@@ -17,7 +17,7 @@ from PIL import Image, ImageDraw, ImageOps
 
 from . import limits
 from .base import Cell, Extracted, ExtractionError, Grid
-from .pdf import _spans, is_data_table, join_lines, nfkc
+from .grids import is_data_table, join_lines, nfkc, spans
 
 OCR_LANG = "chi_sim"
 OCR_CONFIG = (
@@ -266,12 +266,13 @@ def ocr_image(image: Image.Image, page: int | None = None, table_index: int = 0)
         rows, cols = t.rows, t.columns
         grid: list[list[Cell | None]] = [[None] * len(cols) for _ in rows]
         src = {**base_src, "table": index}
-        for r, c, rs, cs, bbox in _spans(t):
-            x0, top, x1, bottom = bbox
+        for r, c, rs, cs, bbox in spans(t):
+            left, top, right, bottom = bbox
             inside = [
                 i
                 for i, wd in enumerate(words)
-                if x0 <= (wd["x0"] + wd["x1"]) / 2 <= x1 and top <= (wd["top"] + wd["bottom"]) / 2 <= bottom
+                if left <= (wd["x0"] + wd["x1"]) / 2 <= right
+                and top <= (wd["top"] + wd["bottom"]) / 2 <= bottom
             ]
             placed.update(inside)
             text = _fix_digits(nfkc(_join_words([words[i] for i in inside])))
@@ -290,9 +291,9 @@ def ocr_image(image: Image.Image, page: int | None = None, table_index: int = 0)
                     grid[rr][cc] = Cell(text, source)
         empty = [
             (r, c, bbox)
-            for r, c, _rs, _cs, bbox in _spans(t)
-            if grid[r][c] is not None
-            and _needs_digit_pass(grid[r][c].text)
+            for r, c, _rs, _cs, bbox in spans(t)
+            if (found := grid[r][c]) is not None
+            and _needs_digit_pass(found.text)
             and bbox[2] - bbox[0] < 0.3 * w
             and bbox[3] - bbox[1] < 0.08 * h
         ]
@@ -301,8 +302,8 @@ def ocr_image(image: Image.Image, page: int | None = None, table_index: int = 0)
                 empty, _ocr_small_cells(clean, [e[2] for e in empty]), strict=True
             ):
                 if text:
-                    for row in grid:
-                        for cell in row:
+                    for grid_row in grid:
+                        for cell in grid_row:
                             if cell is not None and (cell.source.get("origin") or cell.source["cell"]) == [
                                 r,
                                 c,
@@ -353,7 +354,9 @@ def extract_image(data: bytes, fmt: str) -> Extracted:
         n = getattr(img, "n_frames", 1)
         if n > limits.MAX_PAGES:
             raise limits.over("image frames", n, limits.MAX_PAGES)
-        texts, grids, confs = [], [], []
+        texts: list[str] = []
+        grids: list[Grid] = []
+        confs: list[float] = []
         for i in range(n):
             img.seek(i)
             frame = img.convert("L")

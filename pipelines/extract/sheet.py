@@ -10,7 +10,7 @@ from typing import Any
 
 from . import limits
 from .base import Cell, Extracted, ExtractionError, Grid
-from .pdf import join_lines, nfkc
+from .grids import join_lines, nfkc
 
 
 def _fmt(v: Any) -> str:
@@ -56,8 +56,11 @@ def extract_sheet(data: bytes, fmt: str) -> Extracted:
     lines: list[str] = []
     total = 0
     for name in wb.sheet_names:
-        sheet = wb.get_sheet_by_name(name)
-        values = sheet.to_python(skip_empty_area=False)
+        try:
+            sheet = wb.get_sheet_by_name(name)
+            values = sheet.to_python(skip_empty_area=False)
+        except Exception as exc:  # calamine's XmlError, ZipError … on a damaged or lying sheet
+            raise ExtractionError(f"unreadable {fmt} sheet {name!r}: {exc}") from exc
         total += sum(len(r) for r in values)
         if total > limits.MAX_TABLE_CELLS:
             raise limits.over("spreadsheet cells", total, limits.MAX_TABLE_CELLS)

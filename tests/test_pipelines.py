@@ -1,0 +1,234 @@
+"""The item pipelines as Scrapy tests its own: `get_crawler`, the stage by `from_crawler`, real SQLite
+archives, real report files, and ReadStage's coroutine driven by asyncio (inline and with real workers)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import scrapy
+from scrapy.crawler import Crawler
+from scrapy.utils.test import get_crawler
+
+from crawler.items import DocumentItem
+from crawler.pipelines import ArchiveStage, ReadStage, _SharedPool
+from crawler.spiders.disclosure import DisclosureSpider
+from pipelines.read import ReadHints, read_report
+
+PORTAL = "https://www.example.gov.cn/"
+REPORT_URL = "https://www.example.gov.cn/xxgk/ndbg/202503/t20250328_1.html"
+LIST_URL = "https://www.example.gov.cn/xxgk/ndbg/index.html"
+REPORT_FILE = Path(__file__).parent / "fixtures" / "formats" / "r2021_ok.html"
+HTML = "text/html; charset=utf-8"
+
+
+def archiving_crawler(db: Path, **settings: Any) -> Crawler:
+    """The disclosure spider for one portal, archiving into `db`."""
+    crawler = get_crawler(DisclosureSpider, {"NIANBAO_DB": str(db), **settings})
+    crawler.spider = crawler._create_spider(url=PORTAL, agency="示例市某某局")
+    return crawler
+
+
+def plain_crawler(db: Path, **settings: Any) -> Crawler:
+    """A spider that is not ours (another project, `scrapy shell`): the stages must ignore it."""
+    crawler = get_crawler(scrapy.Spider, {"NIANBAO_DB": str(db), **settings})
+    crawler.spider = crawler._create_spider(name="plain")
+    return crawler
+
+
+def item(crawler: Crawler, body: bytes, url: str = REPORT_URL, kind: str = "report") -> DocumentItem:
+    return DocumentItem(
+        url=url,
+        kind=kind,
+        portal_id=crawler.spider.portal_name,
+        body=body,
+        http_status=200,
+        content_type=HTML,
+        fetched_at="2025-03-28T08:00:00Z",
+        filename=url.rsplit("/", 1)[-1],
+        link_text="示例市某某局2024年政府信息公开工作年度报告",
+        etag='"e1"',
+        last_modified="Fri, 28 Mar 2025 08:00:00 GMT",
+    )
+
+
+def rows(db: Path, sql: str, *params: object) -> list[tuple]:
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
+
+
+# ------------------------------------------------------------------ ArchiveStage
+
+
+def test_archive_stage_stores_the_bytes_once(tmp_path: Path) -> None:
+    """Every fetched body lands in blobs/versions/documents; the same bytes again add no version."""
+    db = tmp_path / "a.db"
+    crawler = archiving_crawler(db)
+    stage = ArchiveStage.from_crawler(crawler)
+    stage.open_spider()
+    body = REPORT_FILE.read_bytes()
+    first = item(crawler, body)
+    assert stage.process_item(first) is first
+    assert first.stored is not None and first.stored.new_version
+    again = item(crawler, body)
+    stage.process_item(again)
+    assert again.stored is not None and not again.stored.new_version
+    assert again.stored.version_id == first.stored.version_id
+
+    sha = hashlib.sha256(body).hexdigest()
+    assert rows(db, "SELECT url, kind, portal_id, etag FROM documents") == [
+        (REPORT_URL, "report", crawler.spider.portal_name, '"e1"')
+    ]
+    assert rows(db, "SELECT sha256, content_type, http_status, crawl_id FROM versions") == [
+        (sha, HTML, 200, stage.crawl_id)
+    ]
+    assert rows(db, "SELECT sha256, size, content FROM blobs") == [(sha, len(body), body)]
+    assert crawler.stats.get_value("nianbao/new_versions") == 1
+    assert crawler.stats.get_value("nianbao/unchanged") == 1
+
+
+def test_archive_stage_opens_and_closes_the_crawl_row(tmp_path: Path) -> None:
+    """The portal is registered and its crawl row says how the crawl ended."""
+    db = tmp_path / "a.db"
+    crawler = archiving_crawler(db)
+    stage = ArchiveStage.from_crawler(crawler)
+    stage.open_spider()
+    assert crawler.spider.crawl_id == stage.crawl_id
+    assert rows(db, "SELECT status FROM crawls") == [("running",)]
+    stage.process_item(item(crawler, b"<html>list</html>", url=LIST_URL, kind="list"))
+    stage.spider_closed(crawler.spider, "finished")
+    assert rows(db, "SELECT id, agency FROM portals") == [(crawler.spider.portal_name, "示例市某某局")]
+    ((status, finished),) = rows(db, "SELECT status, finished_at FROM crawls")
+    assert status == "finished" and finished
+
+
+def test_archive_stage_creates_the_archive_folder(tmp_path: Path) -> None:
+    """NIANBAO_DB in a folder that does not exist yet (a fresh deployment) is created, as the WARC one is."""
+    db = tmp_path / "new" / "folder" / "a.db"
+    stage = ArchiveStage.from_crawler(archiving_crawler(db))
+    stage.open_spider()
+    assert db.exists() and rows(db, "SELECT status FROM crawls") == [("running",)]
+
+
+def test_archive_stage_passes_other_items_through(tmp_path: Path) -> None:
+    """Items that are not DocumentItems (another pipeline's, a dict) come out as the same object."""
+    crawler = archiving_crawler(tmp_path / "a.db")
+    stage = ArchiveStage.from_crawler(crawler)
+    stage.open_spider()
+    other = {"url": REPORT_URL, "body": b"x"}
+    assert stage.process_item(other) is other and other == {"url": REPORT_URL, "body": b"x"}
+    assert rows(tmp_path / "a.db", "SELECT count(*) FROM documents") == [(0,)]
+
+
+def test_archive_stage_ignores_spiders_that_do_not_archive(tmp_path: Path) -> None:
+    """A plain scrapy.Spider gets no archive: no file is created, its items are untouched."""
+    db = tmp_path / "a.db"
+    crawler = plain_crawler(db)
+    stage = ArchiveStage.from_crawler(crawler)
+    stage.open_spider()
+    doc = DocumentItem(url=REPORT_URL, kind="report", portal_id="plain", body=b"<html></html>")
+    assert stage.process_item(doc) is doc
+    assert doc.stored is None and doc.body == b"<html></html>"
+    stage.spider_closed(crawler.spider, "finished")
+    assert not db.exists()
+
+
+# ------------------------------------------------------------------ ReadStage
+
+
+def archived_item(crawler: Crawler, stage: ArchiveStage, body: bytes, **kwargs: Any) -> DocumentItem:
+    """A DocumentItem as the archive stage hands it on: stored, with its version."""
+    doc = item(crawler, body, **kwargs)
+    stage.process_item(doc)
+    assert doc.stored is not None
+    return doc
+
+
+def expected_report() -> Any:
+    hints = ReadHints(url=REPORT_URL, agency="示例市某某局", link_text=None)
+    return read_report(REPORT_FILE.read_bytes(), "t20250328_1.html", HTML, hints)
+
+
+def read_one(crawler: Crawler, doc: DocumentItem) -> DocumentItem:
+    reader = ReadStage.from_crawler(crawler)
+    reader.open_spider()
+    try:
+        return asyncio.run(reader.process_item(doc))
+    finally:
+        reader.close_spider()
+
+
+def test_read_stage_reads_a_new_report_version_inline(tmp_path: Path) -> None:
+    """NIANBAO_READ_WORKERS=0: the report is read in-process and written against its version."""
+    db = tmp_path / "a.db"
+    crawler = archiving_crawler(db, NIANBAO_READ_WORKERS=0)
+    stage = ArchiveStage.from_crawler(crawler)
+    stage.open_spider()
+    doc = archived_item(crawler, stage, REPORT_FILE.read_bytes())
+    assert read_one(crawler, doc) is doc
+    assert doc.body == b""  # archived: not kept in memory or feeds
+    expected = expected_report()
+    assert rows(db, "SELECT version_id, status, year, template FROM reports") == [
+        (doc.stored.version_id, expected.status, 2024, "2021")
+    ]
+    assert rows(db, "SELECT count(*) FROM figures") == [(len(expected.figures),)]
+    assert crawler.stats.get_value("nianbao/new_report_versions") == 1
+    assert crawler.stats.get_value(f"nianbao/reports_{expected.status}") == 1
+
+
+def test_read_stage_reads_in_a_real_worker_process(tmp_path: Path) -> None:
+    """NIANBAO_READ_WORKERS=1: the crawl's path, a forkserver worker; same report as inline."""
+    db = tmp_path / "a.db"
+    crawler = archiving_crawler(db, NIANBAO_READ_WORKERS=1, NIANBAO_READ_TIME_LIMIT=60)
+    stage = ArchiveStage.from_crawler(crawler)
+    stage.open_spider()
+    doc = archived_item(crawler, stage, REPORT_FILE.read_bytes())
+    reader = ReadStage.from_crawler(crawler)
+    reader.open_spider()
+    assert reader.pool is not None and _SharedPool.pool is reader.pool
+    try:
+        asyncio.run(reader.process_item(doc))
+    finally:
+        reader.close_spider()
+    assert _SharedPool.pool is None  # released with the last user
+    expected = expected_report()
+    assert rows(db, "SELECT status, year, template FROM reports") == [(expected.status, 2024, "2021")]
+    assert rows(db, "SELECT count(*) FROM figures") == [(len(expected.figures),)]
+
+
+def test_read_stage_leaves_list_pages_and_known_versions_unread(tmp_path: Path) -> None:
+    """Only new versions of reports and attachments are read: a list page, or bytes already read, are not."""
+    db = tmp_path / "a.db"
+    crawler = archiving_crawler(db, NIANBAO_READ_WORKERS=0)
+    stage = ArchiveStage.from_crawler(crawler)
+    stage.open_spider()
+    listing = archived_item(crawler, stage, REPORT_FILE.read_bytes(), url=LIST_URL, kind="list")
+    read_one(crawler, listing)
+    assert listing.body == b""
+    assert rows(db, "SELECT count(*) FROM reports") == [(0,)]
+
+    read_one(crawler, archived_item(crawler, stage, REPORT_FILE.read_bytes()))
+    unchanged = archived_item(crawler, stage, REPORT_FILE.read_bytes())
+    assert not unchanged.stored.new_version
+    read_one(crawler, unchanged)
+    assert rows(db, "SELECT count(*) FROM reports") == [(1,)]
+    assert crawler.stats.get_value("nianbao/new_report_versions") == 1
+
+
+def test_read_stage_ignores_spiders_that_do_not_archive(tmp_path: Path) -> None:
+    """A plain spider's items pass through with their bytes; no archive is opened, no pool started."""
+    db = tmp_path / "a.db"
+    crawler = plain_crawler(db, NIANBAO_READ_WORKERS=1)
+    reader = ReadStage.from_crawler(crawler)
+    reader.open_spider()
+    assert reader.pool is None
+    other = {"kind": "report"}
+    assert asyncio.run(reader.process_item(other)) is other
+    reader.close_spider()
+    assert not db.exists()

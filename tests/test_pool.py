@@ -1,0 +1,100 @@
+"""ReaderPool with real worker processes: reads like `read_report`, and a document that hangs or crashes
+its worker becomes that document's `failed` report while the pool goes on."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import pipelines.pool as pool_module
+from pipelines.pool import ReaderPool
+from pipelines.read import ReadHints, read_report
+
+from . import pool_tasks
+
+REPORT = Path(__file__).parent / "fixtures" / "formats" / "r2021_ok.html"
+HINTS = ReadHints(url="https://www.example.gov.cn/xxgk/ndbg/r2021_ok.html", region="示例市", level="市级")
+
+
+@pytest.fixture
+def pool() -> Iterator[ReaderPool]:
+    """One worker running tests/pool_tasks.task (the real reader for real bodies), 2 s per document."""
+    readers = ReaderPool(workers=1, time_limit=2.0, task=pool_tasks.task)
+    yield readers
+    readers.close()
+
+
+def assert_reads_normally(readers: ReaderPool) -> None:
+    """The pool's answer for a real report is exactly the inline reader's."""
+    body = REPORT.read_bytes()
+    expected = read_report(body, REPORT.name, "text/html; charset=utf-8", HINTS)
+    got = readers.read(body, REPORT.name, "text/html; charset=utf-8", HINTS)
+    assert got == expected
+    assert got.status == "complete" and got.year == 2024 and got.meta["region"] == "示例市"
+
+
+def test_pool_reads_like_read_report(pool: ReaderPool) -> None:
+    """Reading in a worker must not change the result: same Report as in-process."""
+    assert_reads_normally(pool)
+    assert pool.recycled == 0
+
+
+def test_default_task_reads_like_read_report() -> None:
+    """The production task (`read_with_limit`) in a real worker, asyncio side (the crawl's path)."""
+    readers = ReaderPool(workers=1, time_limit=30.0)
+    try:
+        body = REPORT.read_bytes()
+        got = asyncio.run(readers.read_async(body, REPORT.name, "text/html", HINTS))
+        assert got == read_report(body, REPORT.name, "text/html", HINTS)
+    finally:
+        readers.close()
+
+
+def test_hang_past_the_time_limit_fails_that_document_only(pool: ReaderPool) -> None:
+    """The soft limit (SIGALRM in the worker) stops a stuck reader; the worker survives."""
+    started = time.monotonic()
+    report = pool.read(pool_tasks.HANG, "stuck.pdf")
+    assert time.monotonic() - started < 10
+    assert report.status == "failed"
+    assert report.problems == ["stuck.pdf: reading took longer than 2 s; stopped"]
+    assert pool.recycled == 0
+    assert_reads_normally(pool)
+
+
+def test_reader_deaf_to_its_alarm_is_killed(pool: ReaderPool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past the hard limit the pool kills the worker (C code that never returns to Python), then goes on."""
+    monkeypatch.setattr(pool_module, "HARD_LIMIT_GRACE", 1.0)
+    report = pool.read(pool_tasks.STUCK, "deaf.pdf")
+    assert report.status == "failed"
+    assert report.problems == ["deaf.pdf: reading did not stop within 3 s; the worker was killed"]
+    assert pool.recycled == 1
+    assert_reads_normally(pool)
+
+
+def test_worker_exit_fails_that_document_and_the_next_read_works(pool: ReaderPool) -> None:
+    """os._exit in a worker breaks the executor: retried once in a fresh pool, then reported as a crash."""
+    report = pool.read(pool_tasks.EXIT, "crash.doc")
+    assert report.status == "failed"
+    assert report.problems == ["crash.doc: the reader process crashed on this document"]
+    assert pool.recycled == 2  # the first attempt and the retry each broke a pool
+    assert_reads_normally(pool)
+
+
+def test_worker_abort_on_the_asyncio_path(pool: ReaderPool) -> None:
+    """The crawl awaits `read_async`: a SIGABRT in the worker is a failed report there too."""
+    report = asyncio.run(pool.read_async(pool_tasks.ABORT, "abort.xls"))
+    assert report.status == "failed"
+    assert report.problems == ["abort.xls: the reader process crashed on this document"]
+    assert_reads_normally(pool)
+
+
+def test_reader_exception_is_that_documents_problem(pool: ReaderPool) -> None:
+    """A reader bug becomes a failed report naming the error; the worker is not recycled."""
+    report = pool.read(pool_tasks.RAISE, "bug.docx")
+    assert report.status == "failed"
+    assert report.problems == ["bug.docx: reader error: ValueError: a reader bug"]
+    assert pool.recycled == 0
