@@ -85,6 +85,8 @@ def test_search_report_and_history_in_a_browser(
 def test_pages_fit_a_phone_and_a_desktop(tmp_path: Path) -> None:
     """At 400 px no page scrolls sideways (wide tables scroll in their own box); long report texts are cut on
     table pages. Screenshots at 1400 and 400 px go to artifacts/."""
+    from tests.helpers_archive import build_sample_archive, datasette_server
+
     sync_api = pytest.importorskip("playwright.sync_api")
     db_path = tmp_path / "nb.db"
     ids = build_sample_archive(db_path)
