@@ -59,16 +59,25 @@ def export(db_path: Path, out_dir: Path) -> None:
     required=True,
     help="Directory of snapshots.",
 )
-@click.option("--prefix", default="nianbao", show_default=True, help="Snapshot file name prefix.")
-def snapshot(db_path: Path, out_dir: Path, prefix: str) -> None:
-    """Take a dated, read-only snapshot for publication (serve it with `nianbao serve --immutable`, which
-    enables Datasette's database download)."""
+@click.option(
+    "--name",
+    default="nianbao",
+    show_default=True,
+    help="Database file name (the served name: keep it the same for every snapshot so links stay valid).",
+)
+def snapshot(db_path: Path, out_dir: Path, name: str) -> None:
+    """Take a dated, read-only lean snapshot for publication: OUT/<date>/<name>.db (no original bytes, one
+    search index per table) with originals/ beside it. Serve it with `nianbao serve --immutable`, which
+    enables Datasette's database download."""
     from .db import open_db
     from .publish import take_snapshot
 
     if not db_path.exists():
         raise click.UsageError(f"no archive at {db_path}")
     open_db(db_path).close()
-    snap = take_snapshot(db_path, out_dir, prefix=prefix)
-    out.print(f"{snap.path} ({snap.size} bytes) sha256 {snap.sha256}", highlight=False)
+    snap = take_snapshot(db_path, out_dir, name=name)
+    out.print(
+        f"{snap.path} ({snap.size} bytes) sha256 {snap.sha256}; originals in {snap.originals}",
+        highlight=False,
+    )
     out.print(f"serve it: nianbao serve --db {snap.path} --immutable", highlight=False)

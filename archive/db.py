@@ -539,6 +539,85 @@ def m010_crawl_health_and_queue(db: sqlite_utils.Database) -> None:
     )
 
 
+def _wide_view_sql(name: str, table: str, columns: list[str]) -> str:
+    """A wide view of one statistical table over the latest report per agency and year only (reports_latest),
+    so sums never count a superseded version; rows carry their Chinese label and print order (codes)."""
+    cells = ",\n".join(f"    max(CASE WHEN f.\"column\" = '{c}' THEN f.value END) AS [{c}]" for c in columns)
+    return f"""
+        CREATE VIEW {name} AS
+        SELECT f.report_id, l.agency, l.region, l.level, l.year, 1 AS is_latest,
+            f."row", c.label AS row_label, c.position AS row_order,
+        {cells}
+        FROM figures f JOIN reports_latest l ON l.report_id = f.report_id
+        LEFT JOIN codes c ON c.kind = \'row\' AND c."table" = \'{table}\' AND c.code = f."row"
+        WHERE f."table" = \'{table}\'
+        GROUP BY f.report_id, f."row"
+    """
+
+
+@migrations()
+def m011_codes_and_latest_views(db: sqlite_utils.Database) -> None:
+    """The `codes` table (labels of every code), wide views of the latest reports only with labels and row
+    order, `report_cells_wide` (one row per latest report, every cell a column) and `figures_labeled`."""
+    from pipelines import codes
+
+    from .codes_table import all_cells, fill_codes
+
+    db.execute(
+        """
+        CREATE TABLE codes (
+            kind TEXT NOT NULL,               -- table / row / column / section / rule / status / template / timeliness
+            "table" TEXT NOT NULL DEFAULT '',  -- the statistical table for row, column and rule codes, else ''
+            code TEXT NOT NULL,
+            label TEXT NOT NULL,              -- 中文
+            label_en TEXT NOT NULL,
+            position INTEGER NOT NULL,        -- print order within kind and table
+            PRIMARY KEY (kind, "table", code)
+        )
+        """
+    )
+    fill_codes(db)
+    for view in ("applications_wide", "active_wide", "review_litigation_wide"):
+        db.execute(f"DROP VIEW IF EXISTS {view}")
+    active_cols: list[str] = []
+    for c in (*codes.ACTIVE_COLUMNS_2021, *codes.ACTIVE_COLUMNS_2019):
+        if c.code not in active_cols:
+            active_cols.append(c.code)
+    db.execute(
+        _wide_view_sql("applications_wide", "applications", [c.code for c in codes.APPLICATION_COLUMNS])
+    )
+    db.execute(_wide_view_sql("active_wide", "active", active_cols))
+    db.execute(
+        _wide_view_sql("review_litigation_wide", "review_litigation", [c.code for c in codes.REVIEW_COLUMNS])
+    )
+    cells = ",\n".join(
+        f"max(CASE WHEN f.\"table\" = '{t}' AND f.\"row\" = '{r}' AND f.\"column\" = '{c}' THEN f.value END)"
+        f" AS [{t}__{r}__{c}]"
+        for t, r, c in all_cells()
+    )
+    db.execute(
+        f"""
+        CREATE VIEW report_cells_wide AS
+        SELECT l.report_id, l.agency, l.region, l.level, l.year, l.template, l.status, 1 AS is_latest,
+        {cells}
+        FROM reports_latest l LEFT JOIN figures f ON f.report_id = l.report_id
+        GROUP BY l.report_id
+        """
+    )
+    db.execute(
+        """
+        CREATE VIEW figures_labeled AS
+        SELECT f.id, f.report_id, r.agency, r.year, r.is_latest, f."table", t.label AS table_label,
+               f."row", rc.label AS row_label, rc.position AS row_order,
+               f."column", cc.label AS column_label, cc.position AS column_order, f.value, f.raw
+        FROM figures f JOIN reports r ON r.id = f.report_id
+        LEFT JOIN codes t ON t.kind = 'table' AND t."table" = '' AND t.code = f."table"
+        LEFT JOIN codes rc ON rc.kind = 'row' AND rc."table" = f."table" AND rc.code = f."row"
+        LEFT JOIN codes cc ON cc.kind = 'column' AND cc."table" = f."table" AND cc.code = f."column"
+        """
+    )
+
+
 def open_db(path: str | Path) -> sqlite_utils.Database:
     """Open (creating if needed) an archive and bring its schema up to date."""
     db = sqlite_utils.Database(path)

@@ -1,20 +1,40 @@
-"""Dated, immutable snapshots for publication.
+"""The published file: a lean copy of the archive, and immutable snapshots under a stable name.
 
-Datasette offers the database download only for immutable databases (``-i``), so the public archive is a
-series of dated snapshot files: ``nianbao-YYYY-MM-DD.db`` (a VACUUM INTO copy), each with a ``.sha256``
-file, served with ``nianbao serve --db SNAPSHOT --immutable``. A snapshot is never written again: taking
-one a second time on the same day adds a suffix (``nianbao-2026-11-23.2.db``).
+The live archive keeps everything (original bytes in `blobs.content`, the full text in `reports.text`, the
+trigram index `sections_fts` and the segmented index `sections_seg`). The copy people download keeps the data
+only (docs/archive.md, "Publishing"):
+
+- original bytes move to a content-addressed store beside the database (``originals/<sha[:2]>/<sha>``;
+  they are also in the crawl's WARC/WACZ); `blobs` keeps sha256 and size;
+- one copy of the text: `reports.text` is emptied where the report has sections (their concatenation in
+  `position` order is the text); reports without sections keep it;
+- one search index per table: `sections_seg` / `reports_seg` (any length, folded); the trigram
+  `sections_fts` is dropped.
+
+Snapshots are ``OUT/<YYYY-MM-DD>/<name>.db`` (a second one the same day: ``<YYYY-MM-DD>.2``) with a
+``.sha256`` file and ``originals/``: every snapshot serves under the same database name, so a cited URL
+(``/nianbao/-/report/…``) works on the next snapshot too. Served with ``nianbao serve --immutable``.
 """
 
 from __future__ import annotations
 
 import os
+import sqlite3
 import stat
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from .export import copy_database, sha256_file
+from .originals import store_path
+
+
+@dataclass
+class LeanResult:
+    path: Path
+    originals: Path
+    originals_written: int
+    size: int
 
 
 @dataclass
@@ -22,24 +42,80 @@ class Snapshot:
     path: Path
     sha256: str
     size: int
+    originals: Path
 
 
-def snapshot_path(out: Path, prefix: str, day: str) -> Path:
-    path = out / f"{prefix}-{day}.db"
+def _write_original(root: Path, sha256: str, content: bytes) -> bool:
+    """Write one original at its content address unless it is there already (atomic rename)."""
+    path = store_path(root, sha256)
+    if path.exists():
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(content)
+    os.replace(tmp, path)
+    return True
+
+
+def _drop_trigram_index(conn: sqlite3.Connection) -> None:
+    names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")]
+    for trigger in names:
+        sql = conn.execute("SELECT sql FROM sqlite_master WHERE name = ?", [trigger]).fetchone()[0] or ""
+        if "sections_fts" in sql:
+            conn.execute(f"DROP TRIGGER [{trigger}]")
+    conn.execute("DROP TABLE IF EXISTS sections_fts")
+
+
+def lean_copy(src: Path, target: Path, originals: Path, journal_mode: str = "DELETE") -> LeanResult:
+    """Write the published copy of `src` at `target`, its originals under `originals`. Built under a
+    temporary name and renamed at the end: an interrupted run never leaves a half-lean database."""
+    from .codes_table import fill_codes
+
+    tmp = target.with_name(target.name + ".building")
+    copy_database(src, tmp, journal_mode="DELETE")
+    written = 0
+    conn = sqlite3.connect(tmp)
+    try:
+        cols = [r[1] for r in conn.execute("PRAGMA table_info(blobs)")]
+        if "content" in cols:
+            for sha, content in conn.execute("SELECT sha256, content FROM blobs"):
+                written += _write_original(originals, sha, bytes(content))
+            conn.execute("ALTER TABLE blobs DROP COLUMN content")
+        conn.execute(
+            "UPDATE reports SET text = NULL WHERE text IS NOT NULL"
+            " AND EXISTS (SELECT 1 FROM sections s WHERE s.report_id = reports.id)"
+        )
+        _drop_trigram_index(conn)
+        import sqlite_utils
+
+        fill_codes(sqlite_utils.Database(conn))
+        conn.commit()
+        conn.execute("VACUUM")
+        conn.execute(f"PRAGMA journal_mode = {journal_mode}")
+    finally:
+        conn.close()
+    os.replace(tmp, target)
+    return LeanResult(target, originals, written, target.stat().st_size)
+
+
+def snapshot_dir(out: Path, day: str) -> Path:
+    path = out / day
     n = 2
     while path.exists():
-        path = out / f"{prefix}-{day}.{n}.db"
+        path = out / f"{day}.{n}"
         n += 1
     return path
 
 
-def take_snapshot(db_path: Path, out: Path, prefix: str = "nianbao", day: str | None = None) -> Snapshot:
-    """Copy the archive to a new dated file, record its checksum, and make it read-only."""
-    out.mkdir(parents=True, exist_ok=True)
+def take_snapshot(db_path: Path, out: Path, name: str = "nianbao", day: str | None = None) -> Snapshot:
+    """Write a lean, read-only copy at ``out/<day>/<name>.db`` with its checksum and originals."""
     day = day or datetime.now(UTC).strftime("%Y-%m-%d")
-    target = snapshot_path(out, prefix, day)
-    copy_database(db_path, target, journal_mode="WAL")
+    folder = snapshot_dir(out, day)
+    folder.mkdir(parents=True)
+    target = folder / f"{name}.db"
+    # WAL: `nianbao serve`'s schema check never rewrites the header of a served snapshot.
+    lean = lean_copy(db_path, target, folder / "originals", journal_mode="WAL")
     digest = sha256_file(target)
     target.with_suffix(".db.sha256").write_text(f"{digest}  {target.name}\n", encoding="utf-8")
     os.chmod(target, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
-    return Snapshot(target, digest, target.stat().st_size)
+    return Snapshot(target, digest, lean.size, lean.originals)

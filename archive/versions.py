@@ -37,6 +37,27 @@ def text_diff(old: str, new: str) -> str:
     return "\n".join(lines)
 
 
+def char_diff(old: str, new: str, context: int = 40, timeout: float = 1.0) -> list[tuple[str, str]]:
+    """A character-level diff for Chinese (diff-match-patch, semantic cleanup): [(op, text)] with op in
+    'eq', 'del', 'add'. One changed number marks that number, not its paragraph; unchanged runs longer than
+    2 × `context` are cut to their ends around '…'. `timeout` bounds the work on long rewrites."""
+    from diff_match_patch import diff_match_patch
+
+    dmp = diff_match_patch()
+    dmp.Diff_Timeout = timeout
+    diffs = dmp.diff_main(old, new)
+    dmp.diff_cleanupSemantic(diffs)
+    out: list[tuple[str, str]] = []
+    ops = {0: "eq", -1: "del", 1: "add"}
+    for i, (op, text) in enumerate(diffs):
+        if op == 0 and len(text) > 2 * context:
+            head = text[:context] if i > 0 else ""
+            tail = text[-context:] if i < len(diffs) - 1 else ""
+            text = head + "…" + tail
+        out.append((ops[op], text))
+    return out
+
+
 def changed_figures(
     old: dict[tuple[str, str, str], Any], new: dict[tuple[str, str, str], Any]
 ) -> list[dict[str, Any]]:

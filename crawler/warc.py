@@ -25,6 +25,9 @@ from warcio.warcwriter import WARCWriter
 
 PROFILE_IDENTICAL = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
 PROFILE_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
+# Extension fields of a 304 revisit without an HTTP block: the status line and headers as received.
+HTTP_STATUS_FIELD = "X-Nianbao-HTTP-Status"
+HTTP_HEADER_FIELD = "X-Nianbao-HTTP-Header"
 # Hop-by-hop framing already undone by the HTTP client: keep the header under another name so a replay
 # tool does not try to de-chunk a body that is no longer chunked.
 _FRAMING_HEADERS = {"transfer-encoding"}
@@ -61,6 +64,11 @@ class DigestIndex:
             "CREATE TABLE IF NOT EXISTS digests (url TEXT NOT NULL, digest TEXT NOT NULL, record_id TEXT NOT NULL,"
             " date TEXT NOT NULL, warc_file TEXT NOT NULL, PRIMARY KEY (url, digest))"
         )
+        # The payload a 304 confirms: the last full capture of each URL (for WARC-Refers-To on revisits).
+        self.conn.execute(
+            "CREATE TABLE IF NOT EXISTS latest (url TEXT PRIMARY KEY, digest TEXT NOT NULL,"
+            " record_id TEXT NOT NULL, date TEXT NOT NULL)"
+        )
         self.conn.commit()
 
     def lookup(self, url: str, digest: str) -> tuple[str, str, str] | None:
@@ -72,6 +80,18 @@ class DigestIndex:
     def add(self, url: str, digest: str, record_id: str, date: str, warc_file: str) -> None:
         self.conn.execute(
             "INSERT OR IGNORE INTO digests VALUES (?, ?, ?, ?, ?)", [url, digest, record_id, date, warc_file]
+        )
+        self.conn.commit()
+
+    def latest(self, url: str) -> tuple[str, str, str] | None:
+        """(record id, date, payload digest) of the last 200 capture of `url`: what a 304 confirms."""
+        row = self.conn.execute("SELECT record_id, date, digest FROM latest WHERE url = ?", [url]).fetchone()
+        return (row[0], row[1], row[2]) if row else None
+
+    def set_latest(self, url: str, digest: str, record_id: str, date: str) -> None:
+        self.conn.execute(
+            "INSERT OR REPLACE INTO latest (url, digest, record_id, date) VALUES (?, ?, ?, ?)",
+            [url, digest, record_id, date],
         )
         self.conn.commit()
 
@@ -186,7 +206,24 @@ class WarcWriter:
         with self._lock:
             writer = self._ensure_file()
             previous = self.index.lookup(url, digest) if self.index is not None and status != 304 else None
-            if status == 304:
+            confirmed = self.index.latest(url) if self.index is not None and status == 304 else None
+            if status == 304 and confirmed is not None:
+                # Name the capture the 304 confirms (WARC-Refers-To, -Date, its payload digest) and leave the
+                # HTTP block empty: replay tools then serve the confirmed capture's headers and payload (pywb
+                # replays a revisit that carries a 3xx status line as an empty page). The 304 as received is
+                # kept in extension fields of the same record (a separate metadata record would be indexed
+                # as a capture of the URL and shadow the revisit).
+                record = writer.create_warc_record(url, "revisit", warc_headers_dict=dict(warc_headers))
+                record.rec_headers.add_header(HTTP_STATUS_FIELD, f"{protocol} {status_line}")
+                for k, v in headers:
+                    record.rec_headers.add_header(HTTP_HEADER_FIELD, f"{k}: {v}")
+                record.rec_headers.add_header("WARC-Profile", PROFILE_NOT_MODIFIED)
+                record.rec_headers.add_header("WARC-Refers-To-Target-URI", url)
+                record.rec_headers.add_header("WARC-Refers-To", confirmed[0])
+                record.rec_headers.add_header("WARC-Refers-To-Date", confirmed[1])
+                record.rec_headers.replace_header("WARC-Payload-Digest", confirmed[2])
+                kind = "revisit"
+            elif status == 304:
                 record = writer.create_warc_record(
                     url, "revisit", http_headers=http_headers, warc_headers_dict=dict(warc_headers)
                 )
@@ -225,6 +262,9 @@ class WarcWriter:
             file_name = self.current_file or ""
             if kind == "response" and self.index is not None and body:
                 self.index.add(url, digest, record_id, date, file_name)
+            if self.index is not None and status == 200 and body:
+                original = (record_id, date) if previous is None else (previous[0], previous[1])
+                self.index.set_latest(url, digest, original[0], original[1])
 
             parts = urlsplit(url)
             target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")

@@ -80,3 +80,35 @@ def test_search_report_and_history_in_a_browser(
         finally:
             browser.close()
     assert (ARTIFACTS / "browser-report.png").stat().st_size > 10_000
+
+
+def test_pages_fit_a_phone_and_a_desktop(tmp_path: Path) -> None:
+    """At 400 px no page scrolls sideways (wide tables scroll in their own box); long report texts are cut on
+    table pages. Screenshots at 1400 and 400 px go to artifacts/."""
+    from tests.helpers_archive import build_sample_archive, datasette_server
+
+    sync_api = pytest.importorskip("playwright.sync_api")
+    db_path = tmp_path / "nb.db"
+    ids = build_sample_archive(db_path)
+    ARTIFACTS.mkdir(exist_ok=True)
+    pages = {
+        "report": f"/nb/-/report/{ids['xicheng'][1]}",
+        "reports": "/nb/reports",
+        "sections": "/nb/sections",
+        "figures": "/nb/figures",
+    }
+    with datasette_server(db_path) as base, sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        try:
+            for width in (1400, 400):
+                page = browser.new_page(viewport={"width": width, "height": 900})
+                for name, path in pages.items():
+                    page.goto(base + path)
+                    scroll_w, view_w = page.evaluate(
+                        "[document.documentElement.scrollWidth, window.innerWidth]"
+                    )
+                    page.screenshot(path=str(ARTIFACTS / f"{name}-{width}.png"), full_page=True)
+                    assert scroll_w <= view_w, (name, width, scroll_w, view_w)
+                page.close()
+        finally:
+            browser.close()

@@ -53,15 +53,12 @@ def test_report_page_shows_report_tables_and_failed_checks(site, archive) -> Non
     assert 'id="failed-checks"' in html and "applications.balance" in html
     # The failed column is highlighted; each figure links to the original (PDF page when known).
     assert 'class="num failed"' in html
-    sha = (
+    version_id = (
         sqlite3.connect(archive[0])
-        .execute(
-            "SELECT v.sha256 FROM reports r JOIN versions v ON v.id = r.version_id WHERE r.id = ?",
-            [ids["xicheng"][0]],
-        )
+        .execute("SELECT version_id FROM reports WHERE id = ?", [ids["xicheng"][0]])
         .fetchone()[0]
     )
-    assert f'href="/nb/blobs/{sha}.blob?_blob_column=content#page=3">26</a>' in html
+    assert f'href="/nb/-/original/{version_id}#page=3">26</a>' in html
     assert "出处 source" in html
     assert "本机关全年办理行政许可事项" in html
 
@@ -83,6 +80,9 @@ def test_history_of_a_changed_document(site) -> None:
     assert "本年新收政府信息公开申请数量" in html and ">26<" in html and ">30<" in html  # old → new
     assert '<div class="del">-全年收到政府信息公开申请26件' in html
     assert '<div class="add">+全年收到政府信息公开申请30件' in html
+    # Character-level: only the changed number is marked, not its paragraph.
+    assert "<del>26</del><ins>30</ins>" in html
+    assert "<del>全年" not in html
     # The original bytes download.
     blob = html.split('class="nb-blob" href="')[1].split('"')[0].replace("&amp;", "&")
     status, body, _ = fetch(base + blob)
@@ -187,16 +187,16 @@ def test_csv_and_json_of_every_table(site) -> None:
 def test_snapshot_is_downloadable_when_served_immutable(archive, tmp_path: Path) -> None:
     db_path, _ = archive
     snap = take_snapshot(db_path, tmp_path / "snaps", day="2026-01-02")
-    assert snap.path.name == "nianbao-2026-01-02.db"
-    assert take_snapshot(db_path, tmp_path / "snaps", day="2026-01-02").path.name == "nianbao-2026-01-02.2.db"
+    assert snap.path == tmp_path / "snaps" / "2026-01-02" / "nianbao.db"
+    assert take_snapshot(db_path, tmp_path / "snaps", day="2026-01-02").path.parent.name == "2026-01-02.2"
     with datasette_server(snap.path, immutable=True) as base:
-        status, body, _headers = fetch(f"{base}/nianbao-2026-01-02.db")
+        status, body, _headers = fetch(f"{base}/nianbao.db")
         assert status == 200 and body[:16] == b"SQLite format 3\x00"
         assert hashlib.sha256(body).hexdigest() == snap.sha256
         # Everything else works on the snapshot too.
-        assert get_json(f"{base}/nianbao-2026-01-02/sections.json?_search=%E7%A8%8E")["rows"]
+        assert get_json(f"{base}/nianbao/sections.json?_search=%E7%A8%8E")["rows"]
     assert hashlib.sha256(snap.path.read_bytes()).hexdigest() == snap.sha256  # serving never rewrote it
-    assert (snap.path.parent / "nianbao-2026-01-02.db.sha256").read_text().startswith(snap.sha256)
+    assert (snap.path.parent / "nianbao.db.sha256").read_text().startswith(snap.sha256)
 
 
 def test_mutable_archive_offers_no_database_download(site) -> None:

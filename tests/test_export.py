@@ -54,7 +54,7 @@ def test_export_writes_db_csv_dictionary_and_checksums(tmp_path: Path) -> None:
     with (out / "csv" / "blobs.csv").open(encoding="utf-8-sig") as f:
         assert next(csv.reader(f)) == ["sha256", "size"]
     sums = (out / "SHA256SUMS").read_text().splitlines()
-    assert len(sums) == len(names) + 3
+    assert len(sums) == len(names) + 5  # db, csv, dictionary, datapackage, README, LICENSE
     for line in sums:
         digest, name = line.split("  ", 1)
         assert hashlib.sha256((out / name).read_bytes()).hexdigest() == digest, name
@@ -83,8 +83,8 @@ def test_snapshot_command(tmp_path: Path) -> None:
     build_sample_archive(db_path)
     result = CliRunner().invoke(main, ["snapshot", "--db", str(db_path), "--out", str(tmp_path / "s")])
     assert result.exit_code == 0, result.output
-    (snap,) = (tmp_path / "s").glob("nianbao-*.db")
-    digest = (tmp_path / "s" / f"{snap.name}.sha256").read_text().split()[0]
+    (snap,) = (tmp_path / "s").glob("*/nianbao.db")
+    digest = (snap.parent / f"{snap.name}.sha256").read_text().split()[0]
     assert hashlib.sha256(snap.read_bytes()).hexdigest() == digest
     assert "--immutable" in result.output
 

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import gzip
+from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
 
-from crawler.warc import PROFILE_IDENTICAL, PROFILE_NOT_MODIFIED, WarcWriter, sha1_b32
+from crawler.warc import (
+    HTTP_HEADER_FIELD,
+    HTTP_STATUS_FIELD,
+    PROFILE_IDENTICAL,
+    PROFILE_NOT_MODIFIED,
+    WarcWriter,
+    sha1_b32,
+)
 
 
 def exchange(writer: WarcWriter, url: str, body: bytes, status: int = 200):
@@ -77,8 +85,111 @@ def test_request_response_revisit(tmp_path):
     assert revisit.get_header("WARC-Refers-To") == first.record_id
     assert revisit.get_header("WARC-Refers-To-Target-URI") == "http://a.localhost/r.html"
     assert records[5][2].get_header("WARC-Profile") == PROFILE_NOT_MODIFIED
-    assert records[5][3].get_statuscode() == "304"
+    assert records[5][2].get_header(HTTP_STATUS_FIELD) == "HTTP/1.1 304 Not Modified"
     assert writer.payload_bytes_saved == len(body)
+
+
+def test_304_revisit_names_the_capture_it_confirms(tmp_path):
+    """A 304 revisit carries WARC-Refers-To / -Date / payload digest of the last full capture of its URL
+    (after A → B, B; after A → B → A, the first A), so a replay tool shows that content, not an empty page."""
+    writer = WarcWriter(tmp_path)
+    url = "http://a.localhost/report.html"
+    a = exchange(writer, url, "版本 A".encode())
+    first_304 = exchange(writer, url, b"", status=304)
+    b = exchange(writer, url, "版本 B".encode())
+    second_304 = exchange(writer, url, b"", status=304)
+    exchange(writer, url, "版本 A".encode())  # back to A: an identical-payload revisit of the first capture
+    third_304 = exchange(writer, url, b"", status=304)
+    unknown_304 = exchange(writer, "http://a.localhost/never-seen.html", b"", status=304)
+    writer.close()
+    headers = {r[2].get_header("WARC-Record-ID"): r[2] for r in read_all(writer)}
+    for revisit, confirmed, body in (
+        (first_304, a, "版本 A"),
+        (second_304, b, "版本 B"),
+        (third_304, a, "版本 A"),
+    ):
+        h = headers[revisit.record_id]
+        assert h.get_header("WARC-Profile") == PROFILE_NOT_MODIFIED
+        assert h.get_header("WARC-Refers-To") == confirmed.record_id
+        assert h.get_header("WARC-Refers-To-Date") == headers[confirmed.record_id].get_header("WARC-Date")
+        assert h.get_header("WARC-Payload-Digest") == sha1_b32(body.encode())
+        # No HTTP block (replay uses the confirmed capture's); the 304 as received is in extension fields.
+        assert h.get_header("Content-Length") == "0"
+        assert h.get_header(HTTP_STATUS_FIELD) == "HTTP/1.1 304 Not Modified"
+        assert "Content-Type: text/html" in [v for k, v in h.headers if k == HTTP_HEADER_FIELD]
+    unknown = headers[unknown_304.record_id]
+    assert unknown.get_header("WARC-Refers-To") is None  # nothing to confirm: nothing invented
+    statuses = {r[2].get_header("WARC-Record-ID"): r[3] for r in read_all(writer)}
+    assert statuses[unknown_304.record_id].get_statuscode() == "304"  # the 304 kept as its HTTP block
+
+
+def test_pywb_replays_a_304_capture_as_the_content_it_confirms(tmp_path):
+    """Real pywb (optional: `wayback` on PATH or in $NIANBAO_PYWB_BIN) replays the 304 revisit's timestamp
+    with the confirmed payload, not an empty page."""
+    import os
+    import shutil
+    import subprocess
+    import urllib.request
+    from datetime import UTC, datetime
+
+    import pytest
+
+    from crawler.warc import warc_date
+    from tests.helpers_archive import free_port
+
+    bin_dir = os.environ.get("NIANBAO_PYWB_BIN")
+    wayback = shutil.which("wayback", path=bin_dir) if bin_dir else shutil.which("wayback")
+    if not wayback:
+        pytest.skip("pywb not installed (pip install pywb in a venv; set NIANBAO_PYWB_BIN to its bin/)")
+    manager = str(Path(wayback).with_name("wb-manager"))
+    writer = WarcWriter(tmp_path / "warcs")
+    url = "http://a.localhost/report.html"
+    body = "<html><body>某某县2024年政府信息公开工作年度报告</body></html>".encode()
+    headers = [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(body)))]
+    for status, payload, when in ((200, body, datetime(2025, 1, 1)), (304, b"", datetime(2025, 6, 1))):
+        writer.write_exchange(
+            url=url,
+            method="GET",
+            request_headers=[],
+            request_body=b"",
+            status=status,
+            reason="OK" if status == 200 else "Not Modified",
+            protocol="HTTP/1.1",
+            response_headers=headers if status == 200 else [("ETag", '"v1"')],
+            body=payload,
+            date=warc_date(when.replace(tzinfo=UTC)),
+        )
+    writer.close()
+    subprocess.run([manager, "init", "c"], cwd=tmp_path, check=True, capture_output=True)
+    subprocess.run(
+        [manager, "add", "c", *map(str, writer.paths())], cwd=tmp_path, check=True, capture_output=True
+    )
+    port = free_port()
+    proc = subprocess.Popen(
+        [wayback, "-b", "127.0.0.1", "-p", str(port)],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        replayed = None
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}/c/20250601000000id_/{url}", timeout=5
+                ) as r:
+                    replayed = (r.status, r.read())
+                break
+            except OSError:
+                proc.poll()
+                assert proc.returncode is None, "pywb exited"
+                import time
+
+                time.sleep(0.2)
+        assert replayed == (200, body)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
 
 
 def test_offsets_seek_to_the_record(tmp_path):
