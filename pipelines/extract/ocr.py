@@ -1,10 +1,10 @@
-"""OCR for scanned pages and images: Tesseract (`chi_sim`, Debian package: no model download at run time).
+"""OCR for scanned pages and images: Tesseract (`chi_sim` and `eng`, Debian packages: no model download at run time).
 
-Tables on scans are found by their ruling lines: dark runs longer than a cell border are detected row by row
-and column by column (Pillow + regular expressions over the binarised bytes, no numpy), turned into edges and
-cells with pdfplumber's own table-finder functions, then the lines are painted out and the page is OCR'd once
-(TSV output: word boxes). Each word goes to the cell holding its centre; words outside tables become text
-lines. Digits-only cells get the usual O→0 / l→1 repairs; OCR'd figures still go through the parser's checks.
+A page is deskewed and its ruling lines found with OpenCV (scan.py); the cells come from pdfplumber's own
+table-finder functions fed with those lines. The page, its lines whitened, is OCR'd once in Chinese (TSV
+output: word boxes): each word goes to the cell holding its centre (labels, headers), words outside tables
+become text lines. Number cells are then read one by one as digits and believed only when readings agree or
+the table's sums confirm them (numbers.py); the rest are flagged `ocr_uncertain` and named in `problems`.
 """
 
 from __future__ import annotations
@@ -188,6 +188,15 @@ def _needs_digit_pass(text: str) -> bool:
     return len(_CJK.findall(text)) <= 1 and len(text) <= 4
 
 
+_BRACKET = re.compile(r"[《〈<](?=[一二三四五六七八九十]+\))")
+
+
+def _fix_brackets(text: str) -> str:
+    """Chinese OCR reads the full-width "（" of a section number as 《 or 〈: "《四)无法提供" is "(四)无法提供",
+    and the parser finds sections by that number."""
+    return _BRACKET.sub("(", text)
+
+
 def _fix_digits(text: str) -> str:
     if text and _DIGITISH.match(text) and re.search(r"\d", text):
         return re.sub(r"\s+", "", text.translate(_DIGIT_FIX))
@@ -242,9 +251,9 @@ def ocr_image(image: Image.Image, page: int | None = None, table_index: int = 0)
     arr = scan.to_array(gray)
     angle = scan.skew_angle(arr)
     arr = scan.rotate(arr, angle)
-    lines = scan.find_lines(arr)
-    tables, _hr, _vr = find_ruled_tables(_lines_image(lines))
-    clean_arr = lines.without_lines(arr)
+    ruling = scan.find_lines(arr)
+    tables, _hr, _vr = find_ruled_tables(_lines_image(ruling))
+    clean_arr = ruling.without_lines(arr)
     clean = Image.fromarray(clean_arr)
     w, h = gray.size
     words = _tesseract_words(clean)
@@ -268,7 +277,7 @@ def ocr_image(image: Image.Image, page: int | None = None, table_index: int = 0)
                 and top <= (wd["top"] + wd["bottom"]) / 2 <= bottom
             ]
             placed.update(inside)
-            text = _fix_digits(nfkc(_join_words([words[i] for i in inside])))
+            text = _fix_brackets(_fix_digits(nfkc(_join_words([words[i] for i in inside]))))
             cell_conf = [words[i]["conf"] for i in inside]
             for dr in range(rs):
                 for dc in range(cs):
@@ -368,6 +377,7 @@ def extract_image(data: bytes, fmt: str) -> Extracted:
         texts: list[str] = []
         grids: list[Grid] = []
         confs: list[float] = []
+        problems: list[str] = []
         for i in range(n):
             img.seek(i)
             frame = img.convert("L")
@@ -377,6 +387,7 @@ def extract_image(data: bytes, fmt: str) -> Extracted:
                 g.source.pop("bottom", None)
             texts.append(res.text)
             grids.extend(res.grids)
+            problems.extend(res.problems)
             if res.confidence is not None:
                 confs.append(res.confidence)
     except Image.DecompressionBombError as exc:
@@ -392,5 +403,6 @@ def extract_image(data: bytes, fmt: str) -> Extracted:
         text="\n".join(texts),
         grids=grids,
         quality=quality,
+        problems=problems,
         meta={"frames": n},
     )

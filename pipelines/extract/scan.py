@@ -111,6 +111,16 @@ def cell_ink(clean: Gray, bbox: tuple[float, float, float, float], inset: int = 
     ys0 = min(stats[i, cv2.CC_STAT_TOP] for i in keep)
     xs1 = max(stats[i, cv2.CC_STAT_LEFT] + stats[i, cv2.CC_STAT_WIDTH] for i in keep)
     ys1 = max(stats[i, cv2.CC_STAT_TOP] + stats[i, cv2.CC_STAT_HEIGHT] for i in keep)
+    tall = ys1 - ys0
+    for i in range(1, n):  # a minus sign: a flat dash just left of the digits, at their middle
+        x, y, cw, ch = (int(stats[i, k]) for k in range(4))
+        if (
+            cw >= 3
+            and ch <= max(3, tall // 3)
+            and ys0 + tall * 0.25 <= y + ch / 2 <= ys0 + tall * 0.75
+            and xs0 - 1.5 * tall <= x + cw <= xs0
+        ):
+            xs0 = x
     pad = 2
     out = crop[max(0, ys0 - pad) : ys1 + pad, max(0, xs0 - pad) : xs1 + pad]
     return np.asarray(out, np.uint8)
@@ -131,9 +141,33 @@ def prepare(crop: Gray, variant: int) -> Gray:
         _, bw = cv2.threshold(big, min(otsu + 25, 245), 255, cv2.THRESH_BINARY)
     elif variant == 2:
         _, bw = cv2.threshold(big, max(otsu - 25, 10), 255, cv2.THRESH_BINARY)
+    if variant != 3:
+        bw = spaced(np.asarray(bw, np.uint8))
     border = 16
     out = cv2.copyMakeBorder(bw, border, border, border, border, cv2.BORDER_CONSTANT, value=(255,))
     return np.asarray(out, np.uint8)
+
+
+def spaced(bw: Gray) -> Gray:
+    """Glyphs set apart: Tesseract reads serif "11" or "111" as one letter (I, M) and drops it under a
+    digits whitelist; the same glyphs a third of their height apart read right. Glyphs are the ink's
+    horizontal extents (components overlapping in x are one glyph: a broken 5 stays whole)."""
+    cols = np.flatnonzero((bw < 128).any(axis=0))
+    if cols.size == 0:
+        return bw
+    runs: list[list[int]] = []
+    for x in cols.tolist():
+        if runs and x <= runs[-1][1] + 1:
+            runs[-1][1] = x
+        else:
+            runs.append([x, x])
+    if len(runs) < 2:
+        return bw
+    gap = np.full((bw.shape[0], max(6, bw.shape[0] // 3)), 255, np.uint8)
+    parts: list[Gray] = []
+    for a, b in runs:
+        parts += [bw[:, a : b + 1], gap]
+    return np.asarray(np.hstack(parts[:-1]), np.uint8)
 
 
 def stack(images: list[Gray], gap: int = 24) -> tuple[Gray, list[tuple[int, int]]]:
