@@ -236,6 +236,7 @@ class TableRead:
         figures = []
         for column, cell in cells:
             fig, problem = to_figure(self.table, row, column, cell, kind(column), column in yuan)
+            fig.flags += ["ocr_uncertain"] if cell.source.get("ocr_uncertain") else []  # unconfirmed scan
             figures.append(fig)
             if problem:
                 self.problems.append(problem)

@@ -1,29 +1,29 @@
-"""OCR for scanned pages and images: Tesseract (`chi_sim`, Debian package: no model download at run time).
+"""OCR for scanned pages and images: Tesseract (`chi_sim` and `eng`, Debian packages: no model download at run time).
 
-Tables on scans are found by their ruling lines: dark runs longer than a cell border are detected row by row
-and column by column (Pillow + regular expressions over the binarised bytes, no numpy), turned into edges and
-cells with pdfplumber's own table-finder functions, then the lines are painted out and the page is OCR'd once
-(TSV output: word boxes). Each word goes to the cell holding its centre; words outside tables become text
-lines. Digits-only cells get the usual O→0 / l→1 repairs; OCR'd figures still go through the parser's checks.
+A page is deskewed and its ruling lines found with OpenCV (scan.py); the cells come from pdfplumber's own
+table-finder functions fed with those lines. The page, its lines whitened, is OCR'd once in Chinese (TSV
+output: word boxes): each word goes to the cell holding its centre (labels, headers), words outside tables
+become text lines. Number cells are then read one by one as digits and believed only when readings agree or
+the table's sums confirm them (numbers.py); the rest are flagged `ocr_uncertain` and named in `problems`.
 """
 
 from __future__ import annotations
 
+import collections
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from PIL import Image, ImageDraw, ImageOps
+from PIL import Image, ImageOps
 
-from . import limits
+from . import limits, numbers, scan
 from .base import Cell, Extracted, ExtractionError, Grid
-from .grids import is_data_table, join_lines, nfkc, spans
+from .grids import Span, is_data_table, join_lines, nfkc, spans
 
 OCR_LANG = "chi_sim"
 OCR_CONFIG = (
     "--psm 11"  # sparse text: table cells are islands; psm 3/6 merge columns (bench/bench_extract.py)
 )
-DARK = 150
 _DIGITISH = re.compile(r"^[\dOoIl|〇.,，\s]+$")
 _DIGIT_FIX = str.maketrans({"O": "0", "o": "0", "〇": "0", "I": "1", "l": "1", "|": "1", "，": ","})
 
@@ -34,6 +34,7 @@ class OcrResult:
     grids: list[Grid] = field(default_factory=list)
     confidence: float | None = None
     words: int = 0
+    problems: list[str] = field(default_factory=list)  # number cells left unconfirmed, named by grid cell
 
 
 def _runs(img: Image.Image, min_len: int) -> list[tuple[int, int, int]]:
@@ -102,10 +103,6 @@ def find_ruled_tables(
     tables = [Table(None, group) for group in cells_to_tables(cells)]  # type: ignore[arg-type]
     tables = [t for t in tables if len(t.cells) >= 4]
     return sorted(tables, key=lambda t: t.bbox[1]), hr, vr
-
-
-def _binarise(gray: Image.Image) -> Image.Image:
-    return gray.point(lambda v: 0 if v < DARK else 255, mode="L")
 
 
 def _tesseract_words(img: Image.Image) -> list[dict[str, Any]]:
@@ -179,51 +176,6 @@ def _join_words(words: list[dict[str, Any]]) -> str:
     return join_lines("\n".join(out))
 
 
-def _ocr_small_cells(clean: Image.Image, boxes: list[tuple[float, float, float, float]]) -> list[str]:
-    """Tesseract drops isolated single characters in sparse mode, and table cells often hold one digit. The
-    ink of each cell Tesseract left empty is pasted into one tall strip (a line per cell, 10 % enlarged)
-    and read in one call as a uniform block restricted to digits; line i of the strip is cell i."""
-    import pytesseract
-
-    crops = []
-    for x0, top, x1, bottom in boxes:
-        crop = clean.crop((int(x0) + 3, int(top) + 3, int(x1) - 3, int(bottom) - 3))
-        bbox = ImageOps.invert(crop).point(lambda v: 255 if v > 255 - DARK else 0).getbbox()
-        crops.append(crop.crop(bbox) if bbox else None)
-    out = [""] * len(boxes)
-    todo = [
-        (i, c) for i, c in enumerate(crops) if c is not None and 2 < c.size[0] < 400 and 4 < c.size[1] < 120
-    ]
-    if not todo:
-        return out
-    line_h = max(c.size[1] for _, c in todo) + 24
-    width = max(c.size[0] for _, c in todo) + 60
-    strip = Image.new("L", (width, line_h * len(todo) + 20), 255)
-    for k, (_i, c) in enumerate(todo):
-        strip.paste(c, (30, 10 + k * line_h + (line_h - c.size[1]) // 2))
-    try:
-        d = pytesseract.image_to_data(
-            strip,
-            lang="eng",
-            config="--psm 6 -c tessedit_char_whitelist=0123456789.,-",
-            output_type=pytesseract.Output.DICT,
-            timeout=limits.OCR_PAGE_TIMEOUT,
-        )
-    except pytesseract.TesseractError:
-        return out  # the second pass is best effort
-    except RuntimeError as exc:
-        raise limits.over("OCR time for one page", "timeout", f"{limits.OCR_PAGE_TIMEOUT:.0f} s") from exc
-    for j, t in enumerate(d["text"]):
-        t = (t or "").strip()
-        if not t or float(d["conf"][j]) < 0:
-            continue
-        k = int((d["top"][j] + d["height"][j] / 2 - 10) // line_h)
-        if 0 <= k < len(todo):
-            i = todo[k][0]
-            out[i] = (out[i] + t) if out[i] else t
-    return out
-
-
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -236,37 +188,87 @@ def _needs_digit_pass(text: str) -> bool:
     return len(_CJK.findall(text)) <= 1 and len(text) <= 4
 
 
+_BRACKET = re.compile(r"[《〈<](?=[一二三四五六七八九十]+\))")
+
+
+def _fix_brackets(text: str) -> str:
+    """Chinese OCR reads the full-width "（" of a section number as 《 or 〈: "《四)无法提供" is "(四)无法提供",
+    and the parser finds sections by that number."""
+    return _BRACKET.sub("(", text)
+
+
 def _fix_digits(text: str) -> str:
     if text and _DIGITISH.match(text) and re.search(r"\d", text):
         return re.sub(r"\s+", "", text.translate(_DIGIT_FIX))
     return text
 
 
+def _lines_image(lines: scan.Lines) -> Image.Image:
+    """The ruling lines alone as a 0/255 image (0 = line), for the pdfplumber cell finder."""
+    return Image.fromarray(255 - (lines.horizontal | lines.vertical))
+
+
+def _number_cells(
+    grid: list[list[Cell | None]], origins: list[Span], clean: scan.Gray, w: int, h: int
+) -> tuple[list[numbers.NumberCell], list[str], list[int]]:
+    """The table's number cells (small cells the Chinese pass read as nothing, digits or junk), each with
+    its ink; the header text of every column (its label cells joined); the columns that hold numbers."""
+    cells = []
+    for r, c, _rs, _cs, bbox in origins:
+        found = grid[r][c]
+        if (
+            found is not None
+            and _needs_digit_pass(found.text)
+            and bbox[2] - bbox[0] < 0.3 * w
+            and bbox[3] - bbox[1] < 0.25 * h  # a row grows with its wrapped label
+        ):
+            cells.append(numbers.NumberCell((r, c), scan.cell_ink(clean, bbox)))
+    keys = {c.key for c in cells}
+    ncols = len(grid[0]) if grid else 0
+    header = [
+        "".join(cell.text for row in grid if (cell := row[c]) is not None and not _is_num(cell, keys))
+        for c in range(ncols)
+    ]
+    inked = collections.Counter(c.key[1] for c in cells if c.ink is not None)
+    numeric = [c for c in range(ncols) if inked[c] >= 2]
+    return cells, header, numeric
+
+
+def _is_num(cell: Cell, keys: set[tuple[int, int]]) -> bool:
+    origin = cell.source.get("origin") or cell.source["cell"]
+    return (origin[0], origin[1]) in keys
+
+
 def ocr_image(image: Image.Image, page: int | None = None, table_index: int = 0) -> OcrResult:
-    """OCR one page image: ruled tables as grids (merged cells expanded), the rest as text lines."""
+    """OCR one page image: ruled tables as grids (merged cells expanded), the rest as text lines.
+
+    The page is deskewed and its ruling lines found first (scan.py); labels and prose come from one
+    Chinese pass over the page with its lines whitened; number cells are then read one by one as digits
+    and judged by agreement and by the table's sums (numbers.py). A number cell left unconfirmed keeps its
+    likeliest reading with `ocr_uncertain` in its source, and `problems` names it."""
     limits.check_pixels(*image.size)
     gray = ImageOps.grayscale(image) if image.mode != "L" else image
-    binary = _binarise(gray)
-    tables, hr, vr = find_ruled_tables(binary)
-    # paint the ruling lines out: Tesseract reads table borders as 1, l, | and 一
-    clean = gray.copy()
-    draw = ImageDraw.Draw(clean)
-    for y, x0, x1 in hr:
-        draw.line([(x0, y), (x1, y)], fill=255, width=3)
-    for x, y0, y1 in vr:
-        draw.line([(x, y0), (x, y1)], fill=255, width=3)
+    arr = scan.to_array(gray)
+    angle = scan.skew_angle(arr)
+    arr = scan.rotate(arr, angle)
+    ruling = scan.find_lines(arr)
+    tables, _hr, _vr = find_ruled_tables(_lines_image(ruling))
+    clean_arr = ruling.without_lines(arr)
+    clean = Image.fromarray(clean_arr)
     w, h = gray.size
     words = _tesseract_words(clean)
     confs = [wd["conf"] for wd in words]
     base_src: dict[str, Any] = {"page": page} if page is not None else {}
     placed: set[int] = set()
     grids_at: list[tuple[float, float, Grid]] = []
+    problems: list[str] = []
     index = table_index
     for t in tables:
         rows, cols = t.rows, t.columns
         grid: list[list[Cell | None]] = [[None] * len(cols) for _ in rows]
         src = {**base_src, "table": index}
-        for r, c, rs, cs, bbox in spans(t):
+        origins = spans(t)
+        for r, c, rs, cs, bbox in origins:
             left, top, right, bottom = bbox
             inside = [
                 i
@@ -275,7 +277,7 @@ def ocr_image(image: Image.Image, page: int | None = None, table_index: int = 0)
                 and top <= (wd["top"] + wd["bottom"]) / 2 <= bottom
             ]
             placed.update(inside)
-            text = _fix_digits(nfkc(_join_words([words[i] for i in inside])))
+            text = _fix_brackets(_fix_digits(nfkc(_join_words([words[i] for i in inside]))))
             cell_conf = [words[i]["conf"] for i in inside]
             for dr in range(rs):
                 for dc in range(cs):
@@ -289,27 +291,37 @@ def ocr_image(image: Image.Image, page: int | None = None, table_index: int = 0)
                         source["merged"] = True
                         source["origin"] = [r, c]
                     grid[rr][cc] = Cell(text, source)
-        empty = [
-            (r, c, bbox)
-            for r, c, _rs, _cs, bbox in spans(t)
-            if (found := grid[r][c]) is not None
-            and _needs_digit_pass(found.text)
-            and bbox[2] - bbox[0] < 0.3 * w
-            and bbox[3] - bbox[1] < 0.08 * h
-        ]
-        if empty:
-            for (r, c, _bbox), text in zip(
-                empty, _ocr_small_cells(clean, [e[2] for e in empty]), strict=True
-            ):
-                if text:
-                    for grid_row in grid:
-                        for cell in grid_row:
-                            if cell is not None and (cell.source.get("origin") or cell.source["cell"]) == [
-                                r,
-                                c,
-                            ]:
-                                cell.text = _fix_digits(text)
-                                cell.source["ocr_pass"] = "digits"
+        ncells, header, numeric = _number_cells(grid, origins, clean_arr, w, h)
+        numbers.read_cells(ncells, header, numeric)
+        by_origin = {nc.key: nc for nc in ncells}
+        unsure = []
+        for grid_row in grid:
+            for cell in grid_row:
+                if cell is None:
+                    continue
+                o = cell.source.get("origin") or cell.source["cell"]
+                nc = by_origin.get((o[0], o[1]))
+                if nc is None:
+                    continue
+                cell.text = nc.text
+                cell.source["ocr_pass"] = "digits"
+                cell.source.pop("ocr_confidence", None)
+                if nc.readings:
+                    cell.source["ocr_readings"] = sorted({t for t, _ in nc.readings})
+                if nc.how:
+                    cell.source["ocr_check"] = nc.how
+                if not nc.confirmed:
+                    cell.source["ocr_uncertain"] = True
+                    if not cell.source.get("merged"):
+                        unsure.append(
+                            f"[{o[0]}, {o[1]}] '{nc.text}' (read {'/'.join(cell.source.get('ocr_readings', []))})"
+                        )
+        if unsure:
+            where = f"page {page} " if page is not None else ""
+            problems.append(
+                f"OCR {where}table {index}: {len(unsure)} cells not confirmed (flagged ocr_uncertain): "
+                + "; ".join(unsure)
+            )
         g = Grid(
             rows=[
                 [cell or Cell("", {**src, "cell": [r, c], "missing": True}) for c, cell in enumerate(row)]
@@ -317,6 +329,8 @@ def ocr_image(image: Image.Image, page: int | None = None, table_index: int = 0)
             ],
             source=dict(src),
         )
+        if angle:
+            g.source["ocr_deskew"] = angle
         if is_data_table(g):
             g.source["top"], g.source["bottom"] = t.bbox[1] / h, t.bbox[3] / h
             grids_at.append((t.bbox[1], t.bbox[3], g))
@@ -340,7 +354,13 @@ def ocr_image(image: Image.Image, page: int | None = None, table_index: int = 0)
     blocks.sort(key=lambda b: b[0])
     text = "\n".join(b for _, b in blocks if b)
     conf = round(sum(confs) / len(confs), 1) if confs else None
-    return OcrResult(text=text, grids=[g for _, _, g in grids_at], confidence=conf, words=len(words))
+    return OcrResult(
+        text=text,
+        grids=[g for _, _, g in grids_at],
+        confidence=conf,
+        words=len(words),
+        problems=problems if grids_at else [],
+    )
 
 
 def extract_image(data: bytes, fmt: str) -> Extracted:
@@ -357,6 +377,7 @@ def extract_image(data: bytes, fmt: str) -> Extracted:
         texts: list[str] = []
         grids: list[Grid] = []
         confs: list[float] = []
+        problems: list[str] = []
         for i in range(n):
             img.seek(i)
             frame = img.convert("L")
@@ -366,6 +387,7 @@ def extract_image(data: bytes, fmt: str) -> Extracted:
                 g.source.pop("bottom", None)
             texts.append(res.text)
             grids.extend(res.grids)
+            problems.extend(res.problems)
             if res.confidence is not None:
                 confs.append(res.confidence)
     except Image.DecompressionBombError as exc:
@@ -381,5 +403,6 @@ def extract_image(data: bytes, fmt: str) -> Extracted:
         text="\n".join(texts),
         grids=grids,
         quality=quality,
+        problems=problems,
         meta={"frames": n},
     )

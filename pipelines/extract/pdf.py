@@ -278,6 +278,7 @@ class _TableRun:
         if res.grids and self.items[-1].bottom > 0.6:  # OCR grids carry top/bottom as page fractions
             self.runs_on = page.number
         self.page_texts.append(res.text)
+        self.problems.extend(f"page {page.number}: {p}" for p in getattr(res, "problems", []))
         if res.confidence is not None:
             self.ocr_conf.append(res.confidence)
 

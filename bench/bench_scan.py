@@ -1,0 +1,80 @@
+"""Scan benchmark: cell accuracy of the OCR path on scans rendered from the fixture reports.
+
+    python bench/bench_scan.py [--seeds N] [--profiles clean-q75,worst] [--reports r2021_ok,...]
+
+Each fixture report PDF (tests/fixtures/formats/<id>.pdf, exact figures in <id>.expected.json) is rendered
+at 150 dpi by pdftoppm, spoiled per profile (tests/helpers_scan.py: tilt, blur, noise, faded contrast, JPEG
+quality 40–75) with several seeds, wrapped as an image-only PDF and read by `pipelines.read.read_report`,
+the whole path a crawled scan takes. Prints, per profile: cell accuracy (figures right / expected), cells
+flagged `ocr_uncertain`, cells missing (not presented), silently wrong cells (a wrong value not flagged —
+the target is 0) and seconds per page. Figures only, never assertions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from pipelines.read import read_report  # noqa: E402
+from tests.helpers_scan import PROFILES, degrade, render_pages, score, to_pdf  # noqa: E402
+
+FIX = ROOT / "tests" / "fixtures" / "formats"
+REPORTS = ("r2021_ok", "r2019_ok", "r2021_bad")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seeds", type=int, default=1)  # one run of all profiles: ~8 min here
+    ap.add_argument("--profiles", default=",".join(PROFILES))
+    ap.add_argument("--reports", default=",".join(REPORTS))
+    ap.add_argument("--show-wrong", action="store_true", help="list every silently wrong cell")
+    args = ap.parse_args()
+    reports = args.reports.split(",")
+    pages = {rid: render_pages(FIX / f"{rid}.pdf") for rid in reports}
+    print("| profile | scans | pages | cells right | flagged uncertain | missing | silently wrong | s/page |")
+    print("|---|---|---|---|---|---|---|---|")
+    total = {"expected": 0, "right": 0, "flagged": 0, "missing": 0, "wrong": 0, "pages": 0, "secs": 0.0}
+    for name in args.profiles.split(","):
+        d = PROFILES[name]
+        acc = {"expected": 0, "right": 0, "flagged": 0, "missing": 0, "wrong": 0, "pages": 0, "secs": 0.0}
+        scans = 0
+        for rid in reports:
+            exp = json.loads((FIX / f"{rid}.expected.json").read_text(encoding="utf-8"))
+            for seed in range(args.seeds):
+                imgs = [degrade(p, d, seed * 100 + i) for i, p in enumerate(pages[rid])]
+                data = to_pdf(imgs)
+                t = time.perf_counter()
+                report = read_report(data, filename=f"{rid}.pdf")
+                acc["secs"] += time.perf_counter() - t
+                acc["pages"] += len(imgs)
+                s = score(report, exp)
+                for k in ("expected", "right", "flagged", "missing"):
+                    acc[k] += s[k]
+                acc["wrong"] += len(s["wrong"])
+                scans += 1
+                if args.show_wrong:
+                    for w in s["wrong"]:
+                        print(f"  {name} {rid} seed {seed}: {w}", file=sys.stderr)
+        for k in total:
+            total[k] += acc[k]
+        _row(name, scans, acc)
+    _row("all", 0, total)
+    return 0
+
+
+def _row(name: str, scans: int, a: dict) -> None:
+    n = a["expected"] or 1
+    print(
+        f"| {name} | {scans or ''} | {a['pages']} | {a['right']}/{a['expected']} ({a['right'] / n:.1%}) "
+        f"| {a['flagged']} | {a['missing']} | {a['wrong']} | {a['secs'] / max(a['pages'], 1):.1f} |"
+    )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,215 @@
+"""Number cells of a scanned table read as digits, each reading checked before it is believed.
+
+A cell is read twice in batch (two preprocessings of its own image, one cell per line of a strip, Tesseract
+`--psm 6` restricted to digits); readings that agree with good confidence confirm it. Otherwise it is read
+again on its own (`--psm 7` / `--psm 8`, other thresholds) and the readings vote. Then the table's own
+arithmetic has the last word: a column headed 总计/合计 is the sum of the number columns before it (back to
+the previous total column). A row whose sums hold confirms its cells; a row whose sums fail is re-read and
+settled by the one alternative reading that makes them hold, or else its unconfirmed cells are flagged
+`ocr_uncertain`. A guess is never presented as read.
+"""
+
+from __future__ import annotations
+
+import collections
+import itertools
+import re
+from dataclasses import dataclass, field
+
+from . import limits
+from .scan import Gray, prepare, stack
+
+WHITELIST = "0123456789.-"
+STRONG = 60.0  # word confidence below which a lone reading does not count as confirmed
+_TOTAL = re.compile(r"[总合]\s*计")
+
+
+@dataclass
+class NumberCell:
+    """One number cell: its ink (None = blank), every reading (text, confidence) and the verdict."""
+
+    key: tuple[int, int]
+    ink: Gray | None
+    readings: list[tuple[str, float]] = field(default_factory=list)
+    text: str = ""
+    confirmed: bool = False
+    how: str = ""
+
+    def votes(self) -> collections.Counter[str]:
+        return collections.Counter(t for t, _ in self.readings)
+
+    def candidates(self) -> list[str]:
+        """Readings, most votes first (then summed confidence); nothing-read never wins over digits."""
+        conf: dict[str, float] = collections.defaultdict(float)
+        for t, c in self.readings:
+            conf[t] += c
+        v = self.votes()
+        return sorted(v, key=lambda t: (t != "", v[t], conf[t]), reverse=True)
+
+
+def _clean(text: str) -> str:
+    t = re.sub(r"\s+", "", text)
+    return t.strip(".") if t not in ("-", ".") else t
+
+
+def _tesseract(img: Gray, psm: int) -> list[tuple[str, float, int, int]]:
+    """(text, confidence, top, bottom) of every word Tesseract finds, digits only."""
+    import pytesseract
+
+    try:
+        d = pytesseract.image_to_data(
+            img,
+            lang="eng",
+            config=f"--psm {psm} -c tessedit_char_whitelist={WHITELIST}",
+            output_type=pytesseract.Output.DICT,
+            timeout=limits.OCR_PAGE_TIMEOUT,
+        )
+    except pytesseract.TesseractError:
+        return []  # an unreadable cell stays unconfirmed, never crashes the page
+    except RuntimeError as exc:
+        raise limits.over("OCR time for one page", "timeout", f"{limits.OCR_PAGE_TIMEOUT:.0f} s") from exc
+    out = []
+    for i, t in enumerate(d["text"]):
+        t = (t or "").strip()
+        if t and float(d["conf"][i]) >= 0:
+            out.append((t, float(d["conf"][i]), int(d["top"][i]), int(d["top"][i] + d["height"][i])))
+    return out
+
+
+def _read_strip(cells: list[NumberCell], variant: int) -> None:
+    """One batch reading of every cell: prepared images stacked a line each; a word belongs to the line
+    its middle falls in."""
+    todo = [c for c in cells if c.ink is not None]
+    for chunk in (todo[i : i + 80] for i in range(0, len(todo), 80)):
+        strip, spans = stack([prepare(c.ink, variant) for c in chunk if c.ink is not None])
+        found: dict[int, list[tuple[str, float]]] = collections.defaultdict(list)
+        for t, conf, top, bottom in _tesseract(strip, 6):
+            mid = (top + bottom) / 2
+            for k, (a, b) in enumerate(spans):
+                if a - 12 <= mid <= b + 12:
+                    found[k].append((t, conf))
+                    break
+        for k, c in enumerate(chunk):
+            words = found.get(k, [])
+            c.readings.append((_clean("".join(w for w, _ in words)), min((x for _, x in words), default=0.0)))
+
+
+def _read_alone(c: NumberCell) -> None:
+    """Three more readings of one cell, each image on its own."""
+    if c.ink is None:
+        return
+    for variant, psm in ((2, 7), (3, 8), (0, 7)):
+        words = _tesseract(prepare(c.ink, variant), psm)
+        c.readings.append(
+            (_clean("".join(w for w, _, _, _ in words)), min((w[1] for w in words), default=0.0))
+        )
+
+
+def _agreed(c: NumberCell) -> bool:
+    """All readings the same digits, at least one of them confident, none confidently different."""
+    v = c.votes()
+    if len(v) != 1 or "" in v:
+        return False
+    return max(x for _, x in c.readings) >= STRONG
+
+
+def _voted(c: NumberCell) -> bool:
+    """After the lone readings: four of five agree and no dissent is confident."""
+    cands = c.candidates()
+    if not cands or cands[0] == "":
+        return False
+    v = c.votes()
+    if v[cands[0]] < max(4, len(c.readings) - 1):
+        return False
+    return all(x < STRONG + 20 for t, x in c.readings if t != cands[0])
+
+
+def _value(text: str) -> float | None:
+    if text in ("", "-"):
+        return 0.0
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def total_groups(header: list[str], numeric_cols: list[int]) -> list[tuple[list[int], int]]:
+    """(part columns, total column) for each column headed 总计/合计: the number columns since the previous
+    total column. `header` is the joined header text of each column."""
+    groups = []
+    parts: list[int] = []
+    for col in numeric_cols:
+        if _TOTAL.search(header[col]) and len(parts) >= 2:
+            groups.append((parts, col))
+            parts = []
+        else:
+            parts.append(col)
+    return groups
+
+
+def _holds(row: dict[int, NumberCell], groups: list[tuple[list[int], int]], pick: dict[int, str]) -> bool:
+    for parts, total in groups:
+        vals = [_value(pick.get(c, row[c].text)) if c in row else 0.0 for c in parts]
+        tv = _value(pick.get(total, row[total].text)) if total in row else None
+        if tv is None or any(v is None for v in vals):
+            return False
+        if abs(sum(v for v in vals if v is not None) - tv) > 1e-6:
+            return False
+    return True
+
+
+def _settle_row(row: dict[int, NumberCell], groups: list[tuple[list[int], int]]) -> None:
+    """The row's sums decide between readings: the current best if the sums hold, else the single set of
+    changes (one cell, or two) among the alternatives that makes them hold; otherwise every unconfirmed
+    cell of a failing group, or all of them when each was confidently agreed, is left unconfirmed."""
+    cols = [c for parts, t in groups for c in [*parts, t] if c in row]
+    if _holds(row, groups, {}):
+        for c in cols:
+            if not row[c].confirmed:
+                row[c].confirmed, row[c].how = True, "sum"
+        return
+    for c in cols:  # more readings for every cell of the row before choosing
+        if len(row[c].readings) <= 2:
+            _read_alone(row[c])
+    alts = {c: [t for t in row[c].candidates() if t != row[c].text] for c in cols}
+    fixes = []
+    for n in (1, 2):
+        for combo in itertools.combinations([c for c in cols if alts[c]], n):
+            for choice in itertools.product(*(alts[c] for c in combo)):
+                pick = dict(zip(combo, choice, strict=True))
+                if _holds(row, groups, pick):
+                    fixes.append(pick)
+        if fixes:
+            break
+    if len(fixes) == 1:
+        for c, t in fixes[0].items():
+            row[c].text = t
+        for c in cols:
+            row[c].confirmed, row[c].how = True, "sum"
+        return
+    for c in cols:
+        row[c].confirmed = False
+
+
+def read_cells(cells: list[NumberCell], header: list[str], numeric_cols: list[int]) -> None:
+    """Read and judge every number cell of one table in place (`text`, `confirmed`, `how`)."""
+    _read_strip(cells, 0)
+    _read_strip(cells, 1)
+    for c in cells:
+        if c.ink is None:
+            c.text, c.confirmed, c.how = "", True, "blank"
+        elif _agreed(c):
+            c.text, c.confirmed, c.how = c.readings[0][0], True, "agreed"
+        else:
+            _read_alone(c)
+            c.text = c.candidates()[0] if c.candidates() else ""
+            c.confirmed, c.how = _voted(c), "voted"
+    groups = total_groups(header, numeric_cols)
+    if not groups:
+        return
+    rows: dict[int, dict[int, NumberCell]] = collections.defaultdict(dict)
+    for c in cells:
+        rows[c.key[0]][c.key[1]] = c
+    for row in rows.values():
+        if any(t in row for _, t in groups):
+            _settle_row(row, [(p, t) for p, t in groups if t in row])

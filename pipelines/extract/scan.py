@@ -1,0 +1,184 @@
+"""Image work for scanned tables (OpenCV + numpy): deskew, ruling lines, and each number cell cut out on
+its own, ready for a digits-only reading.
+
+Why each step: a 1° tilt moves a table's bottom line by a whole row at 150 dpi, so the page is turned
+straight first (angle from the projection profile of its ink, sharpest where lines are level). Ruling lines
+are what a morphological opening with a long thin kernel keeps; they locate the grid and are whitened
+before any reading, since Tesseract reads a border as 1 or |. A number cell is cropped inside its borders,
+specks dropped, enlarged so its digits stand ~40 px tall and binarised in more than one way: readings of
+different images that agree confirm each other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+Gray = NDArray[np.uint8]
+
+DIGIT_HEIGHT = 40  # px: Tesseract reads digits best at 30–50 px cap height
+
+
+def to_array(image: object) -> Gray:
+    return np.asarray(image, dtype=np.uint8)
+
+
+def skew_angle(gray: Gray, limit: float = 3.0) -> float:
+    """The page's tilt in degrees (counter-clockwise positive, as PIL's rotate): the angle at which the
+    rows of ink line up best, searched coarse then fine on a half-size binarised copy."""
+    small = cv2.resize(gray, (gray.shape[1] // 2, gray.shape[0] // 2), interpolation=cv2.INTER_AREA)
+    _, ink = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    h, w = ink.shape
+    centre = (w / 2, h / 2)
+
+    def sharpness(angle: float) -> float:
+        m = cv2.getRotationMatrix2D(centre, -angle, 1.0)
+        rot = cv2.warpAffine(ink, m, (w, h), flags=cv2.INTER_NEAREST, borderValue=0)
+        prof = rot.sum(axis=1, dtype=np.float64)
+        return float(np.square(np.diff(prof)).sum())
+
+    best = max(np.arange(-limit, limit + 1e-9, 0.25), key=sharpness)
+    fine = np.arange(best - 0.25, best + 0.25 + 1e-9, 0.05)
+    return round(float(max(fine, key=sharpness)), 2)
+
+
+def rotate(gray: Gray, angle: float) -> Gray:
+    """Undo a tilt of `angle` degrees; the corners are filled with the paper's colour."""
+    if abs(angle) < 0.05:
+        return gray
+    h, w = gray.shape
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), -angle, 1.0)
+    paper = int(np.percentile(gray, 90))
+    out = cv2.warpAffine(gray, m, (w, h), flags=cv2.INTER_CUBIC, borderValue=(paper,))
+    return np.asarray(out, dtype=np.uint8)
+
+
+@dataclass
+class Lines:
+    """Ink mask of the page and the masks of its horizontal and vertical ruling lines (255 = ink)."""
+
+    ink: Gray
+    horizontal: Gray
+    vertical: Gray
+
+    def without_lines(self, gray: Gray) -> Gray:
+        """The page with its ruling lines whitened (dilated a little: blur widens them)."""
+        mask = cv2.dilate(self.horizontal | self.vertical, np.ones((3, 3), np.uint8))
+        out = gray.copy()
+        out[mask > 0] = 255
+        return out
+
+
+def find_lines(gray: Gray) -> Lines:
+    """Ruling lines survive an opening with a kernel longer than any character stroke; short gaps left by
+    blur or JPEG are closed along the line."""
+    ink = cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 31, 12)
+    h, w = gray.shape
+    hk = max(40, w // 30)
+    vk = max(30, h // 50)
+    horiz = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (hk, 1)))
+    horiz = cv2.morphologyEx(horiz, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (9, 1)))
+    vert = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, vk)))
+    vert = cv2.morphologyEx(vert, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (1, 9)))
+    return Lines(np.asarray(ink, np.uint8), np.asarray(horiz, np.uint8), np.asarray(vert, np.uint8))
+
+
+def cell_ink(clean: Gray, bbox: tuple[float, float, float, float], inset: int = 3) -> Gray | None:
+    """The ink of one cell (lines already whitened), cut tight around its characters; None for a blank
+    cell. Specks (JPEG dust, scanner noise) are components too small to be part of a digit."""
+    x0, top, x1, bottom = (round(v) for v in bbox)
+    crop = clean[top + inset : bottom - inset, x0 + inset : x1 - inset]
+    if crop.size == 0 or min(crop.shape) < 6:
+        return None
+    _, ink = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    if int(crop.max()) - int(crop.min()) < 60:  # no contrast: paper only
+        return None
+    n, _labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    keep = [
+        i
+        for i in range(1, n)
+        if stats[i, cv2.CC_STAT_HEIGHT] >= 6
+        and stats[i, cv2.CC_STAT_AREA] >= 10
+        # a remnant of a ruling line: long and thin along the crop's edge
+        and not (stats[i, cv2.CC_STAT_WIDTH] > 0.8 * crop.shape[1] and stats[i, cv2.CC_STAT_HEIGHT] <= 4)
+    ]
+    if not keep:
+        return None
+    xs0 = min(stats[i, cv2.CC_STAT_LEFT] for i in keep)
+    ys0 = min(stats[i, cv2.CC_STAT_TOP] for i in keep)
+    xs1 = max(stats[i, cv2.CC_STAT_LEFT] + stats[i, cv2.CC_STAT_WIDTH] for i in keep)
+    ys1 = max(stats[i, cv2.CC_STAT_TOP] + stats[i, cv2.CC_STAT_HEIGHT] for i in keep)
+    tall = ys1 - ys0
+    for i in range(1, n):  # a minus sign: a flat dash just left of the digits, at their middle
+        x, y, cw, ch = (int(stats[i, k]) for k in range(4))
+        if (
+            cw >= 3
+            and ch <= max(3, tall // 3)
+            and ys0 + tall * 0.25 <= y + ch / 2 <= ys0 + tall * 0.75
+            and xs0 - 1.5 * tall <= x + cw <= xs0
+        ):
+            xs0 = x
+    pad = 2
+    out = crop[max(0, ys0 - pad) : ys1 + pad, max(0, xs0 - pad) : xs1 + pad]
+    return np.asarray(out, np.uint8)
+
+
+def prepare(crop: Gray, variant: int) -> Gray:
+    """One cell's ink enlarged and binarised; variants differ in scale, smoothing and threshold so that
+    their readings fail independently. Variant 0: Otsu; 1: darker threshold (thick strokes, faint print);
+    2: lighter threshold after a median filter (thin strokes, heavy noise); 3: Otsu at a smaller scale."""
+    h = max(crop.shape[0], 1)
+    scale = DIGIT_HEIGHT / h * (0.75 if variant == 3 else 1.0)
+    scale = min(max(scale, 1.0), 6.0)
+    big = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+    if variant == 2:
+        big = cv2.medianBlur(big, 3)
+    otsu, bw = cv2.threshold(big, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    if variant == 1:
+        _, bw = cv2.threshold(big, min(otsu + 25, 245), 255, cv2.THRESH_BINARY)
+    elif variant == 2:
+        _, bw = cv2.threshold(big, max(otsu - 25, 10), 255, cv2.THRESH_BINARY)
+    if variant != 3:
+        bw = spaced(np.asarray(bw, np.uint8))
+    border = 16
+    out = cv2.copyMakeBorder(bw, border, border, border, border, cv2.BORDER_CONSTANT, value=(255,))
+    return np.asarray(out, np.uint8)
+
+
+def spaced(bw: Gray) -> Gray:
+    """Glyphs set apart: Tesseract reads serif "11" or "111" as one letter (I, M) and drops it under a
+    digits whitelist; the same glyphs a third of their height apart read right. Glyphs are the ink's
+    horizontal extents (components overlapping in x are one glyph: a broken 5 stays whole)."""
+    cols = np.flatnonzero((bw < 128).any(axis=0))
+    if cols.size == 0:
+        return bw
+    runs: list[list[int]] = []
+    for x in cols.tolist():
+        if runs and x <= runs[-1][1] + 1:
+            runs[-1][1] = x
+        else:
+            runs.append([x, x])
+    if len(runs) < 2:
+        return bw
+    gap = np.full((bw.shape[0], max(6, bw.shape[0] // 3)), 255, np.uint8)
+    parts: list[Gray] = []
+    for a, b in runs:
+        parts += [bw[:, a : b + 1], gap]
+    return np.asarray(np.hstack(parts[:-1]), np.uint8)
+
+
+def stack(images: list[Gray], gap: int = 24) -> tuple[Gray, list[tuple[int, int]]]:
+    """Cell images one under another on white (a line each), and each one's (top, bottom) in the strip."""
+    width = max(im.shape[1] for im in images) + 2 * gap
+    height = sum(im.shape[0] + gap for im in images) + gap
+    strip = np.full((height, width), 255, np.uint8)
+    spans = []
+    y = gap
+    for im in images:
+        strip[y : y + im.shape[0], gap : gap + im.shape[1]] = im
+        spans.append((y, y + im.shape[0]))
+        y += im.shape[0] + gap
+    return strip, spans
