@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import threading
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
@@ -33,6 +34,8 @@ class StopGuard:
         return cls(crawler)
 
     def engine_started(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return  # `scrapy shell` runs the crawler in a thread: signals are the shell's business there
         for signum in (signal.SIGTERM, signal.SIGINT):
             previous = signal.getsignal(signum)
             signal.signal(signum, self._handler(previous))

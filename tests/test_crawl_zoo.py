@@ -73,8 +73,9 @@ def test_redirects_base_href_iframe_window_open(zoo):
 
 
 def test_one_challenge_is_skipped_not_a_blocked_portal(zoo):
+    """One challenged report page: skipped and on record; the crawl is `partial` (exit 5), not blocked."""
     run = zoo["walls"]
-    assert run["proc"].returncode == 0, run["proc"].stderr[-1500:]
+    assert run["proc"].returncode == 5, run["proc"].stderr[-1500:]
     assert reports(run) == {
         "/nb/r1.html": ("丙市人民政府", 2024),
         "/nb/r2.html": ("丙市人民政府", 2023),
@@ -83,8 +84,10 @@ def test_one_challenge_is_skipped_not_a_blocked_portal(zoo):
         "/nb/r6.html": ("丙市人民政府", 2019),
     }
     status, stats = crawl_row(run)
-    assert status == "finished"
+    assert status == "partial"
     assert stats["nianbao/challenged"] == 1
+    challenges = query(run["db"], "SELECT url FROM crawl_errors WHERE stage = 'challenge'")
+    assert [url[len(run["base"]) :] for (url,) in challenges] == ["/nb/r3.html"]
     # 尾页 said 1,000,000 pages: the walk stopped at the first page without new links (+ one lookahead)
     lists = query(run["db"], "SELECT count(*) FROM documents WHERE url LIKE '%list.php%'")[0][0]
     assert lists == 4

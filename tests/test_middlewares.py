@@ -47,7 +47,7 @@ def plain_crawler(settings: dict[str, Any] | None = None) -> Crawler:
 @pytest.fixture
 def archived(tmp_path: Path) -> Path:
     """A real archive holding a report (ETag + Last-Modified), an attachment (Last-Modified only) and a
-    list page with validators (which must never be used)."""
+    list page with an ETag (revalidated too: a 304 list's links are read from the stored copy)."""
     path = tmp_path / "a.db"
     db = open_db(path)
     report = FetchMeta(url=REPORT, kind="report", etag=ETAG, last_modified=LAST_MODIFIED)
@@ -82,19 +82,18 @@ def test_known_attachment_gets_only_the_validator_it_has(archived: Path) -> None
     assert request.headers.get(b"If-Modified-Since") == LAST_MODIFIED.encode()
 
 
-def test_list_pages_and_unknown_urls_are_fetched_in_full(archived: Path) -> None:
-    """List pages are where new reports appear, so they are never conditional, even when archived."""
+def test_list_pages_are_revalidated_and_unknown_urls_fetched_in_full(archived: Path) -> None:
+    """Every spider GET of an archived URL is conditional, lists included; unknown URLs and requests that
+    are not the spider's (no kind) are fetched in full."""
     crawler, mw = conditional(archived)
-    requests = [
-        Request(LIST, meta={"nb_kind": "list"}),
-        Request(REPORT, meta={"nb_kind": "list"}),  # the same URL reached as a list is not conditional
-        Request(REPORT + "?new", meta={"nb_kind": "report"}),
-        Request(REPORT),  # no kind: not the spider's report request
-    ]
-    for request in requests:
+    listed = Request(LIST, meta={"nb_kind": "list"})
+    mw.process_request(listed)
+    assert listed.headers.get(b"If-None-Match") == b'"list"'
+    assert b"If-Modified-Since" not in listed.headers
+    for request in (Request(REPORT + "?new", meta={"nb_kind": "report"}), Request(REPORT)):
         mw.process_request(request)
         assert b"If-None-Match" not in request.headers and b"If-Modified-Since" not in request.headers
-    assert crawler.stats.get_value("nianbao/conditional_requests") is None
+    assert crawler.stats.get_value("nianbao/conditional_requests") == 1
 
 
 def test_validators_already_set_are_kept(archived: Path) -> None:

@@ -76,10 +76,11 @@ def test_portal_for_url():
 
 
 def test_loopback_portal_does_not_admit_other_localhost_portals() -> None:
-    """A portal at 127.0.0.1 may link to `localhost`, but `*.localhost` hosts are other portals."""
+    """A portal at 127.0.0.1 is that host only: `localhost` and `*.localhost` hosts are other sites."""
     domains = portal_for_url("http://127.0.0.1:8123/").allowed_domains
-    assert host_allowed("127.0.0.1", domains) and host_allowed("localhost", domains)
+    assert host_allowed("127.0.0.1", domains) and not host_allowed("localhost", domains)
     assert not host_allowed("elsewhere.localhost", domains)
+    assert not host_allowed("elsewhere.localhost", ["localhost"])  # nor sub-domains of `localhost`
     assert host_allowed(
         "www.nextpage.localhost", ["nextpage.localhost"]
     )  # subdomains of a portal are its own
