@@ -54,6 +54,9 @@ class CrawlFacts:
             self.fetched += 1
             if item.kind in LIST_KINDS and (item.http_status or 200) < 300:
                 self.pages_ok += 1
+        elif item.event == "not_modified":  # a 304 is an answer: a list's links come from its stored copy
+            if item.kind in LIST_KINDS:
+                self.pages_ok += 1
         elif item.event == "gone":
             self.gone_answers += 1
         elif item.event in ("challenged", "blocked"):
