@@ -6,8 +6,8 @@ and `copied.<section>`, all attached to the later report, with `compared_report_
 one. `audit_report` runs inside write_report's transaction and re-evaluates the report's own year and the
 year after it (and any report that was compared with it), so a change to either year's report is seen.
 
-Reports of one agency are found by `agency_key` alone: today the report's agency name, later the id of
-the `agencies` table. Switch it (and `_reports_of`) in one place.
+Reports of one agency are found by `agency_key` alone: the `agencies` key of the report's agency
+(archive/agencies.py), so a short name one year and the full name the next link up.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import Any
 
 import sqlite_utils
 
+from pipelines.agency_names import canonical_key
 from pipelines.codes import SECTIONS
 from pipelines.report import Check
 from pipelines.rules import severity_of
@@ -37,11 +38,12 @@ _TOWNSHIP = ("乡", "镇", "街道")
 
 
 def agency_key(db: sqlite_utils.Database, report_id: int) -> str | None:
-    """What links one agency's reports across years: the report's agency name, whitespace-stripped."""
+    """What links one agency's reports across years: the `agencies` key of the report's agency (its full
+    name, so 北关区卫健委 one year and 北关区卫生健康委员会 the next are the same agency)."""
     row = db.execute("SELECT agency FROM reports WHERE id = ?", [report_id]).fetchone()
     if row is None or not row[0] or not row[0].strip():
         return None
-    return "".join(row[0].split())
+    return canonical_key(row[0])
 
 
 # SQL condition on `reports` matching the agency key given as the parameter :key (the Datasette pages use it).
@@ -51,7 +53,7 @@ AGENCY_MATCH = "replace(replace(agency, ' ', ''), '　', '') = :key"
 def _reports_of(db: sqlite_utils.Database, key: str, year: int) -> list[int]:
     """The agency's reports on `year`, the best latest first (complete before partial before failed)."""
     rows = db.execute(
-        f"SELECT id FROM reports WHERE {AGENCY_MATCH} AND year = :year"
+        "SELECT id FROM reports WHERE agency_id IN (SELECT id FROM agencies WHERE key = :key) AND year = :year"
         " ORDER BY is_latest DESC, CASE status WHEN 'complete' THEN 0 WHEN 'partial' THEN 1 ELSE 2 END,"
         " id DESC",
         {"key": key, "year": year},
