@@ -60,7 +60,7 @@ def portals(
     )
     baseline = tmp / "single.db"
     proc = run_crawl("--registry", str(reg), "--db", str(baseline), "--warc-dir", str(tmp / "warc"))
-    assert proc.returncode == 1, proc.stderr[-2000:]  # the blocked portal
+    assert proc.returncode == 3, proc.stderr[-2000:]  # the blocked portal (exit code of `blocked`)
     return reg, baseline
 
 

@@ -100,6 +100,7 @@ class ListWalk:
     queued: set[str] = field(default_factory=set)
     pages: int = 1
     stopped: bool = False
+    seen: set[str] = field(default_factory=set)  # links this list's pages showed so far
 
 
 class DisclosureSpider(scrapy.Spider):
@@ -135,7 +136,6 @@ class DisclosureSpider(scrapy.Spider):
         self.home: str | None = None  # the portal's place (溪林县), to tell another county's report
         self._challenge_run = 0
         self._entries_challenged = 0
-        self._listed: set[str] = set()  # every link seen on a list page, to tell whether a page brought news
         self._walks: dict[str, ListWalk] = {}
 
     @classmethod
@@ -501,11 +501,6 @@ class DisclosureSpider(scrapy.Spider):
         depth = meta.get("nb_depth", 0)
         ctx = meta.get("nb_ctx")
         links, families = self._links(page)
-        fresh = 0
-        for link in links:
-            if link.url not in self._listed:
-                self._listed.add(link.url)
-                fresh += 1
         dates = self._dates(page)
         yield from self._classify_links(links, depth, ctx, page.url, meta, dates)
         for src in frame_sources(page.selector, page.url):
@@ -533,20 +528,26 @@ class DisclosureSpider(scrapy.Spider):
                 if req:
                     self.crawler.stats.inc_value(f"nianbao/data_requests/{fam.name}")
                     yield req
-        yield from self._walk(key, candidates, fresh, meta, page.url, "list")
+        yield from self._walk(key, candidates, [link.url for link in links], meta, page.url, "list")
 
     def _walk(
         self,
         key: str,
         candidates: list[str | DataRequest],
-        fresh: int,
+        shown: list[str],
         meta: dict[str, Any],
         source: str,
         kind: str,
     ) -> Iterator[Request]:
         """Lazy pagination: queue the pages a list page names (a 尾页 number is only a hint), and request the
-        next ones only while the list's pages bring new links, within the list's own page budget."""
+        next ones only while the list's pages bring new links, within the list's own page budget.
+
+        "New" is per list: a page whose links this list has not shown yet (items also shown elsewhere on the
+        site, a home page's latest reports, still count), so the walk does not depend on the order in which
+        other pages happened to arrive."""
         walk = self._walks.setdefault(key, ListWalk())
+        fresh = len(set(shown) - walk.seen)
+        walk.seen.update(shown)
         for cand in candidates:
             ckey = cand.key if isinstance(cand, DataRequest) else canonical(cand)
             if ckey not in walk.queued and ckey not in self.seen_requests:
@@ -777,14 +778,9 @@ class DisclosureSpider(scrapy.Spider):
         )
         base = meta.get("nb_base") or response.url
         links, more = fam.parse_data(response, base)
-        fresh = 0
-        for link in links:
-            if link.url not in self._listed:
-                self._listed.add(link.url)
-                fresh += 1
         yield from self._classify_links(links, depth, ctx, base, meta)
         key = meta.get("nb_list") or f"api {response.url}"
-        yield from self._walk(key, list(more), fresh, meta, base, "api")
+        yield from self._walk(key, list(more), [link.url for link in links], meta, base, "api")
 
     def closed(self, reason: str) -> None:
         self.archive_state.close()
