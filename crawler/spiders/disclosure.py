@@ -553,11 +553,15 @@ class DisclosureSpider(scrapy.Spider):
             if ckey not in walk.queued and ckey not in self.seen_requests:
                 walk.queued.add(ckey)
                 walk.queue.append(cand)
-        first = not meta.get("nb_pageno")
-        if walk.stopped or (not first and fresh == 0):
-            if not walk.stopped:
+        pageno = meta.get("nb_pageno")
+        if walk.stopped:
+            return
+        if pageno and fresh == 0:
+            # Only the last page sent may end the walk: an earlier one answering late with nothing new (a
+            # `&page=1` alias of the first page) must not, or the walk would depend on arrival order.
+            if pageno == walk.pages - 1:
                 self.crawler.stats.inc_value("nianbao/lists_ended_without_news")
-            walk.stopped = True
+                walk.stopped = True
             return
         sent = 0
         while walk.queue and sent < LOOKAHEAD:
