@@ -125,18 +125,12 @@ class ReaderPool:
         job = _Job(body, filename, content_type, hints)
         for attempt in (1, 2):
             pool = self._pool()
-            future = self._submit(job)
             try:
-                return future.result(timeout=self.time_limit + HARD_LIMIT_GRACE)
-            except concurrent.futures.TimeoutError:
-                self._recycle(pool)
-                return failed_report(filename, self._stuck())
-            except BrokenProcessPool:
-                self._recycle(pool)
-                if attempt == 2:
-                    return failed_report(filename, "the reader process crashed on this document")
-            except Exception as exc:  # a reader bug: that document's problem, not the crawl's
-                return failed_report(filename, f"reader error: {type(exc).__name__}: {exc}")
+                return self._submit(job).result(timeout=self.time_limit + HARD_LIMIT_GRACE)
+            except Exception as exc:
+                failed = self._failure(pool, exc, filename, attempt)
+                if failed is not None:
+                    return failed
         raise AssertionError("unreachable")
 
     async def read_async(
@@ -150,21 +144,31 @@ class ReaderPool:
         job = _Job(body, filename, content_type, hints)
         for attempt in (1, 2):
             pool = self._pool()
-            future = self._submit(job)
             try:
                 return await asyncio.wait_for(
-                    asyncio.wrap_future(future), timeout=self.time_limit + HARD_LIMIT_GRACE
+                    asyncio.wrap_future(self._submit(job)), timeout=self.time_limit + HARD_LIMIT_GRACE
                 )
-            except TimeoutError:
-                self._recycle(pool)
-                return failed_report(filename, self._stuck())
-            except BrokenProcessPool:
-                self._recycle(pool)
-                if attempt == 2:
-                    return failed_report(filename, "the reader process crashed on this document")
             except Exception as exc:
-                return failed_report(filename, f"reader error: {type(exc).__name__}: {exc}")
+                failed = self._failure(pool, exc, filename, attempt)
+                if failed is not None:
+                    return failed
         raise AssertionError("unreachable")
+
+    def _failure(
+        self, pool: concurrent.futures.ProcessPoolExecutor, exc: Exception, filename: str | None, attempt: int
+    ) -> Report | None:
+        """The document's `failed` report for what went wrong, or None to try once more in a fresh pool."""
+        if isinstance(exc, TimeoutError):  # concurrent.futures.TimeoutError is TimeoutError since 3.11
+            self._recycle(pool)
+            return failed_report(filename, self._stuck())
+        if isinstance(exc, BrokenProcessPool):
+            self._recycle(pool)
+            return (
+                failed_report(filename, "the reader process crashed on this document")
+                if attempt == 2
+                else None
+            )
+        return failed_report(filename, f"reader error: {type(exc).__name__}: {exc}")  # a reader bug
 
     def _stuck(self) -> str:
         return f"reading did not stop within {self.time_limit + HARD_LIMIT_GRACE:g} s; the worker was killed"
