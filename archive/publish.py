@@ -9,7 +9,15 @@ only (docs/archive.md, "Publishing"):
 - one copy of the text: `reports.text` is emptied where the report has sections (their concatenation in
   `position` order is the text); reports without sections keep it;
 - one search index per table: `sections_seg` / `reports_seg` (any length, folded); the trigram
-  `sections_fts` is dropped.
+  `sections_fts` is dropped;
+- figures stored once: `figures` is rebuilt WITHOUT ROWID on its natural key (report_id, table, row,
+  column), so neither a rowid table beside a UNIQUE index nor the (table, row, column) lookup index is kept
+  (together two thirds of the figures' bytes); `source` JSON is written compact;
+- checks keep `cells` where a reader needs them (failed checks and checks against another report); a passed
+  check within one report read the cells its rule names (pipelines/rules.py, docs/data-dictionary.md).
+  The index on (rule, ok) becomes a partial index on the failed checks.
+
+Measured by bench/bench_publish_size.py (per 1,000 real-like reports, docs/archive.md "Publishing").
 
 Snapshots are ``OUT/<YYYY-MM-DD>/<name>.db`` (a second one the same day: ``<YYYY-MM-DD>.2``) with a
 ``.sha256`` file and ``originals/``: every snapshot serves under the same database name, so a cited URL
@@ -66,6 +74,51 @@ def _drop_trigram_index(conn: sqlite3.Connection) -> None:
     conn.execute("DROP TABLE IF EXISTS sections_fts")
 
 
+def _json_compact(column: str) -> str:
+    return f"CASE WHEN json_valid([{column}]) THEN json([{column}]) ELSE [{column}] END"
+
+
+FIGURES_KEY = ("report_id", "table", "row", "column")
+
+
+def _compact_figures(conn: sqlite3.Connection) -> None:
+    """Rebuild `figures` WITHOUT ROWID on its natural key, same columns and foreign keys; its other indexes
+    and triggers are recreated, the lookup index on (table, row, column) is not (the views read figures by
+    report). Views keep working: they name the table, which exists again under the same name."""
+    info = conn.execute("PRAGMA table_info(figures)").fetchall()
+    row = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'figures'").fetchone()
+    if not info or "WITHOUT ROWID" in (row[0] or "").upper():
+        return
+    columns = [r[1] for r in info]
+    defs = [f"[{r[1]}] {r[2] or ''}{' NOT NULL' if r[3] or r[5] or r[1] in FIGURES_KEY else ''}" for r in info]
+    for fk in conn.execute("PRAGMA foreign_key_list(figures)").fetchall():
+        defs.append(f"FOREIGN KEY ([{fk[3]}]) REFERENCES [{fk[2]}]([{fk[4] or 'id'}])")
+    defs.append(f"PRIMARY KEY ({', '.join(f'[{c}]' for c in FIGURES_KEY)})")
+    keep = conn.execute(
+        "SELECT sql FROM sqlite_master WHERE tbl_name = 'figures' AND type IN ('index', 'trigger')"
+        " AND sql IS NOT NULL AND name != 'idx_figures_lookup'"
+    ).fetchall()
+    select = ", ".join(_json_compact(c) if c == "source" else f"[{c}]" for c in columns)
+    conn.execute("PRAGMA legacy_alter_table = ON")  # the views name `figures`: no rewrite while it is away
+    conn.execute(f"CREATE TABLE figures_compact ({', '.join(defs)}) WITHOUT ROWID")
+    conn.execute(f"INSERT INTO figures_compact SELECT {select} FROM figures")
+    conn.execute("DROP TABLE figures")
+    conn.execute("ALTER TABLE figures_compact RENAME TO figures")
+    conn.execute("PRAGMA legacy_alter_table = OFF")
+    for (sql,) in keep:
+        conn.execute(sql)
+
+
+def _slim_checks(conn: sqlite3.Connection) -> None:
+    """Cells of passed within-report checks follow from the rule; failed and cross-report checks keep them."""
+    cols = {r[1] for r in conn.execute("PRAGMA table_info(checks)")}
+    if "cells" in cols:
+        conn.execute("UPDATE checks SET cells = NULL WHERE ok = 1 AND compared_report_id IS NULL")
+        conn.execute(f"UPDATE checks SET cells = {_json_compact('cells')} WHERE cells IS NOT NULL")
+    conn.execute("DROP INDEX IF EXISTS idx_checks_rule")
+    conn.execute("CREATE INDEX IF NOT EXISTS idx_checks_failed ON checks(rule) WHERE ok = 0")
+
+
 def lean_copy(src: Path, target: Path, originals: Path, journal_mode: str = "DELETE") -> LeanResult:
     """Write the published copy of `src` at `target`, its originals under `originals`. Built under a
     temporary name and renamed at the end: an interrupted run never leaves a half-lean database."""
@@ -86,6 +139,8 @@ def lean_copy(src: Path, target: Path, originals: Path, journal_mode: str = "DEL
             " AND EXISTS (SELECT 1 FROM sections s WHERE s.report_id = reports.id)"
         )
         _drop_trigram_index(conn)
+        _compact_figures(conn)
+        _slim_checks(conn)
         import sqlite_utils
 
         fill_codes(sqlite_utils.Database(conn))
