@@ -4,7 +4,7 @@
 
 Builds an archive of N real-like reports (the seed texts of ../shared/seeds, read by the real reader), serves
 it as `nianbao serve` does, and prints for each page and width: document height, and whether the page
-scrolls sideways (scrollWidth > viewport). Screenshots go to artifacts/pages/. Prints figures only.
+scrolls sideways (scrollWidth > viewport) and its `lang`. Screenshots go to artifacts/pages/. Prints figures only.
 Run it with PYTHONPATH set to another checkout to measure that code (before/after).
 """
 
@@ -55,6 +55,10 @@ def main() -> int:
         "reports": "/nianbao/reports",
         "figures": "/nianbao/figures",
         "sections": "/nianbao/sections",
+        "home": "/",
+        "database": "/nianbao",
+        "row": "/nianbao/reports/1",
+        "query": "/nianbao?sql=select+*+from+reports_latest",
     }
     with datasette_server(db_path) as base, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"], headless=True)
@@ -62,13 +66,14 @@ def main() -> int:
             page = browser.new_page(viewport={"width": width, "height": 900})
             for name, path in pages.items():
                 page.goto(base + path)
-                height, scroll_w, view_w = page.evaluate(
-                    "[document.documentElement.scrollHeight, document.documentElement.scrollWidth, innerWidth]"
+                height, scroll_w, view_w, lang = page.evaluate(
+                    "[document.documentElement.scrollHeight, document.documentElement.scrollWidth, innerWidth,"
+                    " document.documentElement.lang]"
                 )
                 shot = ARTIFACTS / f"{args.label}-{name}-{width}.png"
                 page.screenshot(path=str(shot), full_page=height < 20000)
                 print(
-                    f"{args.label:6s} {name:8s} {width:5d}px  height {height:7d}px  "
+                    f"{args.label:6s} {name:8s} lang={lang or '-':5s} {width:5d}px  height {height:7d}px  "
                     f"sideways {'yes' if scroll_w > view_w else 'no'} ({scroll_w}/{view_w})  {shot.name}"
                 )
             page.close()

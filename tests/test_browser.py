@@ -54,7 +54,7 @@ def test_search_report_and_history_in_a_browser(
             page.fill('input[name="_search"]', "许可")
             page.press('input[name="_search"]', "Enter")
             page.wait_for_url("**_search=*")
-            assert "3 rows" in page.content()
+            assert "共 3 行" in page.content()
 
             # Open the latest 西城区 report from the search results, then its history.
             page.goto(f"{base}/-/search?q=西城区")
@@ -84,7 +84,8 @@ def test_search_report_and_history_in_a_browser(
 
 def test_pages_fit_a_phone_and_a_desktop(tmp_path: Path) -> None:
     """At 400 px no page scrolls sideways (wide tables scroll in their own box); long report texts are cut on
-    table pages. Screenshots at 1400 and 400 px go to artifacts/."""
+    table pages; every page (report, table, database, row, SQL, home) is `lang="zh-CN"`. Screenshots at 1400
+    and 400 px go to artifacts/."""
     from tests.helpers_archive import build_sample_archive, datasette_server
 
     sync_api = pytest.importorskip("playwright.sync_api")
@@ -96,6 +97,10 @@ def test_pages_fit_a_phone_and_a_desktop(tmp_path: Path) -> None:
         "reports": "/nb/reports",
         "sections": "/nb/sections",
         "figures": "/nb/figures",
+        "home": "/",
+        "database": "/nb",
+        "row": f"/nb/reports/{ids['xicheng'][1]}",
+        "query": "/nb?sql=select+*+from+reports_latest",
     }
     with datasette_server(db_path) as base, sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
@@ -104,11 +109,12 @@ def test_pages_fit_a_phone_and_a_desktop(tmp_path: Path) -> None:
                 page = browser.new_page(viewport={"width": width, "height": 900})
                 for name, path in pages.items():
                     page.goto(base + path)
-                    scroll_w, view_w = page.evaluate(
-                        "[document.documentElement.scrollWidth, window.innerWidth]"
+                    scroll_w, view_w, lang = page.evaluate(
+                        "[document.documentElement.scrollWidth, window.innerWidth, document.documentElement.lang]"
                     )
                     page.screenshot(path=str(ARTIFACTS / f"{name}-{width}.png"), full_page=True)
                     assert scroll_w <= view_w, (name, width, scroll_w, view_w)
+                    assert lang == "zh-CN", (name, lang)
                 page.close()
         finally:
             browser.close()

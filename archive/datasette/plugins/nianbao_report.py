@@ -426,8 +426,8 @@ async def original_page(request, datasette):
 
 
 SITE_CSS = """
-/* nianbao: the data first. Column descriptions in a short scroll box (hover a header for the same text),
-   wide tables scroll inside their own box so the page never scrolls sideways on a phone. */
+/* nianbao: the data first. Column descriptions collapsed (table.html) in a short scroll box (hover a header
+   for the same text); wide tables scroll inside their own box so the page never scrolls sideways on a phone. */
 dl.column-descriptions { max-height: 7em; overflow-y: auto; font-size: 0.85em; border: 1px solid #eee;
   padding: 0.3em 0.6em; }
 .table-wrapper, table.rows-and-columns { max-width: 100%; overflow-x: auto; }
