@@ -26,20 +26,35 @@ out = Console()
     required=True,
     help="Directory for the bundle (created if missing).",
 )
-def export(db_path: Path, out_dir: Path) -> None:
+@click.option(
+    "--parquet",
+    is_flag=True,
+    help="Also write the wide views, reports_latest, figures_labeled and codes as Parquet (needs pyarrow: "
+    "pip install 'nianbao[parquet]').",
+)
+def export(db_path: Path, out_dir: Path, parquet: bool) -> None:
     """Write the bulk-download bundle: the SQLite file, one CSV per table and view, the data dictionary
-    (Chinese and English), a datapackage.json and SHA256SUMS."""
+    (Chinese and English), a datapackage.json and SHA256SUMS; with --parquet, typed Parquet files too."""
     from .db import open_db
     from .export import export as run_export
+    from .parquet import ParquetUnavailable, require_pyarrow
 
     if not db_path.exists():
         raise click.UsageError(f"no archive at {db_path}")
+    if parquet:
+        try:
+            require_pyarrow()
+        except ParquetUnavailable as exc:
+            raise click.UsageError(str(exc)) from exc
     open_db(db_path).close()  # schema up to date (search index included) before copying
-    result = run_export(db_path, out_dir, progress=lambda name: err.print(f"csv {name}", highlight=False))
+    result = run_export(
+        db_path, out_dir, progress=lambda name: err.print(f"csv {name}", highlight=False), parquet=parquet
+    )
     total = sum(result.rows.values())
     out.print(
         f"exported {len(result.csv_files)} tables and views ({total} rows) to {out_dir} "
-        f"in {result.seconds:.1f} s; database {result.database.name}",
+        f"in {result.seconds:.1f} s; database {result.database.name}"
+        + (f"; {len(result.parquet_files)} Parquet files" if result.parquet_files else ""),
         highlight=False,
     )
 

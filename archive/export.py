@@ -7,6 +7,8 @@
     DIR/originals/ab/ab…     the original files, content-addressed (each file's name is its SHA-256)
     DIR/csv/<name>.csv       every table and view (UTF-8 with BOM, so Excel opens Chinese correctly);
                              blobs.csv lists sha256 and size; `codes` gives every code's 中文 label
+    DIR/parquet/<name>.parquet  with --parquet (pyarrow): the wide views, reports_latest, figures_labeled,
+                             codes, typed (archive/parquet.py)
     DIR/README.md            what the bundle is, coverage, how to cite, caveats, how to search in SQL
     DIR/LICENSE              CC0 1.0 for the compilation (the reports are public government documents)
     DIR/data-dictionary.md   every table and column in Chinese and English, and the row/column codes
@@ -233,7 +235,9 @@ def _keys(conn: sqlite3.Connection, table: str, names: list[str]) -> dict[str, A
     return out
 
 
-def datapackage(conn: sqlite3.Connection, name: str, csv_names: list[str]) -> dict[str, Any]:
+def datapackage(
+    conn: sqlite3.Connection, name: str, csv_names: list[str], parquet: dict[str, Path] | None = None
+) -> dict[str, Any]:
     meta = _metadata().get("tables", {})
     from pipelines import codes
 
@@ -255,6 +259,14 @@ def datapackage(conn: sqlite3.Connection, name: str, csv_names: list[str]) -> di
                 "schema": {"fields": fields, **_keys(conn, table, csv_names)},
             }
         )
+        if parquet and table in parquet:
+            # A property of the CSV resource, not a resource of its own: frictionless reads Parquet only with
+            # pandas installed, and the package must validate with the plain tool.
+            resources[-1]["parquet"] = {
+                "path": f"parquet/{parquet[table].name}",
+                "format": "parquet",
+                "description": f"The same rows as csv/{table}.csv, typed (int64 / float64 / string).",
+            }
     return {
         "name": name.lower().replace("_", "-"),
         "title": "nianbao 政府信息公开工作年度报告档案",
@@ -318,6 +330,8 @@ missing = 1) means the archive has no report for it, not that none was published
 - `csv/` — every table and view (UTF-8 with BOM); `codes.csv` gives the 中文 and English label of every code.
 - `originals/ab/ab…` — the original files, named by their SHA-256 (`versions.sha256`); `versions.filename`
   and `content_type` tell how they were served.
+- `parquet/` (when exported with `--parquet`) — `reports_latest`, `report_cells_wide`, the three wide views,
+  `figures_labeled` and `codes` as typed Parquet files (pandas `read_parquet`, R `arrow`, DuckDB).
 - `data-dictionary.md`, `datapackage.json` (Frictionless, with primary and foreign keys), `SHA256SUMS`.
 
 ## Start here / 从这里开始
@@ -329,6 +343,8 @@ missing = 1) means the archive has no report for it, not that none was published
 - `checks`, `failed_checks`: the format's arithmetic (`codes` kind = rule).
 - `reports.text` is kept only for reports without sections; otherwise the text is `sections.text` joined in
   `position` order.
+- `checks.cells` is kept for failed checks and checks against another report; a passed check within one
+  report read the cells its rule names (`codes` kind = rule, data dictionary).
 
 ## Search in SQL / 在 SQL 中检索
 `sections_seg` indexes folded text (NFKC, traditional → simplified, lower case): column `chars` has one token
@@ -369,6 +385,7 @@ class ExportResult:
     database: Path
     csv_files: list[Path] = field(default_factory=list)
     rows: dict[str, int] = field(default_factory=dict)
+    parquet_files: dict[str, Path] = field(default_factory=dict)
     seconds: float = 0.0
 
 
@@ -390,8 +407,14 @@ def copy_database(src: Path, target: Path, journal_mode: str = "DELETE") -> Path
     return target
 
 
-def export(db_path: Path, out: Path, progress: Callable[[str], None] | None = None) -> ExportResult:
+def export(
+    db_path: Path, out: Path, progress: Callable[[str], None] | None = None, parquet: bool = False
+) -> ExportResult:
     started = time.perf_counter()
+    if parquet:
+        from .parquet import require_pyarrow
+
+        require_pyarrow()  # a missing pyarrow stops the export before anything is written
     out.mkdir(parents=True, exist_ok=True)
     (out / "csv").mkdir(exist_ok=True)
     from .publish import lean_copy
@@ -415,9 +438,14 @@ def export(db_path: Path, out: Path, progress: Callable[[str], None] | None = No
             result.rows[name] = n
             if progress:
                 progress(name)
+        if parquet:
+            from .parquet import write_parquet
+
+            result.parquet_files = write_parquet(conn, out / "parquet")
         (out / "data-dictionary.md").write_text(data_dictionary(conn), encoding="utf-8")
+        package = datapackage(conn, db_path.stem, names, result.parquet_files)
         (out / "datapackage.json").write_text(
-            json.dumps(datapackage(conn, db_path.stem, names), ensure_ascii=False, indent=2), encoding="utf-8"
+            json.dumps(package, ensure_ascii=False, indent=2), encoding="utf-8"
         )
         (out / "README.md").write_text(bundle_readme(conn, target.name), encoding="utf-8")
         (out / "LICENSE").write_text(LICENSE_TEXT, encoding="utf-8")
@@ -426,6 +454,7 @@ def export(db_path: Path, out: Path, progress: Callable[[str], None] | None = No
     files = [
         target,
         *result.csv_files,
+        *result.parquet_files.values(),
         out / "data-dictionary.md",
         out / "datapackage.json",
         out / "README.md",

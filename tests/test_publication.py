@@ -235,11 +235,51 @@ def test_lean_copy_keeps_data_not_bytes(archive, tmp_path: Path) -> None:
         assert stored == content and hashlib.sha256(stored).hexdigest() == sha
     assert lean.originals_written == src.execute("SELECT count(*) FROM blobs").fetchone()[0]
     assert lean.size < db_path.stat().st_size
+    # Figures stored once, on their natural key; every view still reads them; compact JSON, same values.
+    assert (
+        "WITHOUT ROWID" in conn.execute("SELECT sql FROM sqlite_master WHERE name = 'figures'").fetchone()[0]
+    )
+    assert not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'idx_figures_lookup'").fetchall()
+    cols = '"table", "row", "column", value, raw, flags, json(source)'
+    key = 'ORDER BY report_id, "table", "row", "column"'
+    assert (
+        conn.execute(f"SELECT report_id, {cols} FROM figures {key}").fetchall()
+        == src.execute(f"SELECT report_id, {cols} FROM figures {key}").fetchall()
+    )
+    assert conn.execute("SELECT count(*) FROM figures WHERE source LIKE '%, %'").fetchone()[0] == 0
+    for view in ("reports_latest", "report_cells_wide", "applications_wide", "figures_labeled"):
+        assert (
+            conn.execute(f"SELECT * FROM {view} ORDER BY 1, 2").fetchall()
+            == src.execute(f"SELECT * FROM {view} ORDER BY 1, 2").fetchall()
+        ), view
     # The 1- and 2-character search still works in the lean file, in plain SQL (README recipe).
     hits = conn.execute(
         "SELECT count(*) FROM sections_seg WHERE sections_seg MATCH 'chars : \"许 可\"'"
     ).fetchone()[0]
     assert hits >= 1
+
+
+def test_lean_copy_keeps_cells_of_failed_checks_only(archive, tmp_path: Path) -> None:
+    """The auditor writes the cells every check read; the published copy keeps them where a reader needs them
+    (failed checks, checks against another report), compact, and every check row."""
+    import shutil
+
+    db_path = tmp_path / "audited.db"
+    shutil.copy(archive[0], db_path)
+    src = sqlite3.connect(db_path)
+    cells = '["applications.new_received.total", "applications.carried_over.total"]'
+    src.execute("UPDATE checks SET cells = ?", [cells])
+    src.commit()
+    passed, failed = (
+        src.execute("SELECT count(*) FROM checks WHERE ok = ?", [ok]).fetchone()[0] for ok in (1, 0)
+    )
+    assert passed and failed
+    conn = sqlite3.connect(lean_copy(db_path, tmp_path / "nianbao.db", tmp_path / "originals").path)
+    rows = conn.execute("SELECT ok, cells FROM checks").fetchall()
+    assert len(rows) == passed + failed
+    assert {c for ok, c in rows if not ok} == {cells.replace(", ", ",")}
+    assert {c for ok, c in rows if ok} == {None}
+    assert conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'idx_checks_failed'").fetchone()
 
 
 def test_snapshots_keep_one_name_and_their_urls(archive, tmp_path: Path) -> None:
