@@ -90,7 +90,9 @@ def _compact_figures(conn: sqlite3.Connection) -> None:
     if not info or "WITHOUT ROWID" in (row[0] or "").upper():
         return
     columns = [r[1] for r in info]
-    defs = [f"[{r[1]}] {r[2] or ''}{' NOT NULL' if r[3] or r[5] or r[1] in FIGURES_KEY else ''}" for r in info]
+    defs = [
+        f"[{r[1]}] {r[2] or ''}{' NOT NULL' if r[3] or r[5] or r[1] in FIGURES_KEY else ''}" for r in info
+    ]
     for fk in conn.execute("PRAGMA foreign_key_list(figures)").fetchall():
         defs.append(f"FOREIGN KEY ([{fk[3]}]) REFERENCES [{fk[2]}]([{fk[4] or 'id'}])")
     defs.append(f"PRIMARY KEY ({', '.join(f'[{c}]' for c in FIGURES_KEY)})")

@@ -60,7 +60,9 @@ def test_table_page_chrome(base: str) -> None:
 def test_filter_form_still_filters(base: str) -> None:
     html = page(base + "/nb/figures?_filter_column=table&_filter_op=exact&_filter_value=active")
     count = int(re.search(r"共 ([\d,]+) 行", html).group(1).replace(",", ""))  # type: ignore[union-attr]
-    assert count > 0 and "review_litigation" not in re.sub(r"<option[^>]*>[^<]*</option>", "", html.split("<tbody>")[1])
+    assert count > 0 and "review_litigation" not in re.sub(
+        r"<option[^>]*>[^<]*</option>", "", html.split("<tbody>")[1]
+    )
 
 
 def test_database_row_and_query_pages(base: str) -> None:

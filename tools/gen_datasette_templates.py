@@ -29,15 +29,16 @@ LOOKUPS = (
     " 'notnull': '不为空', 'isblank': '为空白', 'notblank': '不为空白'} %}"
 )
 
-COUNT_ROWS = (
-    '{{ "{:,}".format(filtered_table_rows_count) }} row{% if filtered_table_rows_count == 1 %}{% else %}s{% endif %}'
-)
+COUNT_ROWS = '{{ "{:,}".format(filtered_table_rows_count) }} row{% if filtered_table_rows_count == 1 %}{% else %}s{% endif %}'
 
 REPLACEMENTS: dict[str, list[tuple[str, str]]] = {
     "base.html": [
         ("<html>", '<html lang="zh-CN">'),
         ('<title id="nav-menu-svg-title">Menu</title>', '<title id="nav-menu-svg-title">菜单</title>'),
-        ('<button class="button-as-link">Log out</button>', '<button class="button-as-link">退出登录</button>'),
+        (
+            '<button class="button-as-link">Log out</button>',
+            '<button class="button-as-link">退出登录</button>',
+        ),
     ],
     "_footer.html": [
         (
@@ -64,9 +65,15 @@ REPLACEMENTS: dict[str, list[tuple[str, str]]] = {
         ('<p class="zero-results">0 records</p>', '<p class="zero-results">没有记录 0 records</p>'),
     ],
     "table.html": [
-        (COUNT_ROWS + "{% endif %}{% if human_description_en %}", '{{ "{:,}".format(filtered_table_rows_count) }} 行{% endif %}{% if human_description_en %}'),
+        (
+            COUNT_ROWS + "{% endif %}{% if human_description_en %}",
+            '{{ "{:,}".format(filtered_table_rows_count) }} 行{% endif %}{% if human_description_en %}',
+        ),
         ("{% if is_view %} (view){% endif %}", "{% if is_view %}（视图 view）{% endif %}"),
-        ('<title id="actions-menu-links-title">Table actions</title>', '<title id="actions-menu-links-title">表操作</title>'),
+        (
+            '<title id="actions-menu-links-title">Table actions</title>',
+            '<title id="actions-menu-links-title">表操作</title>',
+        ),
         (
             """<dl class="column-descriptions">
     {% for column_name, column_description in metadata.columns.items() %}
@@ -86,36 +93,51 @@ REPLACEMENTS: dict[str, list[tuple[str, str]]] = {
             '<h3>{% if filtered_table_rows_count or filtered_table_rows_count == 0 %}共 {{ "{:,}".format(filtered_table_rows_count) }} 行',
         ),
         ('<label for="_search">Search:</label>', '<label for="_search">检索：</label>'),
-        ("<option value=\"\">- remove filter -</option>", "<option value=\"\">- 删除条件 -</option>"),
-        ("<option value=\"\">- column -</option>", "<option value=\"\">- 列 -</option>"),
+        ('<option value="">- remove filter -</option>', '<option value="">- 删除条件 -</option>'),
+        ('<option value="">- column -</option>', '<option value="">- 列 -</option>'),
         (
             '<form class="filters"',
             LOOKUPS + '\n<form class="filters"',
         ),
         ("{% endif %}>{{ display }}</option>", "{% endif %}>{{ nb_ops.get(key, display) }}</option>"),
-        ("<option value=\"\">Sort...</option>", "<option value=\"\">排序…</option>"),
-        ("selected{% endif %}>Sort by {{ column.name }}</option>", "selected{% endif %}>按 {{ column.name }} 排序</option>"),
+        ('<option value="">Sort...</option>', '<option value="">排序…</option>'),
+        (
+            "selected{% endif %}>Sort by {{ column.name }}</option>",
+            "selected{% endif %}>按 {{ column.name }} 排序</option>",
+        ),
         ("checked{% endif %}> descending</label>", "checked{% endif %}> 降序</label>"),
         ('<input type="submit" value="Apply">', '<input type="submit" value="应用">'),
         (
             "<h3>{{ extra_wheres_for_ui|length }} extra where clause{% if extra_wheres_for_ui|length != 1 %}s{% endif %}</h3>",
             "<h3>{{ extra_wheres_for_ui|length }} 个附加 where 条件</h3>",
         ),
-        ('[<a href="{{ extra_where.remove_url }}">remove</a>]', '[<a href="{{ extra_where.remove_url }}">删除</a>]'),
-        ('<span class="underlined">View and edit SQL</span>', '<span class="underlined">查看和编辑 SQL</span>'),
+        (
+            '[<a href="{{ extra_where.remove_url }}">remove</a>]',
+            '[<a href="{{ extra_where.remove_url }}">删除</a>]',
+        ),
+        (
+            '<span class="underlined">View and edit SQL</span>',
+            '<span class="underlined">查看和编辑 SQL</span>',
+        ),
         ('<p class="export-links">This data as ', '<p class="export-links">下载本数据：'),
-        ('<a href="{{ url_csv }}">CSV</a> (<a href="#export">advanced</a>)', '<a href="{{ url_csv }}">CSV</a>（<a href="#export">高级导出</a>）'),
-        ("<p class=\"facets-timed-out\">These facets timed out:", "<p class=\"facets-timed-out\">这些分面超时："),
-        ('<p><a href="{{ next_url }}">Next page</a></p>', '<p><a href="{{ next_url }}">下一页 Next page</a></p>'),
+        (
+            '<a href="{{ url_csv }}">CSV</a> (<a href="#export">advanced</a>)',
+            '<a href="{{ url_csv }}">CSV</a>（<a href="#export">高级导出</a>）',
+        ),
+        ('<p class="facets-timed-out">These facets timed out:', '<p class="facets-timed-out">这些分面超时：'),
+        (
+            '<p><a href="{{ next_url }}">Next page</a></p>',
+            '<p><a href="{{ next_url }}">下一页 Next page</a></p>',
+        ),
         ("<h3>Advanced export</h3>", "<h3>高级导出</h3>"),
         ("<p>JSON shape:", "<p>JSON 格式："),
         ("'_shape=array') }}\">array</a>", "'_shape=array') }}\">数组 array</a>"),
-        ("\">newline-delimited</a>", "\">每行一条 newline-delimited</a>"),
+        ('">newline-delimited</a>', '">每行一条 newline-delimited</a>'),
         ("'_shape=object') }}\">object</a>", "'_shape=object') }}\">对象 object</a>"),
         ("renderers['json'] }}\">default</a>", "renderers['json'] }}\">默认</a>"),
         ("CSV options:", "CSV 选项："),
         ('name="_dl"> download file</label>', 'name="_dl"> 下载为文件</label>'),
-        ('checked> expand labels</label>', 'checked> 展开外键标签</label>'),
+        ("checked> expand labels</label>", "checked> 展开外键标签</label>"),
         ('name="_stream"> stream all rows</label>', 'name="_stream"> 导出全部行</label>'),
         ('<input type="submit" value="Export CSV">', '<input type="submit" value="导出 CSV">'),
     ],
@@ -146,7 +168,10 @@ REPLACEMENTS: dict[str, list[tuple[str, str]]] = {
         ('<p class="zero-results">0 results</p>', '<p class="zero-results">没有结果 0 results</p>'),
     ],
     "database.html": [
-        ('<title id="actions-menu-links-title">Table actions</title>', '<title id="actions-menu-links-title">数据库操作</title>'),
+        (
+            '<title id="actions-menu-links-title">Table actions</title>',
+            '<title id="actions-menu-links-title">数据库操作</title>',
+        ),
         ("<h3>Custom SQL query</h3>", "<h3>自定义 SQL 查询</h3>"),
         ('type="button" hidden>Format SQL</button>', 'type="button" hidden>格式化 SQL</button>'),
         ('<input type="submit" value="Run SQL">', '<input type="submit" value="运行 SQL">'),
@@ -156,7 +181,10 @@ REPLACEMENTS: dict[str, list[tuple[str, str]]] = {
         ),
         ('<h2 id="queries">Queries</h2>', '<h2 id="queries">预设查询 Queries</h2>'),
         ('<h2 id="tables">Tables</h2>', '<h2 id="tables">数据表 Tables</h2>'),
-        ("{% if table.hidden %}<em> (hidden)</em>{% endif %}", "{% if table.hidden %}<em>（隐藏）</em>{% endif %}"),
+        (
+            "{% if table.hidden %}<em> (hidden)</em>{% endif %}",
+            "{% if table.hidden %}<em>（隐藏）</em>{% endif %}",
+        ),
         (
             '{% if table.count is none %}Many rows{% else %}{{ "{:,}".format(table.count) }} row{% if table.count == 1 %}{% else %}s{% endif %}{% endif %}',
             '{% if table.count is none %}很多行{% else %}{{ "{:,}".format(table.count) }} 行{% endif %}',
@@ -184,7 +212,9 @@ REPLACEMENTS: dict[str, list[tuple[str, str]]] = {
         ),
         ('title="{{ table.count }} rows"', 'title="{{ table.count }} 行"'),
     ],
-    "error.html": [("{% else %}Error {{ status }}{% endif %}", "{% else %}错误 Error {{ status }}{% endif %}")],
+    "error.html": [
+        ("{% else %}Error {{ status }}{% endif %}", "{% else %}错误 Error {{ status }}{% endif %}")
+    ],
 }
 
 # Where an override's file name differs from Datasette's (the project's own file takes the name).
@@ -195,7 +225,9 @@ def render(name: str) -> str:
     text = (SOURCE / name).read_text(encoding="utf-8")
     for old, new in REPLACEMENTS[name]:
         if old not in text:
-            raise SystemExit(f"{name}: Datasette {datasette.__version__} no longer has {old[:80]!r}; update me")
+            raise SystemExit(
+                f"{name}: Datasette {datasette.__version__} no longer has {old[:80]!r}; update me"
+            )
         text = text.replace(old, new)
     header = (
         f"{{# Datasette {datasette.__version__} templates/{name} with its chrome in Chinese: written by"
