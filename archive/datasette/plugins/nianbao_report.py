@@ -78,13 +78,14 @@ def render_cell(row, value, column, table, database, datasette):
             link = _report_url(datasette, database, row["id"])
         elif table == "sections":
             link = _report_url(datasette, database, row["report_id"])
+        # Three lines at most in a fixed-width box: a row of a table page stays one glance tall.
         head = value[: LONG_CELL // 2]
         more = f"…（共 {len(value)} 字）"
         if link:
-            return Markup('{}<a href="{}" title="全文见报告页 / full text on the report page">{}</a>').format(
-                head, link, more
-            )
-        return Markup('<span title="{}">{}{}</span>').format(value[:2000], head, more)
+            return Markup(
+                '<div class="nb-long">{}</div><a href="{}" title="全文见报告页 / full text on the report page">{}</a>'
+            ).format(head, link, more)
+        return Markup('<div class="nb-long" title="{}">{}</div>{}').format(value[:2000], head, more)
     if table == "reports" and column == "title":
         try:
             rid = row["id"]
@@ -431,6 +432,7 @@ SITE_CSS = """
 dl.column-descriptions { max-height: 7em; overflow-y: auto; font-size: 0.85em; border: 1px solid #eee;
   padding: 0.3em 0.6em; }
 .table-wrapper, table.rows-and-columns { max-width: 100%; overflow-x: auto; }
+.nb-long { width: 16em; max-height: 4.2em; overflow: hidden; overflow-wrap: anywhere; }
 @media (max-width: 800px) {
   table.rows-and-columns { display: block; }
   pre, code { white-space: pre-wrap; overflow-wrap: anywhere; }
