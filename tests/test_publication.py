@@ -199,6 +199,25 @@ def test_robots_keep_crawlers_off_facets_and_sql(site) -> None:
     text = body.decode()
     assert status == 200 and headers["content-type"].startswith("text/plain")
     assert "Disallow: /*?_facet" in text and "Disallow: /*?sql=" in text
+    # Read as a crawler reads it (Protego, Scrapy's robots.txt parser): facet, SQL, sort, filter and search
+    # combinations are off limits, tables, rows, report pages and pagination are not.
+    from protego import Protego
+
+    robots = Protego.parse(text)
+    for path in (
+        "/nb/reports?_facet=year",
+        "/nb/reports?year=2023&_facet=status",
+        "/nb?sql=select+1",
+        "/nb?_hide_sql=1&sql=select+1",
+        "/nb/reports.csv",
+        "/nb/sections?_search=x",
+        "/nb/reports?_sort=year",
+        "/nb/reports?_filter_column=year",
+        "/-/search?q=x",
+    ):
+        assert not robots.can_fetch(site + path, "*"), path
+    for path in ("/nb/reports", "/nb/reports/1", "/nb/-/report/1", "/nb/reports?_next=20", "/"):
+        assert robots.can_fetch(site + path, "*"), path
 
 
 def test_sections_table_page_has_no_default_facet(site) -> None:

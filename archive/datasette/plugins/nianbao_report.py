@@ -432,7 +432,7 @@ SITE_CSS = """
 dl.column-descriptions { max-height: 7em; overflow-y: auto; font-size: 0.85em; border: 1px solid #eee;
   padding: 0.3em 0.6em; }
 .table-wrapper, table.rows-and-columns { max-width: 100%; overflow-x: auto; }
-.nb-long { width: 16em; max-height: 4.2em; overflow: hidden; overflow-wrap: anywhere; }
+.nb-long { width: 16em; max-width: 100%; max-height: 4.2em; overflow: hidden; overflow-wrap: anywhere; }
 @media (max-width: 800px) {
   table.rows-and-columns { display: block; }
   pre, code { white-space: pre-wrap; overflow-wrap: anywhere; }
@@ -455,8 +455,14 @@ ROBOTS = """User-agent: *
 Disallow: /*?_facet
 Disallow: /*&_facet
 Disallow: /*?sql=
+Disallow: /*&sql=
 Disallow: /*.csv
 Disallow: /*?_search
+Disallow: /*&_search
+Disallow: /*?_sort
+Disallow: /*&_sort
+Disallow: /*?_filter_
+Disallow: /*&_filter_
 Disallow: /-/search
 """
 
