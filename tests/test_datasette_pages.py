@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import sqlite3
 import urllib.parse
 from pathlib import Path
@@ -150,6 +151,11 @@ def test_atom_feeds(site) -> None:
     assert f"/nb/-/report/{ids['xicheng'][1]}#change-1" in xml and "4 figures changed" in xml
     status, body, _ = fetch(f"{base}/nb/feed_new_reports.atom")
     assert body.decode().count("<entry>") == 4  # one per document (the changed one counts once)
+    # No public address configured: entry links are absolute on the address the feed was fetched from.
+    entry_links = [h for h in re.findall(r'<link href="([^"]+)"/>', body.decode())]
+    assert len(entry_links) == 4 and all(h.startswith(f"{base}/nb/-/report/") for h in entry_links), (
+        entry_links
+    )
 
 
 def test_home_page_links_search_dashboard_and_feeds(site) -> None:

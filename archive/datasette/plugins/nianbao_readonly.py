@@ -5,12 +5,15 @@
   in nianbao's pages needs POST (search and canned queries are GET forms).
 - An Atom feed of a query with no rows (no change yet) is an empty feed (200); datasette-atom takes the
   max of no dates and answers 500.
+- Atom entry links are absolute: a relative `atom_link` (no `nianbao.public_url` configured) is resolved
+  against the feed's own URL, as a feed reader that ignores xml:base would otherwise break it.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urljoin
 
 from datasette import hookimpl
 from datasette.utils import call_with_supported_arguments
@@ -82,6 +85,11 @@ def startup(datasette: Any) -> None:
     ) -> Any:
         if not rows and {"atom_id", "atom_updated", "atom_title"}.issubset(columns or []):
             return _empty_feed(request, query_name or sql or "feed")
+        if "atom_link" in (columns or []):
+            rows = [dict(zip(columns, row, strict=False)) for row in rows]
+            for row in rows:
+                if row["atom_link"]:
+                    row["atom_link"] = urljoin(request.url, str(row["atom_link"]))
         return call_with_supported_arguments(
             render,
             datasette=datasette,
