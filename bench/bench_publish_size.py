@@ -5,9 +5,10 @@
 
 Sources: the real PDFs/DOCX of ../shared/corpus and the real report texts of ../shared/seeds, each read once
 by the real reader (pipelines/read.py); every report is then written through archive/store.py with its own
-original bytes (the source's bytes plus a unique trailer, so each is a distinct blob as on real portals) and
-its own agency. Prints sizes (total, per report, per table via dbstat) for the archive and the lean copy
-(archive/publish.py lean_copy) and the originals store beside it. Prints figures only; asserts nothing.
+original bytes (the source's bytes plus a unique trailer, so each is a distinct blob as on real portals),
+under an agency with four years (2020–2023, so the auditor's cross-year checks are in). Prints sizes (total,
+per report, per table via dbstat) for the archive and the lean copy (archive/publish.py lean_copy) and the
+originals store beside it. Prints figures only; asserts nothing.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from archive.publish import lean_copy
 from pipelines.read import read_report
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
+YEARS = 4  # reports per agency
 
 
 def sources() -> list[tuple[str, bytes, object]]:
@@ -48,7 +50,7 @@ def per_table(path: Path) -> list[tuple[str, int]]:
     conn = sqlite3.connect(path)
     try:
         return conn.execute(
-            "SELECT name, sum(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC LIMIT 12"
+            "SELECT name, sum(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC LIMIT 14"
         ).fetchall()
     except sqlite3.OperationalError:
         return []
@@ -74,7 +76,10 @@ def main() -> int:
     for i in range(args.reports):
         name, body, report = srcs[i % len(srcs)]
         unique = body + f"\n%nianbao-bench {i}\n".encode()
-        report.agency = f"某某县第{i}局"  # type: ignore[attr-defined]
+        # Agencies with several years, as on real portals: the auditor's cross-year and copied-section
+        # checks (kept whole in the published copy) are part of the size.
+        report.agency = f"某某县第{i // YEARS}局"  # type: ignore[attr-defined]
+        report.year = 2020 + i % YEARS  # type: ignore[attr-defined]
         meta = store.FetchMeta(url=f"http://xxgk.example.gov.cn/{i}/{name}", kind="report", filename=name)
         store.store(db, unique, meta, read=lambda r=report: r)
     db.close()
