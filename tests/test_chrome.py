@@ -41,6 +41,7 @@ def test_every_page_is_chinese_first(base: str) -> None:
         assert '<html lang="zh-CN">' in html, path
         assert "Powered by" not in html and "驱动" in html, path
     assert '<html lang="zh-CN">' in page(base + "/nb/no_such_table", 404)
+    assert '<a href="/">首页</a>' in page(base + "/nb/reports")  # the breadcrumb
 
 
 def test_table_page_chrome(base: str) -> None:

@@ -55,6 +55,12 @@ REPLACEMENTS: dict[str, list[tuple[str, str]]] = {
         ("Data source: {%", "数据来源：{%"),
         ("About: {%", "关于：{%"),
     ],
+    "_crumbs.html": [
+        (
+            '<a href="{{ item.href }}">{{ item.label }}</a>',
+            '<a href="{{ item.href }}">{{ "首页" if item.label == "home" else item.label }}</a>',
+        )
+    ],
     "_suggested_facets.html": [("Suggested facets:", "建议的分面 facets：")],
     "_table.html": [
         (
