@@ -114,6 +114,7 @@ class ReaderPool:
             if proc.is_alive():
                 proc.kill()
         broken.shutdown(wait=False, cancel_futures=True)
+        self.warm()  # the next document is not charged the fresh worker's start-up (jieba's dictionary)
 
     def read(
         self,
