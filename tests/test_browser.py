@@ -44,9 +44,10 @@ def test_search_report_and_history_in_a_browser(
             page.goto(f"{base}/")
             page.fill("#nb-home-q", "复议")
             page.press("#nb-home-q", "Enter")
-            page.wait_for_selector(".nb-section-hits li")
-            hits = page.locator(".nb-section-hits li").all_inner_texts()
-            assert len(hits) == 3 and all("复议" in h for h in hits), hits
+            page.wait_for_selector(".nb-report-hits li")
+            hits = page.locator(".nb-report-hits li").all_inner_texts()
+            assert len(hits) == 2 and all("复议" in h for h in hits), hits
+            assert page.locator(".nb-report-hits mark").count() == 2
             page.screenshot(path=str(ARTIFACTS / "browser-search.png"), full_page=True)
 
             # The table page's own search box (Datasette's ?_search=), with a 2-character query.
@@ -54,11 +55,11 @@ def test_search_report_and_history_in_a_browser(
             page.fill('input[name="_search"]', "许可")
             page.press('input[name="_search"]', "Enter")
             page.wait_for_url("**_search=*")
-            assert "3 rows" in page.content()
+            assert "3 条匹配" in page.content()
 
             # Open the latest 西城区 report from the search results, then its history.
             page.goto(f"{base}/-/search?q=西城区")
-            page.click(f'.nb-report-hits a[href="/nb/-/report/{ids["xicheng"][1]}"]')
+            page.click(f'.nb-title-hits a[href="/nb/-/report/{ids["xicheng"][1]}"]')
             page.wait_for_selector("#report-title")
             assert page.inner_text("#report-agency") == "北京市西城区人民政府"
             assert page.locator("#table-applications").is_visible()
