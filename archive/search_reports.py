@@ -11,8 +11,9 @@ most sections): ranking all of them, counting all of them, faceting all of them.
   page is asked for, and page N only reads as many chunks as it needs;
 - a selective filter (an agency, a small region) is applied first: the hits are looked up among the
   sections of those reports only, so a filter never makes a frequent term walk the whole index;
-- the count stops at `COUNT_CAP` reports ("1,000+"), and filter values are counted only when the count is
-  exact; otherwise the page offers each filter's values without counts (from the archive, cached).
+- the count stops at `COUNT_CAP` reports ("1,000+") or after `COUNT_SCAN` hits ("N+": at least N), and
+  filter values are counted only when every hit was read; otherwise the page offers each filter's values
+  without counts (from the archive, cached).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ PER_PAGE = 20
 MAX_PAGE = 500
 CHUNK = 2000  # section hits read per step (one ranking tier)
 COUNT_CAP = 1000  # reports counted exactly up to this
+COUNT_SCAN = 20_000  # section hits read at most to count them
 FILTER_FIRST_MAX = 400  # a filter matching at most this many reports is applied before the index
 SNIPPETS_PER_REPORT = 2
 SNIPPET_WIDTH = 50
@@ -84,7 +86,7 @@ class SearchResult:
 
     @property
     def total_label(self) -> str:
-        return f"{self.total:,}" if self.exact else f"{COUNT_CAP:,}+"
+        return f"{self.total:,}" if self.exact else f"{self.total:,}+"
 
 
 # ---------------------------------------------------------------- SQL pieces
@@ -174,17 +176,23 @@ def _rank(hits: list[tuple[int, float, int]], seen: set[int]) -> list[tuple[int,
 def _count_more(
     conn: sqlite3.Connection, match: str, before: int, query: SearchQuery, have: set[int]
 ) -> tuple[int, bool]:
-    """Filtered reports with hits below rowid `before` not in `have`, read until the count reaches COUNT_CAP.
-    Returns (how many, whether that is all of them)."""
+    """Filtered reports with hits below rowid `before` not in `have`, read until the count reaches COUNT_CAP
+    or COUNT_SCAN more hits were read. Returns (how many, whether that is all of them)."""
     limit = COUNT_CAP + 1  # distinct reports, some of which may be in `have` (a report straddles chunks)
     where, params = _where(query)
+    below = "SELECT rowid FROM sections_seg WHERE sections_seg MATCH ? AND rowid < ? ORDER BY rowid DESC"
     rows = conn.execute(
-        "SELECT DISTINCT s.report_id FROM (SELECT rowid FROM sections_seg WHERE sections_seg MATCH ?"
-        " AND rowid < ? ORDER BY rowid DESC) h JOIN sections s ON s.id = h.rowid"
+        f"SELECT DISTINCT s.report_id FROM ({below} LIMIT {COUNT_SCAN}) h JOIN sections s ON s.id = h.rowid"
         f" JOIN reports r ON r.id = s.report_id WHERE {where} LIMIT ?",
         [match, before, *params, limit],
     ).fetchall()
-    return sum(1 for (rid,) in rows if rid not in have), len(rows) < limit
+    more = sum(1 for (rid,) in rows if rid not in have)
+    if len(rows) == limit:
+        return more, False
+    scanned = conn.execute(f"SELECT count(*) FROM ({below} LIMIT {COUNT_SCAN})", [match, before]).fetchone()[
+        0
+    ]
+    return more, scanned < COUNT_SCAN
 
 
 # ---------------------------------------------------------------- the search
@@ -221,7 +229,7 @@ def search_reports(conn: sqlite3.Connection, query: SearchQuery) -> SearchResult
         more, exact = _count_more(conn, match, before, query, seen)
         total += more
     if not exact:
-        total = COUNT_CAP
+        total = min(total, COUNT_CAP)
     start = (query.page - 1) * query.per_page
     page = ranked[start : start + query.per_page]
     reports = _page_rows(conn, page, query.q)

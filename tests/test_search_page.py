@@ -252,3 +252,29 @@ def test_sections_table_search_has_a_capped_count_and_no_facet_suggestions(searc
     assert "45 条匹配" in page
     exact = client.get_json("/sp/sections.json?_count=1&_search=" + urllib.parse.quote("年度报告"))
     assert exact["filtered_table_rows_count"] == 45
+
+
+def test_frequent_terms_page_through_tiers_with_a_capped_count(searched, monkeypatch) -> None:
+    """With tiny tiers and caps (the same code path a frequent term takes on a million sections): pages
+    never repeat or skip a report, the count says "at least", and filter values come without counts."""
+    import archive.search_reports as sr
+
+    client, ids = searched
+    monkeypatch.setattr(sr, "CHUNK", 7)
+    monkeypatch.setattr(sr, "COUNT_CAP", 12)
+    first = search(client, "年度报告")
+    assert first["total_exact"] is False and first["total_label"] == "12+"
+    seen: list[int] = []
+    page, data = 1, first
+    while True:
+        seen += ids_of(data)
+        if not data["has_next"]:
+            break
+        page += 1
+        data = search(client, "年度报告", page=str(page))
+    assert len(seen) == len(set(seen)) == 45 and page == 3
+    html_page = client.get("/-/search?q=" + urllib.parse.quote("年度报告")).text
+    assert "至少 12 份" in html_page and '<option value="2021">2021</option>' in html_page
+    # A selective filter is applied first: exact, whatever the tiers.
+    one = search(client, "年度报告", agency="示例市第7局")
+    assert one["total_exact"] and ids_of(one) == [ids["r7"][0]]
