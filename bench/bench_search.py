@@ -151,7 +151,11 @@ LEVELS = ("省级", "市级", "县级", "乡级")
 
 
 def vary(db_path: Path) -> None:
-    """Give reports regions, levels and statuses, and mark one in ten an older version (idempotent)."""
+    """Give reports regions, levels and statuses, and mark one in ten an older version (idempotent); bring
+    the schema up to date (an archive built by an older checkout)."""
+    from archive.db import open_db
+
+    open_db(db_path).close()
     conn = sqlite3.connect(db_path)
     with conn:
         conn.execute(

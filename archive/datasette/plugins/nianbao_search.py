@@ -80,7 +80,7 @@ async def _filter_values(db) -> dict:
     """Filter values across the archive, cached until a report is added (keyed by the highest report id)."""
     key = (
         db.name,
-        (await db.execute("SELECT max(id), count(*) FROM reports WHERE is_latest = 1")).first()[:],
+        (await db.execute("SELECT max(id) FROM reports")).first()[:],
     )
     if key not in _FILTER_VALUES:
         _FILTER_VALUES.clear()
