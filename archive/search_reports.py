@@ -5,13 +5,13 @@ box slow on a million sections is work proportional to *every* hit of a frequent
 most sections): ranking all of them, counting all of them, faceting all of them. Here the work is bounded:
 
 - hits are read newest first (FTS5 walks its doclists by rowid descending and stops at a LIMIT) in chunks
-  of `CHUNK`; each chunk is a *tier*: a report belongs to the tier where its first hit is read, and reports
-  are ranked by bm25 within their tier. A query with fewer hits than a chunk is ranked over all of them;
+  (`CHUNK`, then twice as many each step); each chunk is a *tier*: a report belongs to the tier where its first hit is read, and reports
+  are ranked by their best section's term-frequency score within their tier (`_scored`). A query with fewer hits than a chunk is ranked over all of them;
   a frequent term is ranked over the newest chunk first, then the next — so the order is the same whatever
   page is asked for, and page N only reads as many chunks as it needs;
 - a selective filter (an agency, a small region) is applied first: the hits are looked up among the
   sections of those reports only, so a filter never makes a frequent term walk the whole index;
-- the count stops at `COUNT_CAP` reports ("1,000+") or after `COUNT_SCAN` hits ("N+": at least N), and
+- the count stops at `COUNT_CAP` reports ("1,000+") or after `COUNT_SCAN` more hits ("N+": at least N), and
   filter values are counted only when every hit was read; otherwise the page offers each filter's values
   without counts (from the archive, cached).
 """
@@ -30,9 +30,10 @@ from pipelines.segment import fold
 FILTERS = ("agency", "year", "region", "level", "status")
 PER_PAGE = 20
 MAX_PAGE = 500
-CHUNK = 2000  # section hits read per step (one ranking tier)
+CHUNK = 500  # section hits read by the first step (one ranking tier); each next step reads twice as many
+MAX_CHUNK = 16_000
 COUNT_CAP = 1000  # reports counted exactly up to this
-COUNT_SCAN = 20_000  # section hits read at most to count them
+COUNT_SCAN = 8_000  # section hits read at most to count them
 FILTER_FIRST_MAX = 400  # a filter matching at most this many reports is applied before the index
 SNIPPETS_PER_REPORT = 2
 SNIPPET_WIDTH = 50
@@ -117,51 +118,89 @@ def _filtered_reports(conn: sqlite3.Connection, query: SearchQuery) -> list[int]
 
 
 def _hits_in_reports(
-    conn: sqlite3.Connection, match: str, report_ids: list[int]
+    conn: sqlite3.Connection, match: str, report_ids: list[int], q: str
 ) -> list[tuple[int, float, int]]:
-    """(section id, score, report id) of every hit among the sections of `report_ids`."""
-    rows = conn.execute(
-        "SELECT s.id, s.report_id FROM sections s WHERE s.report_id IN (SELECT value FROM json_each(?))",
+    """(section id, score, report id) of every hit among the sections of `report_ids`.
+
+    A report's sections have consecutive ids (written together), so each report is one rowid range, which
+    FTS5 seeks to; `rowid IN (…)` instead made FTS5 walk the whole doclist once per id."""
+    ranges = conn.execute(
+        "SELECT s.report_id, min(s.id), max(s.id) FROM json_each(?) j CROSS JOIN sections s"
+        " ON s.report_id = j.value GROUP BY s.report_id",
         [json.dumps(report_ids)],
     ).fetchall()
-    owner = dict(rows)
-    if not owner:
-        return []
-    hits = conn.execute(
-        "SELECT rowid, bm25(sections_seg, 2.0, 1.0) FROM sections_seg WHERE sections_seg MATCH ?"
-        " AND rowid IN (SELECT value FROM json_each(?)) ORDER BY rowid DESC",
-        [match, json.dumps(sorted(owner))],
+    found: list[int] = []
+    for _, lo, hi in ranges:
+        found += [
+            r[0]
+            for r in conn.execute(
+                "SELECT rowid FROM sections_seg WHERE sections_seg MATCH ? AND rowid BETWEEN ? AND ?",
+                [match, lo, hi],
+            ).fetchall()
+        ]
+    rows = conn.execute(
+        "SELECT s.id, s.report_id, s.text FROM json_each(?) j CROSS JOIN sections s ON s.id = j.value"
+        " WHERE s.report_id IN (SELECT value FROM json_each(?))",  # a range may span another report's sections
+        [json.dumps(found), json.dumps(report_ids)],
     ).fetchall()
-    return [(sid, score, owner[sid]) for sid, score in hits]
+    return _scored(rows, q)
 
 
 def _chunk(
-    conn: sqlite3.Connection, match: str, before: int | None, query: SearchQuery
+    conn: sqlite3.Connection, match: str, before: int | None, query: SearchQuery, size: int
 ) -> tuple[list[tuple[int, float, int]], int | None]:
-    """One tier: the next CHUNK hits below rowid `before`, kept if their report passes the filters.
+    """One tier: the next `size` hits below rowid `before`, kept if their report passes the filters, scored.
     Returns the kept hits and the rowid to continue below (None when the index has no more hits)."""
-    raw = conn.execute(
-        "SELECT rowid, bm25(sections_seg, 2.0, 1.0) FROM sections_seg WHERE sections_seg MATCH ?"
-        + (" AND rowid < ?" if before is not None else "")
-        + f" ORDER BY rowid DESC LIMIT {CHUNK}",
-        [match] + ([before] if before is not None else []),
-    ).fetchall()
+    raw = [
+        r[0]
+        for r in conn.execute(
+            "SELECT rowid FROM sections_seg WHERE sections_seg MATCH ?"
+            + (" AND rowid < ?" if before is not None else "")
+            + f" ORDER BY rowid DESC LIMIT {int(size)}",
+            [match] + ([before] if before is not None else []),
+        ).fetchall()
+    ]
     if not raw:
         return [], None
     where, params = _where(query)
-    owner = dict(
-        conn.execute(
-            "SELECT s.id, s.report_id FROM sections s JOIN reports r ON r.id = s.report_id"
-            f" WHERE s.id IN (SELECT value FROM json_each(?)) AND {where}",
-            [json.dumps([sid for sid, _ in raw]), *params],
-        ).fetchall()
-    )
-    kept = [(sid, score, owner[sid]) for sid, score in raw if sid in owner]
-    return kept, (raw[-1][0] if len(raw) == CHUNK else None)
+    rows = conn.execute(
+        "SELECT s.id, s.report_id, s.text FROM json_each(?) j CROSS JOIN sections s ON s.id = j.value"
+        f" CROSS JOIN reports r ON r.id = s.report_id WHERE {where}",
+        [json.dumps(raw), *params],
+    ).fetchall()
+    return _scored(rows, query.q), (raw[-1] if len(raw) == size else None)
+
+
+def _scored(rows: list[tuple[int, int, str]], q: str) -> list[tuple[int, float, int]]:
+    """(section id, score, report id), score lower = better: minus a BM25-like term-frequency score,
+    saturated per term and normalised by length against these rows' mean length.
+
+    FTS5's bm25() is not used: its IDF counts every hit of each term once per statement, which for a
+    frequent character is most of the index. Within one query every section is scored with the same terms,
+    so term frequency and length carry the ranking. Occurrences are counted with str.count on the raw text
+    (folding every hit costs more than the rest of the search); a hit whose text spells the term another way
+    (traditional, full width, spaced) counts once — the index says it is there."""
+    forms = []
+    for term in query_terms(q):
+        folded = "".join(c for c in fold(term) if not c.isspace())
+        if folded:
+            forms.append({folded, "".join(c for c in term if not c.isspace())})
+    if not rows:
+        return []
+    mean = sum(len(text) for _, _, text in rows) / len(rows) or 1.0
+    out = []
+    for sid, rid, text in rows:
+        norm = 1.2 * (0.25 + 0.75 * len(text) / mean)
+        score = 0.0
+        for variants in forms:
+            tf = max(1, max(text.count(v) for v in variants))
+            score += tf * 2.2 / (tf + norm)
+        out.append((sid, -round(score, 6), rid))
+    return out
 
 
 def _rank(hits: list[tuple[int, float, int]], seen: set[int]) -> list[tuple[int, float, list[int]]]:
-    """Reports of one tier, best bm25 first, then newer report id; their hit sections best first."""
+    """Reports of one tier, best score first, then newer report id; their hit sections best first."""
     best: dict[int, float] = {}
     sections: dict[int, list[tuple[float, int]]] = {}
     for sid, score, rid in hits:
@@ -182,8 +221,8 @@ def _count_more(
     where, params = _where(query)
     below = "SELECT rowid FROM sections_seg WHERE sections_seg MATCH ? AND rowid < ? ORDER BY rowid DESC"
     rows = conn.execute(
-        f"SELECT DISTINCT s.report_id FROM ({below} LIMIT {COUNT_SCAN}) h JOIN sections s ON s.id = h.rowid"
-        f" JOIN reports r ON r.id = s.report_id WHERE {where} LIMIT ?",
+        f"SELECT DISTINCT s.report_id FROM ({below} LIMIT {COUNT_SCAN}) h CROSS JOIN sections s"
+        f" ON s.id = h.rowid CROSS JOIN reports r ON r.id = s.report_id WHERE {where} LIMIT ?",
         [match, before, *params, limit],
     ).fetchall()
     more = sum(1 for (rid,) in rows if rid not in have)
@@ -210,12 +249,14 @@ def search_reports(conn: sqlite3.Connection, query: SearchQuery) -> SearchResult
     exhausted = True
     subset = _filtered_reports(conn, query)
     if subset is not None:
-        ranked = _rank(_hits_in_reports(conn, match, subset), seen) if subset else []
+        ranked = _rank(_hits_in_reports(conn, match, subset, query.q), seen) if subset else []
         seen = {rid for rid, _, _ in ranked}
     else:
         before: int | None = None
+        size = CHUNK
         while True:
-            hits, before = _chunk(conn, match, before, query)
+            hits, before = _chunk(conn, match, before, query, size)
+            size = min(size * 2, MAX_CHUNK)  # a filter that skips most hits needs few, growing, steps
             tier = _rank(hits, seen)
             ranked += tier
             seen.update(rid for rid, _, _ in tier)
@@ -316,12 +357,12 @@ def filter_values(conn: sqlite3.Connection) -> dict[str, list[tuple[Any, int | N
 def _title_hits(
     conn: sqlite3.Connection, match: str, query: SearchQuery, limit: int = 5
 ) -> list[dict[str, Any]]:
-    """Reports whose title or agency matches (the newest hits, best first): a short list above the results."""
+    """Reports whose title or agency matches, newest first: a short list above the results."""
     where, params = _where(query)
     rows = conn.execute(
-        "SELECT r.id, r.agency, r.year, r.title, r.is_latest FROM (SELECT rowid AS id, bm25(reports_seg, 2.0, 1.0)"
-        " AS score FROM reports_seg WHERE reports_seg MATCH ? ORDER BY rowid DESC LIMIT 500) h"
-        f" JOIN reports r ON r.id = h.id WHERE {where} ORDER BY h.score, r.id DESC LIMIT ?",
+        "SELECT r.id, r.agency, r.year, r.title, r.is_latest FROM (SELECT rowid AS id FROM reports_seg"
+        " WHERE reports_seg MATCH ? ORDER BY rowid DESC LIMIT 500) h"
+        f" CROSS JOIN reports r ON r.id = h.id WHERE {where} LIMIT ?",
         [match, *params, limit],
     ).fetchall()
     return [dict(zip(("id", "agency", "year", "title", "is_latest"), r, strict=True)) for r in rows]
@@ -330,8 +371,12 @@ def _title_hits(
 # ---------------------------------------------------------------- highlighting
 
 
-def _folded_with_map(text: str) -> tuple[str, list[int]]:
-    """`text` folded one character at a time, and for each folded character the index of its source."""
+def _folded_with_map(text: str) -> tuple[str, list[int] | range]:
+    """`text` folded, and for each folded character the index of its source character (folding is one to
+    one for almost every text; otherwise it is done one character at a time)."""
+    folded = fold(text)
+    if len(folded) == len(text):
+        return folded, range(len(text))
     out: list[str] = []
     where: list[int] = []
     for i, ch in enumerate(text):

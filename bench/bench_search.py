@@ -159,8 +159,8 @@ def vary(db_path: Path) -> None:
     conn = sqlite3.connect(db_path)
     with conn:
         conn.execute(
-            "UPDATE reports SET region = (SELECT value FROM json_each(?) WHERE key = id % 5),"
-            " level = (SELECT value FROM json_each(?) WHERE key = id % 4),"
+            "UPDATE reports SET region = (SELECT value FROM json_each(?) WHERE key = reports.id % 5),"
+            " level = (SELECT value FROM json_each(?) WHERE key = reports.id % 4),"
             " status = CASE WHEN id % 7 = 0 THEN 'partial' ELSE 'complete' END,"
             " is_latest = CASE WHEN id % 10 = 3 THEN 0 ELSE 1 END WHERE region IS NULL",
             [json.dumps(REGIONS, ensure_ascii=False), json.dumps(LEVELS, ensure_ascii=False)],
