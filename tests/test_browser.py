@@ -113,3 +113,48 @@ def test_pages_fit_a_phone_and_a_desktop(tmp_path: Path) -> None:
                 page.close()
         finally:
             browser.close()
+
+
+def test_search_page_filters_pages_and_highlights_in_a_browser(tmp_path: Path) -> None:
+    """The search page as a journalist uses it: type a query, pick a year from the filter, page on; every
+    query term is marked; a report's hostile text stays text."""
+    from tests.helpers_archive import datasette_server
+    from tests.helpers_search import build_search_archive
+
+    sync_api = pytest.importorskip("playwright.sync_api")
+    db_path = tmp_path / "sp.db"
+    build_search_archive(db_path)
+    ARTIFACTS.mkdir(exist_ok=True)
+    with datasette_server(db_path) as base, sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.set_default_timeout(15000)
+            dialogs: list[str] = []
+            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+            page.goto(f"{base}/-/search")
+            page.fill("#nb-q", "年度报告")
+            page.press("#nb-q", "Enter")
+            page.wait_for_selector(".nb-report-hit")
+            first = page.locator(".nb-report-hit").evaluate_all("els => els.map(e => e.dataset.reportId)")
+            assert len(first) == 20 and page.inner_text("#nb-total") == "45"
+            page.click("a.nb-next")
+            page.wait_for_url("**page=2*")
+            second = page.locator(".nb-report-hit").evaluate_all("els => els.map(e => e.dataset.reportId)")
+            assert len(second) == 20 and not set(first) & set(second)
+            # The year filter (a select listing counts) keeps the query and starts again at page 1.
+            page.select_option("#nb-filter-year", "2021")
+            page.click('input[type="submit"]')
+            page.wait_for_url("**year=2021*")
+            assert page.input_value("#nb-q") == "年度报告" and "page=" not in page.url
+            years = page.locator(".nb-report-hit .nb-meta").all_inner_texts()
+            assert years and all("2021年" in y for y in years)
+            # Two terms far apart in one section: both marked.
+            page.goto(f"{base}/-/search?q=许可 复议")
+            marks = page.locator(".nb-report-hit mark").all_inner_texts()
+            assert "许可" in marks and "复议" in marks
+            page.goto(f"{base}/-/search?q=恶意脚本测试")
+            assert "<script>" in page.inner_text(".nb-snippet") and dialogs == []
+            page.screenshot(path=str(ARTIFACTS / "browser-search-page.png"), full_page=True)
+        finally:
+            browser.close()

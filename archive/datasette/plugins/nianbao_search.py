@@ -23,6 +23,7 @@ from datasette import hookimpl
 from datasette.filters import FilterArguments
 from datasette.utils.asgi import Response
 
+from archive.codes_table import STATUS
 from archive.search import escape_fts_cjk, fold, match_expression
 from archive.search_reports import (
     COUNT_CAP,
@@ -33,6 +34,7 @@ from archive.search_reports import (
     filter_values,
     search_reports,
 )
+from pipelines import codes
 
 DASHBOARD_TEMPLATE_DB = "nianbao"
 
@@ -163,6 +165,8 @@ async def search_page(request, datasette):
         "databases": names,
         "facets": facets,
         "filter_labels": FILTER_LABELS,
+        "value_labels": {"status": STATUS_LABELS},
+        "section_labels": SECTION_LABELS,
         "link": lambda **changes: _link(base, args, **changes),
         "ms": ms,
     }
@@ -173,6 +177,8 @@ async def search_page(request, datasette):
 
 
 FILTER_LABELS = {"agency": "机关", "year": "年度", "region": "地区", "level": "层级", "status": "解析状态"}
+STATUS_LABELS = {code: label for code, label, _ in STATUS}
+SECTION_LABELS = {s.code: s.label for s in codes.SECTIONS} | {codes.PREAMBLE: "前言"}
 
 
 @hookimpl
