@@ -33,7 +33,7 @@ MAX_PAGE = 500
 CHUNK = 500  # section hits read by the first step (one ranking tier); each next step reads twice as many
 MAX_CHUNK = 16_000
 COUNT_CAP = 1000  # reports counted exactly up to this
-COUNT_SCAN = 8_000  # section hits read at most to count them
+COUNT_SCAN = 3_000  # section hits read at most to count them
 FILTER_FIRST_MAX = 400  # a filter matching at most this many reports is applied before the index
 SNIPPETS_PER_REPORT = 2
 SNIPPET_WIDTH = 50
@@ -403,13 +403,15 @@ def _term_pattern(term: str) -> re.Pattern[str] | None:
 def highlight(text: str, q: str, width: int = SNIPPET_WIDTH, windows: int = 3) -> list[tuple[str, bool]]:
     """Snippet of `text` as (piece, is_match) parts: windows around the first occurrence of each query term,
     every occurrence of every term inside them marked. Parts are plain text: the page escapes them."""
-    folded, where = _folded_with_map(text)
+    patterns = [p for p in (_term_pattern(t) for t in query_terms(q)) if p is not None]
+    lowered = text.lower()
+    if len(lowered) == len(text) and all(p.search(lowered) for p in patterns):
+        folded, where = lowered, range(len(text))  # every term as written: no need to fold (the slow part)
+    else:
+        folded, where = _folded_with_map(text)
     spans: list[tuple[int, int]] = []
     firsts: list[int] = []
-    for term in query_terms(q):
-        pattern = _term_pattern(term)
-        if pattern is None:
-            continue
+    for pattern in patterns:
         found = [
             (where[m.start()], where[m.end() - 1] + 1)
             for m in pattern.finditer(folded)
