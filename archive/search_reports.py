@@ -281,7 +281,7 @@ def search_reports(conn: sqlite3.Connection, query: SearchQuery) -> SearchResult
     start = (query.page - 1) * query.per_page
     page = ranked[start : start + query.per_page]
     reports = _page_rows(conn, page, query.q)
-    facets = _facets(conn, [rid for rid, _, _ in ranked]) if exhausted else {}
+    facets = _facets(conn, [rid for rid, _, _ in ranked]) if exhausted and total <= COUNT_CAP else {}
     return SearchResult(
         query=query,
         match=match,
