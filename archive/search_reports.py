@@ -405,6 +405,7 @@ def highlight(text: str, q: str, width: int = SNIPPET_WIDTH, windows: int = 3) -
     every occurrence of every term inside them marked. Parts are plain text: the page escapes them."""
     patterns = [p for p in (_term_pattern(t) for t in query_terms(q)) if p is not None]
     lowered = text.lower()
+    where: list[int] | range
     if len(lowered) == len(text) and all(p.search(lowered) for p in patterns):
         folded, where = lowered, range(len(text))  # every term as written: no need to fold (the slow part)
     else:
