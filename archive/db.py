@@ -569,6 +569,13 @@ def m011_codes_and_latest_views(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m012_search_filters(db: sqlite_utils.Database) -> None:
+    """A covering index for the search page's filters (archive/search_reports.py): a region, level, status or
+    year filter, and the list of each filter's values, read this index instead of every (wide) report row."""
+    db.execute("CREATE INDEX idx_reports_search_filters ON reports(is_latest, region, level, status, year)")
+
+
 def open_db(path: str | Path) -> sqlite_utils.Database:
     """Open (creating if needed) an archive and bring its schema up to date."""
     db = sqlite_utils.Database(path)

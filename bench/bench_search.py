@@ -6,16 +6,21 @@
 
 Sections are ~300 characters of clauses cut from the seed reports (../shared/seeds beside the checkout, else a built-in
 sample), shuffled, 7 sections per report; the search indexes are built by the same code as the archive's
-(sections_fts trigram by its triggers, sections_seg by archive.search). Latency is measured over HTTP on a
-warm server: p50/p95 of N random 1-, 2- and 4-character queries taken from the text, for
-``/<db>/sections.json?_search=`` (the search box's query: rows + count + facets), the same with
-``_nocount=1&_nofacet=1`` (rows only), and the ranked cross-table ``/-/search.json``. Prints figures only;
-never asserts timings.
+(sections_fts trigram by its triggers, sections_seg by archive.search). Reports get regions, levels and
+statuses, and one in ten an older version (`vary`), so the filters and `versions=all` have work to do.
+
+Latency is measured over HTTP on a warm server, p50/p95 per query set: random 1-, 2- and 4-character terms
+taken from the text (frequent: most occur in thousands of sections), rare and absent terms of common
+characters (`rare_terms`: planted in 1-96 sections, or nowhere), phrases of two terms, two-term AND queries; for the search page `/-/search` (HTML, as a browser
+asks for it) without and with filters (a year; a level; one agency), page 5, `versions=all`; and for the
+`sections` table's own search box (`/<db>/sections?_search=`, HTML and JSON). The anchor is
+`/-/versions.json` (no database work), measured in the same run. Prints figures only; never asserts timings.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing
 import random
 import re
@@ -27,6 +32,7 @@ import tempfile
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
@@ -64,7 +70,9 @@ def _streams(item: tuple[int, str]) -> tuple[int, str, str]:
     return sid, words_stream(folded), chars_stream(folded)
 
 
-def build(db_path: Path, n_sections: int, workers: int, seed: int = 1) -> None:
+def build(db_path: Path, n_sections: int, workers: int, seed: int = 1, distinct: int = 0) -> None:
+    """`distinct` > 0: sections are drawn from that many distinct texts, segmented once each (a 1M archive in
+    minutes instead of an hour of jieba; the index holds the same kind of text, each text many times)."""
     from archive.db import open_db
 
     if db_path.exists():
@@ -80,6 +88,7 @@ def build(db_path: Path, n_sections: int, workers: int, seed: int = 1) -> None:
         f"第{i}区{kind}" for i in range(200) for kind in ("人民政府", "卫生健康委员会", "财政局", "教育局")
     ]
     n_reports = max(1, n_sections // SECTIONS_PER_REPORT)
+    texts = [make_section(rng, pool) for _ in range(distinct)]
     t0 = time.perf_counter()
     sid = 0
     with conn:
@@ -107,7 +116,7 @@ def build(db_path: Path, n_sections: int, workers: int, seed: int = 1) -> None:
                 sid += 1
                 conn.execute(
                     "INSERT INTO sections (id, report_id, section, position, text) VALUES (?, ?, ?, ?, ?)",
-                    [sid, rid, name, pos, make_section(rng, pool)],
+                    [sid, rid, name, pos, rng.choice(texts) if texts else make_section(rng, pool)],
                 )
                 if sid >= n_sections:
                     break
@@ -117,7 +126,17 @@ def build(db_path: Path, n_sections: int, workers: int, seed: int = 1) -> None:
     print(f"generated {sid:,} sections in {n_reports:,} reports + trigram index: {t1 - t0:.1f} s", flush=True)
     step = 20000
     with multiprocessing.Pool(workers) as pool_:
-        for start in range(1, sid + 1, step):
+        if texts:
+            streams = {
+                t: (w, c)
+                for (_, w, c), t in zip(pool_.map(_streams, enumerate(texts), 256), texts, strict=True)
+            }
+            with conn:
+                conn.executemany(
+                    "INSERT INTO sections_seg (rowid, words, chars) VALUES (?, ?, ?)",
+                    ((i, *streams[t]) for i, t in conn.execute("SELECT id, text FROM sections").fetchall()),
+                )
+        for start in range(1, sid + 1 if not texts else 1, step):
             rows = conn.execute(
                 "SELECT id, text FROM sections WHERE id >= ? AND id < ?", [start, start + step]
             ).fetchall()
@@ -138,6 +157,70 @@ def build(db_path: Path, n_sections: int, workers: int, seed: int = 1) -> None:
     conn.execute("PRAGMA journal_mode = WAL")
     conn.close()
     print(f"report title index: {time.perf_counter() - t2:.1f} s", flush=True)
+
+
+REGIONS = ("示例省", "样本省", "测试市", "虚构市", "假设县")
+LEVELS = ("省级", "市级", "县级", "乡级")
+
+
+def vary(db_path: Path) -> None:
+    """Give reports regions, levels and statuses, and mark one in ten an older version (idempotent); bring
+    the schema up to date (an archive built by an older checkout)."""
+    from archive.db import open_db
+
+    open_db(db_path).close()
+    conn = sqlite3.connect(db_path)
+    with conn:
+        conn.execute(
+            "UPDATE reports SET region = (SELECT value FROM json_each(?) WHERE key = reports.id % 5),"
+            " level = (SELECT value FROM json_each(?) WHERE key = reports.id % 4),"
+            " status = CASE WHEN id % 7 = 0 THEN 'partial' ELSE 'complete' END,"
+            " is_latest = CASE WHEN id % 10 = 3 THEN 0 ELSE 1 END WHERE region IS NULL",
+            [json.dumps(REGIONS, ensure_ascii=False), json.dumps(LEVELS, ensure_ascii=False)],
+        )
+    conn.close()
+
+
+def rare_terms(db_path: Path, n: int, seed: int = 11) -> tuple[list[str], list[str]]:
+    """(rare, absent): terms of common characters in an order the text never has (a clause's 4 characters
+    reversed); the rare ones are planted in 1-96 new sections of random reports (once: kept in `bench_rare`),
+    so the index must intersect long doclists to find a few hits. Absent ones are not planted (0 hits)."""
+    from archive.db import open_db
+    from archive.search import index_sections
+
+    db = open_db(db_path)
+    db.execute("CREATE TABLE IF NOT EXISTS bench_rare (term TEXT PRIMARY KEY, planted INTEGER)")
+    have = db.execute("SELECT term, planted FROM bench_rare ORDER BY rowid").fetchall()
+    if not have:
+        rng = random.Random(seed)
+        han = sorted({c for c in clauses() if re.fullmatch(r"[\u4e00-\u9fff]+", c) and len(c) >= 4})
+        pool = clauses()
+        candidates: list[str] = []
+        while len(candidates) < 2 * n:
+            c = rng.choice(han)
+            i = rng.randrange(0, len(c) - 3)
+            term = c[i : i + 4][::-1]
+            if term not in candidates and not any(term in x for x in han):
+                candidates.append(term)
+        n_reports = db.execute("SELECT max(id) FROM reports").fetchone()[0]
+        next_id = db.execute("SELECT max(id) FROM sections").fetchone()[0] + 1
+        with db.conn:
+            for k, term in enumerate(candidates):
+                planted = 1 + (k * 5) % 96 if k < n else 0
+                rows = []
+                for _ in range(planted):
+                    text = make_section(rng, pool, 150) + term + make_section(rng, pool, 150)
+                    db.execute(
+                        "INSERT INTO sections (id, report_id, section, position, text) VALUES (?, ?, 'other', 9, ?)",
+                        [next_id, rng.randint(1, n_reports), text],
+                    )
+                    rows.append((next_id, text))
+                    next_id += 1
+                index_sections(db, rows)
+                db.execute("INSERT INTO bench_rare VALUES (?, ?)", [term, planted])
+        have = db.execute("SELECT term, planted FROM bench_rare ORDER BY rowid").fetchall()
+    db.close()
+    return [t for t, k in have if k][:n], [t for t, k in have if not k][:n]
 
 
 def queries(n: int, length: int, seed: int = 7) -> list[str]:
@@ -163,7 +246,7 @@ def pct(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
 
 
-def measure(db_path: Path, n: int) -> None:
+def measure(db_path: Path, n: int, quick: bool = False) -> None:
     import subprocess
 
     from archive.cli import datasette_command
@@ -171,11 +254,54 @@ def measure(db_path: Path, n: int) -> None:
     sys.path.insert(0, str(Path(__file__).parent.parent))
     from tests.helpers_archive import free_port
 
+    conn = sqlite3.connect(db_path)
+    agency = conn.execute("SELECT agency FROM reports WHERE is_latest = 1 LIMIT 1 OFFSET 17").fetchone()[0]
+    conn.close()
+    rare, absent = rare_terms(db_path, n)  # before the server starts: it plants sections the first time
     port = free_port()
     proc = subprocess.Popen(
         datasette_command(db_path, port=port), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     base = f"http://127.0.0.1:{port}"
+    name = db_path.stem
+    quote = urllib.parse.quote
+    sets = {
+        "1 char": queries(n, 1),
+        "2 chars": queries(n, 2),
+        "4 chars": queries(n, 4),
+        "rare (1-96 hits)": rare,
+        "absent (0 hits)": absent,
+        '"phrase" (2 terms)': [f'"{a} {b}"' for a, b in zip(queries(n, 2, 3), queries(n, 2, 4), strict=True)],
+        "AND (2+2 chars)": [f"{a} {b}" for a, b in zip(queries(n, 2, 5), queries(n, 2, 6), strict=True)],
+    }
+    page = f"{base}/-/search?q="
+    modes: dict[str, tuple[Callable[[str], str], tuple[str, ...]]] = {
+        "search page": (lambda q: page + quote(q), tuple(sets)),
+        "search page, year=2023": (
+            lambda q: page + quote(q) + "&year=2023",
+            ("1 char", "4 chars", "rare (1-96 hits)"),
+        ),
+        "search page, level=县级": (
+            lambda q: page + quote(q) + "&level=" + quote("县级"),
+            ("1 char", "4 chars"),
+        ),
+        "search page, one agency": (
+            lambda q: page + quote(q) + "&agency=" + quote(agency),
+            ("1 char", "4 chars"),
+        ),
+        "search page, page 5": (lambda q: page + quote(q) + "&page=5", ("1 char", "2 chars")),
+        "search page, versions=all": (lambda q: page + quote(q) + "&versions=all", ("2 chars",)),
+        "sections table search box (HTML)": (
+            lambda q: f"{base}/{name}/sections?_search={quote(q)}",
+            ("1 char", "2 chars", "4 chars", "rare (1-96 hits)"),
+        ),
+        "sections table JSON": (
+            lambda q: f"{base}/{name}/sections.json?_search={quote(q)}",
+            ("1 char", "4 chars"),
+        ),
+    }
+    if quick:
+        modes = {k: v for k, v in modes.items() if k in ("search page", "sections table search box (HTML)")}
     try:
         for _ in range(300):
             try:
@@ -183,23 +309,21 @@ def measure(db_path: Path, n: int) -> None:
                 break
             except OSError:
                 time.sleep(0.2)
-        name = db_path.stem
-        modes = {
-            "table JSON (rows+count+facets)": lambda q: f"{base}/{name}/sections.json?_search={q}&_size=20",
-            "table JSON rows only (_nocount,_nofacet)": lambda q: (
-                f"{base}/{name}/sections.json?_search={q}&_size=20&_nocount=1&_nofacet=1"
-            ),
-            "/-/search.json (ranked, all tables)": lambda q: f"{base}/-/search.json?q={q}",
-        }
-        print(f"\nlatency over HTTP, {n} queries per length (ms):")
-        print(f"{'mode':44} {'len':>3} {'p50':>8} {'p95':>8} {'max':>8}")
-        for label, make in modes.items():
-            for length in (1, 2, 4):
-                qs = queries(n, length)
-                timed_get(make(urllib.parse.quote(qs[0])))  # warm
-                times = [timed_get(make(urllib.parse.quote(q))) for q in qs]
+        anchor = [timed_get(f"{base}/-/versions.json") for _ in range(n)]
+        print(
+            f"\nanchor /-/versions.json: p50 {statistics.median(anchor):.1f} ms, p95 {pct(anchor, 95):.1f} ms"
+        )
+        print(f"latency over HTTP, {n} queries per set (ms):")
+        print(f"{'mode':36} {'queries':20} {'p50':>8} {'p95':>8} {'max':>8}")
+        for label, (make, which) in modes.items():
+            for set_name in which:
+                qs = sets[set_name]
+                if not qs:
+                    continue
+                timed_get(make(qs[0]))  # warm
+                times = [timed_get(make(q)) for q in qs]
                 print(
-                    f"{label:44} {length:>3} {statistics.median(times):8.1f} {pct(times, 95):8.1f} "
+                    f"{label:36} {set_name:20} {statistics.median(times):8.1f} {pct(times, 95):8.1f} "
                     f"{max(times):8.1f}",
                     flush=True,
                 )
@@ -215,14 +339,19 @@ def main() -> int:
     ap.add_argument("--reuse", action="store_true", help="measure an existing --db without rebuilding")
     ap.add_argument("--queries", type=int, default=50, help="queries per length")
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument(
+        "--distinct", type=int, default=0, help="draw sections from this many distinct texts (faster build)"
+    )
     ap.add_argument("--no-export", action="store_true")
+    ap.add_argument("--quick", action="store_true", help="only the search page and the table search box")
     args = ap.parse_args()
     tmp = None
     if args.db is None:
         tmp = Path(tempfile.mkdtemp(prefix="nianbao-bench-"))
         args.db = tmp / "bench.db"
     if not args.reuse:
-        build(args.db, args.sections, args.workers)
+        build(args.db, args.sections, args.workers, distinct=args.distinct)
+    vary(args.db)
     conn = sqlite3.connect(args.db)
     n_sections = conn.execute("SELECT count(*) FROM sections").fetchone()[0]
     n_reports = conn.execute("SELECT count(*) FROM reports").fetchone()[0]
@@ -247,7 +376,7 @@ def main() -> int:
             f"  sections_seg (jieba words + characters): {seg_bytes / 1e6:,.1f} MB; "
             f"sections_fts (trigram): {fts_bytes / 1e6:,.1f} MB"
         )
-    measure(args.db, args.queries)
+    measure(args.db, args.queries, args.quick)
     if not args.no_export:
         from archive.export import export
 

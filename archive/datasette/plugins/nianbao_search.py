@@ -4,19 +4,37 @@
   ``reports_seg``, and this plugin replaces Datasette's ``escape_fts`` SQL function (registered *after*
   Datasette's own, hence ``trylast``) with one that rewrites queries containing Han characters into
   single-character phrases. Queries without Han characters are escaped exactly as Datasette does.
-- ``/-/search`` (``.json``): one box across all searchable tables, ranked by bm25, word hits first.
+- ``/-/search`` (``.json``): reports whose sections contain the query, one row per report, latest versions
+  by default, with filters, highlighted snippets, paging and a capped count (archive/search_reports.py).
+- ``sections`` table searches skip Datasette's exact count and facet suggestions (``asgi_wrapper``), which
+  scan every hit; a capped count is shown instead (``filters_from_request``). ``_count=1`` asks for the
+  exact count.
 - SQL functions for canned queries: ``nianbao_fold(text)``, ``nianbao_match(query)``, ``nianbao_db()``.
 """
 
 from __future__ import annotations
 
+import re
 import time
+import urllib.parse
 from typing import Any
 
 from datasette import hookimpl
+from datasette.filters import FilterArguments
 from datasette.utils.asgi import Response
 
-from archive.search import escape_fts_cjk, fold, match_expression, search_sections_sql, snippet_parts
+from archive.codes_table import STATUS
+from archive.search import escape_fts_cjk, fold, match_expression
+from archive.search_reports import (
+    COUNT_CAP,
+    FILTERS,
+    SearchError,
+    SearchQuery,
+    SearchResult,
+    filter_values,
+    search_reports,
+)
+from pipelines import codes
 
 DASHBOARD_TEMPLATE_DB = "nianbao"
 
@@ -47,7 +65,7 @@ def startup(datasette):
                 flt["db"] = archives[0]
 
 
-async def _searchable_databases(datasette):
+async def _searchable_databases(datasette) -> list[str]:
     out = []
     for name, db in datasette.databases.items():
         if name == "_internal":
@@ -57,64 +75,110 @@ async def _searchable_databases(datasette):
     return out
 
 
-async def search_all(datasette, q: str, limit: int = 20) -> dict:
-    """Reports whose title/agency match and sections whose text matches, in every archive, best first."""
-    results: dict[str, Any] = {"q": q, "match": match_expression(q) if q.strip() else "", "databases": []}
-    if not q.strip():
-        return results
-    params = {"match": results["match"], "limit": limit, "offset": 0}
-    for name in await _searchable_databases(datasette):
-        db = datasette.get_database(name)
-        started = time.perf_counter()
-        reports = await db.execute(
-            "SELECT r.id, r.agency, r.year, r.title, r.status, r.failed_checks FROM"
-            " (SELECT rowid AS id, bm25(reports_seg, 2.0, 1.0) AS score FROM reports_seg"
-            "  WHERE reports_seg MATCH :match LIMIT 2000) hits JOIN reports r ON r.id = hits.id"
-            " ORDER BY r.is_latest DESC, hits.score LIMIT :limit",
-            params,
-        )
-        hits = await db.execute(
-            f"SELECT s.id, s.report_id, s.section, s.text, r.agency, r.year, r.title, r.is_latest"
-            f" FROM ({search_sections_sql()}) h JOIN sections s ON s.id = h.section_id"
-            f" JOIN reports r ON r.id = s.report_id ORDER BY r.is_latest DESC, h.score",
-            params,
-        )
-        results["databases"].append(
+_FILTER_VALUES: dict[tuple[str, Any], dict] = {}
+
+
+async def _filter_values(db) -> dict:
+    """Filter values across the archive, cached until a report is added (keyed by the highest report id)."""
+    key = (
+        db.name,
+        (await db.execute("SELECT max(id) FROM reports")).first()[:],
+    )
+    if key not in _FILTER_VALUES:
+        _FILTER_VALUES.clear()
+        _FILTER_VALUES[key] = await db.execute_fn(filter_values)
+    return _FILTER_VALUES[key]
+
+
+def _link(base: str, args: dict[str, str], **changes: str | None) -> str:
+    merged = {**args, **changes}
+    return base + "?" + urllib.parse.urlencode({k: v for k, v in merged.items() if v})
+
+
+def _as_json(result: SearchResult, database: str) -> dict[str, Any]:
+    return {
+        "database": database,
+        "q": result.query.q,
+        "match": result.match,
+        "filters": result.query.filters,
+        "versions": "all" if result.query.all_versions else "latest",
+        "page": result.query.page,
+        "per_page": result.query.per_page,
+        "total": result.total,
+        "total_exact": result.exact,
+        "total_label": result.total_label,
+        "has_next": result.has_next,
+        "reports": [
             {
-                "database": name,
-                "reports": [dict(r) for r in reports.rows],
-                "sections": [
+                **{k: v for k, v in r.items() if k != "snippets"},
+                "snippets": [
                     {
-                        "id": r["id"],
-                        "report_id": r["report_id"],
-                        "section": r["section"],
-                        "agency": r["agency"],
-                        "year": r["year"],
-                        "title": r["title"],
-                        "is_latest": r["is_latest"],
-                        "snippet": "".join(parts),
-                        "snippet_parts": parts,
+                        "section": s["section"],
+                        "section_id": s["section_id"],
+                        "text": "".join(t for t, _ in s["parts"]),
+                        "marks": [t for t, m in s["parts"] if m],
+                        "parts": s["parts"],
                     }
-                    for r, parts in ((r, snippet_parts(r["text"], q)) for r in hits.rows)
+                    for s in r["snippets"]
                 ],
-                "ms": round((time.perf_counter() - started) * 1000, 1),
             }
-        )
-    return results
+            for r in result.reports
+        ],
+        "facets": {k: [[v, n] for v, n in vals] for k, vals in result.facets.items()},
+        "title_hits": result.title_hits,
+    }
 
 
 async def search_page(request, datasette):
-    q = request.args.get("q", "").strip()
+    """``/-/search``: reports whose sections contain the query, one row per report (see module docstring)."""
+    names = await _searchable_databases(datasette)
+    database = request.args.get("db") or (names[0] if names else "")
+    fmt = request.url_vars.get("format")
+    error = None
+    result = None
+    ms: float | None = None
     try:
-        limit = max(1, min(100, int(request.args.get("_size", "20"))))
-    except ValueError:
-        limit = 20
-    results = await search_all(datasette, q, limit)
-    if request.url_vars.get("format") == "json":
-        return Response.json(results)
+        if database not in names:
+            raise SearchError(f"没有可检索的数据库 / no searchable database named {database!r}")
+        query = SearchQuery.from_args(request.args)
+        db = datasette.get_database(database)
+        started = time.perf_counter()
+        result = await db.execute_fn(lambda conn: search_reports(conn, query))
+        ms = round((time.perf_counter() - started) * 1000, 1)
+    except SearchError as exc:
+        error = str(exc)
+    if fmt == "json":
+        if error or result is None:
+            return Response.json({"ok": False, "error": error}, status=400)
+        return Response.json({"ok": True, **_as_json(result, database), "ms": ms})
+    args = {k: request.args.get(k) or "" for k in ("q", "db", *FILTERS, "versions")}
+    base = datasette.urls.path("/-/search")
+    facets = {}
+    if result is not None and result.query.q:
+        facets = result.facets or await _filter_values(datasette.get_database(database))
+    context = {
+        "q": args["q"],
+        "args": args,
+        "error": error,
+        "result": result,
+        "database": database,
+        "databases": names,
+        "facets": facets,
+        "filter_labels": FILTER_LABELS,
+        "value_labels": {"status": STATUS_LABELS},
+        "section_labels": SECTION_LABELS,
+        "link": lambda **changes: _link(base, args, **changes),
+        "ms": ms,
+    }
     return Response.html(
-        await datasette.render_template("nianbao_search.html", {"q": q, "results": results}, request=request)
+        await datasette.render_template("nianbao_search.html", context, request=request),
+        status=400 if error else 200,
     )
+
+
+FILTER_LABELS = {"agency": "机关", "year": "年度", "region": "地区", "level": "层级", "status": "解析状态"}
+STATUS_LABELS = {code: label for code, label, _ in STATUS}
+SECTION_LABELS = {s.code: s.label for s in codes.SECTIONS} | {codes.PREAMBLE: "前言"}
 
 
 @hookimpl
@@ -125,3 +189,63 @@ def register_routes():
 @hookimpl
 def menu_links(datasette, actor):
     return [{"href": datasette.urls.path("/-/search"), "label": "全库检索 / Search everything"}]
+
+
+# ---------------------------------------------------------------- the sections table's own search box
+
+COUNTED_TABLES = {"sections": "sections_seg"}
+_TABLE_PATH = re.compile(r"^/[^/]+/(?P<table>[^/.]+)(\.json)?$")
+
+
+@hookimpl
+def asgi_wrapper(datasette):
+    """On a `sections` search, skip Datasette's exact count and facet suggestions: both read every hit, which
+    for a frequent character is most of a million sections (1-2 s). `_count=1` keeps the exact count."""
+
+    def wrap(app):
+        async def add_nocount(scope, receive, send):
+            if scope.get("type") == "http":
+                match = _TABLE_PATH.match(scope.get("path", ""))
+                if match and urllib.parse.unquote(match["table"]) in COUNTED_TABLES:
+                    args = urllib.parse.parse_qs(scope.get("query_string", b"").decode("latin-1"))
+                    if args.get("_search") and "_count" not in args and "_nocount" not in args:
+                        extra = b"_nocount=1&_nosuggest=1"
+                        qs = scope.get("query_string", b"")
+                        scope = {**scope, "query_string": qs + b"&" + extra if qs else extra}
+            await app(scope, receive, send)
+
+        return add_nocount
+
+    return wrap
+
+
+@hookimpl
+def filters_from_request(request, database, table, datasette):
+    """The capped count of a `sections` search without other filters, as words under the table's title."""
+    if table not in COUNTED_TABLES or not request.args.get("_search") or request.args.get("_count"):
+        return None
+    if any(not k.startswith("_") for k in request.args):
+        return None  # other filters narrow the rows: a count of the search alone would mislead
+
+    async def inner():
+        q = request.args["_search"]
+        expr = q if request.args.get("_searchmode") == "raw" else escape_fts_cjk(q)
+        fts = COUNTED_TABLES[table]
+        try:
+            n = (
+                await datasette.get_database(database).execute(
+                    f"SELECT count(*) FROM (SELECT rowid FROM [{fts}] WHERE [{fts}] MATCH ? LIMIT {COUNT_CAP + 1})",
+                    [expr],
+                )
+            ).first()[0]
+        except Exception:  # a malformed raw query: Datasette reports it for the rows query itself
+            return None
+        label = f"{n:,}" if n <= COUNT_CAP else f"{COUNT_CAP:,}+"
+        return FilterArguments(
+            [],
+            human_descriptions=[
+                f"{label} 条匹配 / {label} matching rows (计数上限 {COUNT_CAP:,}；_count=1 精确计数)"
+            ],
+        )
+
+    return inner
