@@ -31,6 +31,7 @@ from archive.crawls import (
     unseen_documents,
 )
 from archive.db import open_db
+from archive.health import record_health
 from archive.store import FetchMeta, StoreResult, attach_report, write_version
 from pipelines.pool import ReaderPool
 from pipelines.read import ReadHints, read_report
@@ -234,6 +235,7 @@ class ArchiveStage:
         if spider.blocked_evidence:
             row["blocked_evidence"] = spider.blocked_evidence
         close_crawl(self.db, self.crawl_id, row)
+        record_health(self.db, self.crawl_id)  # crawl health columns and checks (archive/health.py)
         log.info(
             "crawl %s of %s: %s (%s), %d pages, %d reports, %d marked gone",
             self.crawl_id,
