@@ -85,7 +85,7 @@ def crawl_health(db: sqlite_utils.Database, crawl_id: int) -> dict[str, Any]:
             }
         )
     checks.append({"check": "not_blocked", "ok": status != "blocked", "detail": status or ""})
-    budget = bool(stats.get("nianbao/budget_exhausted")) or status == "truncated"
+    budget = bool(stats.get("nianbao/budget_exhausted"))
     checks.append(
         {"check": "budget_left", "ok": not budget, "detail": "page budget exhausted" if budget else ""}
     )

@@ -15,19 +15,34 @@ a message redelivered after a kill -9 changes nothing the first delivery already
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+import logging
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 import sqlite_utils
 
-from pipelines.report import Check, Figure, Report
+from pipelines.report import Check, Fact, Figure, Report
 
-from .crawls import close_crawl, mark_gone, mark_seen_unchanged, open_crawl, register_portal, unseen_documents
+from .crawls import (
+    close_crawl,
+    mark_gone,
+    mark_seen_unchanged,
+    open_crawl,
+    record_error,
+    register_portal,
+    unseen_documents,
+)
 from .health import record_health
 from .spool import Spool
 from .store import FetchMeta, StoreResult, attach_report, now_iso, write_report, write_version
 
-READ_KINDS = ("report", "attachment")
+log = logging.getLogger(__name__)
+
+
+# The crawl's outcome from its facts (crawler/outcome.py `decide`, passed in by the write worker: the
+# archive does not import the crawler): (status, reason, whether unseen documents may be marked gone).
+Decide = Callable[[dict[str, Any]], tuple[str, str | None, bool]]
 
 
 class CapturesMissing(RuntimeError):
@@ -52,43 +67,26 @@ class ReadRequest:
 
 
 def report_to_message(report: Report) -> dict[str, Any]:
-    """The Report's JSON plus what the JSON contract leaves out but the archive stores (text, search streams)."""
-    return {
-        **report.to_json(),
-        "text": report.text,
-        "search_streams": {k: list(v) for k, v in report.search_streams.items()},
-    }
+    """The whole Report as JSON-safe data, every field (the JSON contract leaves out text and search streams,
+    which the archive stores): `report_from_message` gives back an equal Report."""
+    data = asdict(report)
+    data["search_streams"] = {k: list(v) for k, v in report.search_streams.items()}
+    return data
+
+
+def _build(cls: type[Any], data: dict[str, Any]) -> Any:
+    """A dataclass from a dict, ignoring keys it does not know (a message from an older or newer worker)."""
+    names = {f.name for f in fields(cls)}
+    return cls(**{k: v for k, v in data.items() if k in names})
 
 
 def report_from_message(data: dict[str, Any]) -> Report:
-    return Report(
-        agency=data.get("agency"),
-        year=data.get("year"),
-        title=data.get("title"),
-        template=data.get("template") or "free",
-        status=data.get("status") or "failed",
-        sections=dict(data.get("sections") or {}),
-        figures=[
-            Figure(
-                f["table"],
-                f["row"],
-                f["column"],
-                f.get("value"),
-                f.get("raw"),
-                list(f.get("flags") or []),
-                f.get("source"),
-            )
-            for f in data.get("figures") or []
-        ],
-        checks=[
-            Check(c["rule"], c["column"], bool(c["ok"]), c.get("detail") or "", c.get("row"))
-            for c in data.get("checks") or []
-        ],
-        problems=list(data.get("problems") or []),
-        meta=dict(data.get("meta") or {}),
-        text=data.get("text") or "",
-        search_streams={k: (v[0], v[1]) for k, v in (data.get("search_streams") or {}).items()},
-    )
+    report: Report = _build(Report, data)
+    report.figures = [_build(Figure, f) for f in data.get("figures") or []]
+    report.checks = [_build(Check, c) for c in data.get("checks") or []]
+    report.facts = [_build(Fact, f) for f in data.get("facts") or []]
+    report.search_streams = {k: (v[0], v[1]) for k, v in (data.get("search_streams") or {}).items()}
+    return report
 
 
 def ensure_run(db: sqlite_utils.Database, msg: dict[str, Any]) -> int:
@@ -128,6 +126,7 @@ def _meta(cap: dict[str, Any], crawl_id: int) -> FetchMeta:
     return FetchMeta(
         url=cap["url"],
         kind=cap["kind"],
+        foreign_place=cap.get("foreign_place"),
         portal_id=cap["portal"]["name"],
         fetched_at=cap.get("fetched_at"),
         http_status=cap.get("http_status"),
@@ -145,74 +144,120 @@ def _meta(cap: dict[str, Any], crawl_id: int) -> FetchMeta:
     )
 
 
+def _record(
+    db: sqlite_utils.Database, crawl_id: int | None, cap: dict[str, Any], stage: str, reason: str
+) -> None:
+    record_error(
+        db,
+        crawl_id,
+        cap["url"],
+        stage=stage,
+        reason=reason,
+        kind=cap.get("kind"),
+        http_status=cap.get("http_status"),
+        attempts=cap.get("attempts"),
+    )
+
+
+def _archive_event(
+    db: sqlite_utils.Database, cap: dict[str, Any], crawl_id: int, spool: Spool
+) -> StoreResult | None:
+    """What ArchiveStage does with one item, from its capture message."""
+    event = cap["event"]
+    if event == "fetched":
+        return write_version(db, spool.get(cap["sha256"]), _meta(cap, crawl_id))
+    if event == "not_modified":
+        mark_seen_unchanged(db, cap["url"], when=cap.get("fetched_at"))
+    elif event == "gone":
+        mark_gone(db, cap["url"], when=cap.get("fetched_at"), http_status=cap.get("http_status"))
+    elif event == "error":
+        _record(db, crawl_id, cap, cap.get("stage") or "fetch", cap.get("evidence") or "")
+    elif event in ("challenged", "blocked"):
+        _record(db, crawl_id, cap, "challenge", cap.get("evidence") or "")
+    return None
+
+
 def apply_capture(db: sqlite_utils.Database, cap: dict[str, Any], spool: Spool) -> ReadRequest | None:
-    """Archive one capture message; the read a new (or never read) report/attachment version needs."""
+    """Archive one capture message; the read a new (or never read) report/attachment version needs.
+
+    A capture the archive refuses (bad bytes, a missing spool file, a constraint) is a `store` row in
+    `crawl_errors`, counted as in, never an endless retry: the crawl closes `partial` and marks nothing gone.
+    """
     crawl_id = ensure_run(db, cap)
     seen = db.execute(
         "SELECT 1 FROM queue_captures WHERE run_key = ? AND seq = ?", [cap["run_key"], cap["seq"]]
     ).fetchone()
     result: StoreResult | None = None
-    event = cap["event"]
-    if event == "fetched":
-        if seen:
+    if seen:
+        if cap["event"] == "fetched":  # a redelivery: find what the first delivery stored
             row = db.execute(
                 "SELECT v.document_id, v.id FROM versions v JOIN documents d ON d.id = v.document_id"
                 " WHERE d.url = ? AND v.sha256 = ?",
                 [cap["url"], cap["sha256"]],
             ).fetchone()
             result = StoreResult(row[0], row[1], False) if row else None
-        else:
-            result = write_version(db, spool.get(cap["sha256"]), _meta(cap, crawl_id))
-    elif not seen and event == "not_modified":
-        mark_seen_unchanged(db, cap["url"], when=cap.get("fetched_at"))
-    elif not seen and event == "gone":
-        mark_gone(db, cap["url"], when=cap.get("fetched_at"), http_status=cap.get("http_status"))
-    elif not seen and event == "blocked":
-        db.table("crawls").update(crawl_id, {"status": "blocked", "blocked_evidence": cap.get("evidence")})
-    if not seen:
+    else:
+        try:
+            result = _archive_event(db, cap, crawl_id, spool)
+        except Exception as exc:
+            db.conn.rollback()
+            log.exception("could not archive %s", cap["url"])
+            _record(db, crawl_id, cap, "store", f"{type(exc).__name__}: {exc}")
         db.execute(
             "INSERT OR IGNORE INTO queue_captures (run_key, seq, crawl_id) VALUES (?, ?, ?)",
             [cap["run_key"], cap["seq"], crawl_id],
         )
         db.conn.commit()
-    if result is None or cap["kind"] not in READ_KINDS:
+    if result is None or not cap.get("read"):
         return None
     if db.execute("SELECT 1 FROM reports WHERE version_id = ?", [result.version_id]).fetchone():
         return None
-    portal = cap["portal"]
     return ReadRequest(
         version_id=result.version_id,
         document_id=result.document_id,
         sha256=cap["sha256"],
-        filename=cap.get("filename") or cap["url"].rsplit("/", 1)[-1],
+        filename=cap.get("read_name") or cap["url"].rsplit("/", 1)[-1],
         content_type=cap.get("content_type"),
-        hints={
-            "url": cap["url"],
-            "agency": portal.get("agency"),
-            "region": portal.get("region"),
-            "level": portal.get("level"),
-            "link_text": cap.get("link_text"),
-            "attachments": list(cap.get("attachments") or []),
-        },
+        hints=dict(cap.get("hints") or {}),
         previous_version_id=result.previous_version_id,
     )
 
 
 def apply_report(db: sqlite_utils.Database, msg: dict[str, Any]) -> int | None:
-    """Write a read worker's report; a crawl report already written (a redelivery) is left alone."""
+    """Write a read worker's report; a crawl report already written (a redelivery) is left alone.
+
+    As in the single-process crawl, a failed read is a `read` row in `crawl_errors`, and a report the archive
+    refuses is a `store` row there (never an endless retry)."""
     request, report = msg["request"], report_from_message(msg["report"])
     vid = request["version_id"]
-    if request.get("mode") == "reparse":
-        return write_report(db, vid, report)
-    if db.execute("SELECT 1 FROM reports WHERE version_id = ?", [vid]).fetchone():
+    row = db.execute(
+        "SELECT v.crawl_id, d.url, d.kind FROM versions v JOIN documents d ON d.id = v.document_id"
+        " WHERE v.id = ?",
+        [vid],
+    ).fetchone()
+    if row is None:
+        raise ValueError(f"no version {vid} in this archive (a report for another archive?)")
+    crawl_id, url, kind = row
+    fault = {"url": url, "kind": kind, "http_status": None, "attempts": None}
+    try:
+        if request.get("mode") == "reparse":
+            return write_report(db, vid, report)
+        if db.execute("SELECT 1 FROM reports WHERE version_id = ?", [vid]).fetchone():
+            return None
+        if report.status == "failed":
+            _record(db, crawl_id, fault, "read", "; ".join(report.problems) or "unreadable")
+        result = StoreResult(
+            request["document_id"], vid, True, previous_version_id=request.get("previous_version_id")
+        )
+        attach_report(db, result, report)
+    except Exception as exc:
+        db.conn.rollback()
+        log.exception("could not write the report of version %s", vid)
+        _record(db, crawl_id, fault, "store", f"{type(exc).__name__}: {exc}")
+        db.conn.commit()
         return None
-    result = StoreResult(
-        request["document_id"], vid, True, previous_version_id=request.get("previous_version_id")
-    )
-    attach_report(db, result, report)
-    crawl = db.execute("SELECT crawl_id FROM versions WHERE id = ?", [vid]).fetchone()
-    if crawl and crawl[0] is not None:
-        refresh_reports_by_status(db, crawl[0])
+    if crawl_id is not None:
+        refresh_reports_by_status(db, crawl_id)
     return result.report_id
 
 
@@ -228,8 +273,26 @@ def refresh_reports_by_status(db: sqlite_utils.Database, crawl_id: int) -> None:
     db.table("crawls").update(crawl_id, {"reports_by_status": json.dumps(reports, sort_keys=True)})
 
 
-def finish_run(db: sqlite_utils.Database, close: dict[str, Any]) -> int:
-    """Close a crawl run once all its captures are in: earlier runs of its job interrupted, gone pass, health."""
+def archived_reports(db: sqlite_utils.Database, portal_id: str, crawl_id: int) -> int:
+    """Reports of the portal the archive held before this crawl (documents first stored by another crawl),
+    still believed served: what single-process mode counts when a crawl opens."""
+    row = db.execute(
+        "SELECT count(*) FROM documents d WHERE d.portal_id = ? AND d.kind = 'report' AND d.gone_since IS NULL"
+        " AND coalesce((SELECT v.crawl_id FROM versions v WHERE v.document_id = d.id ORDER BY v.id LIMIT 1),"
+        " -1) != ?",
+        [portal_id, crawl_id],
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def finish_run(
+    db: sqlite_utils.Database, close: dict[str, Any], decide: Decide, *, give_up: bool = False
+) -> int:
+    """Close a crawl run once all its captures are in: earlier runs of its job interrupted, the outcome decided
+    from the child's facts plus what only the archive knows, gone pass if the outcome allows it, health.
+
+    With `give_up`, close even though captures are missing: that is a `queue` row in `crawl_errors`, so the
+    crawl is at best partial and marks nothing gone."""
     crawl_id = ensure_run(db, close)
     done = db.execute("SELECT finished_at FROM crawls WHERE id = ?", [crawl_id]).fetchone()
     if done and done[0]:
@@ -239,26 +302,50 @@ def finish_run(db: sqlite_utils.Database, close: dict[str, Any]) -> int:
         0
     ]
     if expected is not None and have < expected:
-        raise CapturesMissing(f"run {close['run_key']}: {have} of {expected} captures in")
+        if not give_up:
+            raise CapturesMissing(f"run {close['run_key']}: {have} of {expected} captures in")
+        record_error(
+            db,
+            crawl_id,
+            close["portal"]["start_urls"][0]
+            if close["portal"].get("start_urls")
+            else close["portal"]["name"],
+            stage="queue",
+            reason=f"{expected - have} of {expected} capture messages never reached the writer",
+        )
     if close.get("job_id"):
         for (old,) in db.execute(
             "SELECT id FROM crawls WHERE job_id = ? AND run_key != ? AND finished_at IS NULL",
             [close["job_id"], close["run_key"]],
         ).fetchall():
-            close_crawl(db, old, {"status": "interrupted"})
+            close_crawl(
+                db,
+                old,
+                {
+                    "status": "interrupted",
+                    "reason": f"its crawl worker died; the job ran again as crawl {crawl_id}",
+                },
+            )
             record_health(db, old)
-    status = close["status"]
-    blocked = db.execute("SELECT status FROM crawls WHERE id = ?", [crawl_id]).fetchone()[0] == "blocked"
-    if blocked:
-        status = "blocked"
+    portal_id = close["portal"]["name"]
+    if close.get("facts") is not None:
+        facts = dict(close["facts"])
+        facts["archived_reports"] = archived_reports(db, portal_id, crawl_id)
+        facts["store_errors"] = db.execute(
+            "SELECT count(*) FROM crawl_errors WHERE crawl_id = ? AND stage IN ('store', 'queue')", [crawl_id]
+        ).fetchone()[0]
+        status, reason, gone_pass = decide(facts)
+    else:  # the child crawl died without closing (the crawl worker reports it)
+        status, reason, gone_pass = close.get("status") or "failed", close.get("reason"), False
     gone = 0
-    if status == "finished":
-        for url in unseen_documents(db, close["portal"]["name"], set(close.get("present") or [])):
+    if gone_pass:
+        for url in unseen_documents(db, portal_id, set(close.get("present") or [])):
             gone += mark_gone(db, url)
     stats = dict(close.get("stats") or {})
     stats["nianbao/marked_gone"] = gone
     row: dict[str, Any] = {
         "status": status,
+        "reason": reason,
         "pages": close.get("pages", 0),
         "reports_found": close.get("reports_found", 0),
         "bytes_received": stats.get("nianbao/bytes_received", 0),

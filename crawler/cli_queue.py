@@ -30,6 +30,17 @@ SPOOL_OPTION = click.option(
 )
 
 
+GIVE_UP_OPTION = click.option(
+    "--give-up-after",
+    type=float,
+    envvar="NIANBAO_IDLE_GIVE_UP",
+    default=1800,
+    show_default=True,
+    help="With --until-idle: exit 6 if messages stay pending and nothing moves for this many seconds.",
+)
+UNTIL_IDLE_HELP = "Exit 0 once {what} drained; 1 if messages were dead-lettered meanwhile; 6 if it gives up (--give-up-after)."
+
+
 def _url(redis: str | None) -> str:
     from .queue.broker import redis_url
 
@@ -134,10 +145,17 @@ def worker() -> None:
     "--warc-dir", type=click.Path(file_okay=False, path_type=Path), default="warc", show_default=True
 )
 @click.option("--threads", type=int, default=1, show_default=True, help="Portal jobs run at once.")
-@click.option("--until-idle", is_flag=True, help="Exit 0 once the crawl queue is drained.")
+@click.option("--until-idle", is_flag=True, help=UNTIL_IDLE_HELP.format(what="the crawl queue is"))
+@GIVE_UP_OPTION
 @click.option("-s", "settings", multiple=True, help="Scrapy setting for every job, KEY=VALUE (repeatable).")
 def worker_crawl(
-    redis: str | None, spool: Path, warc_dir: Path, threads: int, until_idle: bool, settings: tuple[str, ...]
+    redis: str | None,
+    spool: Path,
+    warc_dir: Path,
+    threads: int,
+    until_idle: bool,
+    give_up_after: float,
+    settings: tuple[str, ...],
 ) -> None:
     """Run portal jobs: one child crawl process per job, bodies to the spool, captures to the writer."""
     from archive.spool import Spool
@@ -145,7 +163,9 @@ def worker_crawl(
     from .queue.workers import CTX, run_worker
 
     CTX.spool, CTX.warc_dir, CTX.settings = Spool(spool.resolve()), warc_dir.resolve(), _overrides(settings)
-    raise SystemExit(run_worker("crawl", _url(redis), threads=threads, until_idle=until_idle))
+    raise SystemExit(
+        run_worker("crawl", _url(redis), threads=threads, until_idle=until_idle, give_up_after=give_up_after)
+    )
 
 
 @worker.command("write")
@@ -154,8 +174,11 @@ def worker_crawl(
 @click.option(
     "--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), required=True, help="The archive."
 )
-@click.option("--until-idle", is_flag=True, help="Exit 0 once every queue is drained.")
-def worker_write(redis: str | None, spool: Path, db_path: Path, until_idle: bool) -> None:
+@click.option("--until-idle", is_flag=True, help=UNTIL_IDLE_HELP.format(what="every queue is"))
+@GIVE_UP_OPTION
+def worker_write(
+    redis: str | None, spool: Path, db_path: Path, until_idle: bool, give_up_after: float
+) -> None:
     """The one process that writes the archive: captures, reports, crawl closes; enqueues reads."""
     from archive.db import open_db
     from archive.spool import Spool
@@ -174,7 +197,9 @@ def worker_write(redis: str | None, spool: Path, db_path: Path, until_idle: bool
         last[0] = time.monotonic()
         _record_depths(CTX.db(), url)
 
-    code = run_worker("write", url, threads=1, until_idle=until_idle, on_tick=snapshot)
+    code = run_worker(
+        "write", url, threads=1, until_idle=until_idle, on_tick=snapshot, give_up_after=give_up_after
+    )
     _record_depths(CTX.db(), url)
     raise SystemExit(code)
 
@@ -195,8 +220,11 @@ def _record_depths(db: Any, url: str) -> None:
     "--processes", type=int, default=os.cpu_count() or 1, show_default=True, help="Reading processes."
 )
 @click.option("--time-limit", type=float, default=120.0, show_default=True, help="Seconds per document.")
-@click.option("--until-idle", is_flag=True, help="Exit 0 once every queue is drained.")
-def worker_read(redis: str | None, spool: Path, processes: int, time_limit: float, until_idle: bool) -> None:
+@click.option("--until-idle", is_flag=True, help=UNTIL_IDLE_HELP.format(what="every queue is"))
+@GIVE_UP_OPTION
+def worker_read(
+    redis: str | None, spool: Path, processes: int, time_limit: float, until_idle: bool, give_up_after: float
+) -> None:
     """Read stored versions (read_report in a process pool) and send the reports to the writer."""
     from archive.spool import Spool
     from pipelines.pool import ReaderPool
@@ -206,7 +234,9 @@ def worker_read(redis: str | None, spool: Path, processes: int, time_limit: floa
     CTX.spool = Spool(spool.resolve())
     CTX.pool = ReaderPool(processes, time_limit)
     try:
-        code = run_worker("read", _url(redis), threads=processes, until_idle=until_idle)
+        code = run_worker(
+            "read", _url(redis), threads=processes, until_idle=until_idle, give_up_after=give_up_after
+        )
     finally:
         CTX.pool.close()
     raise SystemExit(code)

@@ -3,7 +3,8 @@
 Selected by the crawl worker (`ITEM_PIPELINES = {"crawler.queue.capture.CaptureStage": 300}`), in place of
 ArchiveStage and ReadStage: the child never opens the archive. Every item becomes one numbered capture
 message; at spider close one `close_run` message says how many captures were sent, what the crawl saw and
-linked (for the writer's gone pass), its status and its stats. NIANBAO_RUN_STATE names a file written once
+linked (for the writer's gone pass), the crawl's facts (crawler/outcome.py, counted exactly as ArchiveStage
+counts them: the writer completes them and decides the status) and its stats. NIANBAO_RUN_STATE names a file written once
 the close is sent, so the crawl worker can tell a finished child from a crashed one.
 """
 
@@ -21,7 +22,8 @@ from archive.spool import Spool
 from archive.store import now_iso
 
 from ..items import DocumentItem
-from ..pipelines import _portal_of
+from ..outcome import CrawlFacts, safe_filename
+from ..pipelines import READ_KINDS, _portal_of, closing_facts, read_hints, read_name, stored_kind
 from .broker import make_broker, send
 
 if TYPE_CHECKING:
@@ -29,17 +31,6 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
 log = logging.getLogger(__name__)
-
-
-def crawl_status(spider: Any, reason: str) -> str:
-    """The crawl's status as ArchiveStage decides it (blocked / failed / interrupted / truncated / finished)."""
-    if spider.blocked_evidence is not None:
-        return "blocked"
-    if reason != "finished":
-        return "failed" if reason not in ("shutdown", "closespider_pagecount") else "interrupted"
-    if spider.budget_exhausted:
-        return "truncated"
-    return "finished"
 
 
 class CaptureStage:
@@ -58,6 +49,7 @@ class CaptureStage:
         self.portal: dict[str, Any] | None = None
         self.seq = 0
         self.seen: set[str] = set()
+        self.facts = CrawlFacts()
         self.started = time.monotonic()
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
@@ -81,16 +73,22 @@ class CaptureStage:
     def process_item(self, item: Any) -> Any:
         if self.broker is None or not isinstance(item, DocumentItem):
             return item
-        self.seen.add(item.url)
+        if item.event != "error":
+            self.seen.add(item.url)
+        self.facts.note(item)
         msg: dict[str, Any] = {
             "seq": self.seq,
             "event": item.event,
             "url": item.url,
-            "kind": item.kind,
+            "kind": stored_kind(item.kind),
+            "read": item.kind in READ_KINDS,  # read as this portal's report (not a landing or foreign page)
+            "foreign_place": item.foreign_place,
             "http_status": item.http_status,
             "content_type": item.content_type,
             "fetched_at": item.fetched_at,
-            "filename": item.filename,
+            "filename": safe_filename(item.filename),
+            "read_name": read_name(item),
+            "hints": read_hints(self.crawler, item).to_dict(),
             "title": item.title,
             "link_text": item.link_text,
             "discovered_from": item.discovered_from,
@@ -98,7 +96,8 @@ class CaptureStage:
             "last_modified": item.last_modified,
             "warc": dict(item.warc),
             "evidence": item.evidence,
-            "attachments": list(item.attachments),
+            "stage": item.stage,
+            "attempts": item.attempts,
         }
         if item.event == "fetched":
             msg["sha256"] = self.spool.put(item.body)  # the bytes first, then the message that names them
@@ -115,12 +114,13 @@ class CaptureStage:
         elapsed = time.monotonic() - self.started
         stats.set_value("nianbao/elapsed_seconds", round(elapsed, 3))
         writer = getattr(spider, "warc_writer", None)
-        status = crawl_status(spider, reason)
+        closing_facts(self.facts, self.crawler, spider, reason)
+        facts = {**self.facts.__dict__, "reasons": dict(self.facts.reasons)}
         self._send(
             "close_run",
             {
                 "captures": self.seq,
-                "status": status,
+                "facts": facts,  # the writer adds what only the archive knows, then decides the outcome
                 "present": sorted(self.seen | spider.linked),
                 "pages": stats.get_value("response_received_count", 0),
                 "reports_found": len(spider.reports),
@@ -135,7 +135,7 @@ class CaptureStage:
         )
         if self.state:
             Path(self.state).write_text(
-                json.dumps({"captures": self.seq, "status": status}), encoding="utf-8"
+                json.dumps({"captures": self.seq, "finish_reason": reason}), encoding="utf-8"
             )
-        log.info("run %s: %d captures sent, %s", self.run["run_key"], self.seq, status)
+        log.info("run %s: %d captures sent, %s", self.run["run_key"], self.seq, reason)
         self.broker.close()

@@ -274,7 +274,8 @@ def run_job(
             if state.exists():
                 closed = json.loads(state.read_text(encoding="utf-8"))
             else:
-                closed = {"captures": None, "status": "failed"}
+                reason = f"the crawl process exited with code {proc.returncode} without closing its run"
+                closed = {"captures": None, "status": "failed", "reason": reason}
                 send(
                     broker,
                     "close_run",
@@ -284,6 +285,7 @@ def run_job(
                         "portal": portal,
                         "captures": None,
                         "status": "failed",
+                        "reason": reason,
                         "stats": {"child_exit": proc.returncode, "child_stderr": proc.stderr[-2000:]},
                     },
                 )

@@ -7,7 +7,10 @@
   time-out is that document's failed report), the report back to the writer as `store_report`.
 
 `until_idle`: exit 0 once the queues this role depends on are empty, nothing in progress or delayed, for
-a few checks in a row (crawl: its own queue; write and read: all three, since each feeds the other).
+a few checks in a row (crawl: its own queue; write and read: all three, since each feeds the other); exit
+non-zero with a message when it gives up (nothing moved for a long time) or messages were dead-lettered.
+A message that fails is never retried for ever: the writer and readers turn faults into records
+(`crawl_errors`, failed reports), and a close waiting for lost captures closes after NIANBAO_CLOSE_WAIT.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import logging
 import os
 import signal
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +34,7 @@ from .broker import QUEUES, make_broker, pending, queue_depths, send
 log = logging.getLogger(__name__)
 IDLE_CHECKS = 3
 IDLE_INTERVAL = 0.5
+CLOSE_RETRIES = 200  # a close waits for its captures: retried often, for a while (see close_run)
 
 
 @dataclass
@@ -82,10 +87,29 @@ def store_capture(cap: dict[str, Any]) -> None:
         send(CTX.broker, "read_version", request.to_message())
 
 
+def decide_outcome(facts: dict[str, Any]) -> tuple[str, str | None, bool]:
+    """crawler/outcome.py's decision for a queue crawl, from the facts its child counted and the writer
+    completed: the same rule as a single-process crawl."""
+    from collections import Counter
+
+    from ..outcome import CrawlFacts, decide
+
+    known = {k: v for k, v in facts.items() if k in CrawlFacts.__dataclass_fields__}
+    known["reasons"] = Counter(known.get("reasons") or {})
+    outcome = decide(CrawlFacts(**known))
+    return outcome.status, outcome.reason, outcome.gone_pass
+
+
 def close_run(close: dict[str, Any]) -> None:
+    """Close a run once its captures are in. A close still missing captures NIANBAO_CLOSE_WAIT seconds
+    (default 600) after it was sent closes anyway, the missing captures on record (never an endless retry)."""
     from archive.writer import finish_run
 
-    finish_run(CTX.db(), close)
+    msg = dramatiq.middleware.CurrentMessage.get_current_message()
+    waited = time.time() - msg.message_timestamp / 1000 if msg else 0.0
+    last_try = msg is not None and msg.options.get("retries", 0) >= CLOSE_RETRIES - 1
+    give_up = last_try or waited > float(os.environ.get("NIANBAO_CLOSE_WAIT", "600"))
+    finish_run(CTX.db(), close, decide_outcome, give_up=give_up)
 
 
 def store_report(msg: dict[str, Any]) -> None:
@@ -95,12 +119,20 @@ def store_report(msg: dict[str, Any]) -> None:
 
 
 def read_version(request: dict[str, Any]) -> None:
+    """Read one stored version. Whatever goes wrong (the body missing from the spool, the reader) becomes the
+    document's failed report with the reason as its problem, sent like any report: never an endless retry."""
     from archive.writer import report_to_message
+    from pipelines.pool import failed_report
     from pipelines.read import ReadHints
 
     assert CTX.broker is not None and CTX.spool is not None and CTX.pool is not None
-    body = CTX.spool.get(request["sha256"])
-    report = CTX.pool.read(body, request["filename"], request["content_type"], ReadHints(**request["hints"]))
+    try:
+        body = CTX.spool.get(request["sha256"])
+        hints = ReadHints(**request["hints"])
+        report = CTX.pool.read(body, request["filename"], request["content_type"], hints)
+    except Exception as exc:
+        log.exception("could not read version %s", request.get("version_id"))
+        report = failed_report(request.get("filename"), f"read worker: {type(exc).__name__}: {exc}")
     send(CTX.broker, "store_report", {"request": request, "report": report_to_message(report)})
 
 
@@ -110,7 +142,7 @@ def _declare(broker: RedisBroker) -> None:
         "crawl_portal": {"time_limit": int(hours * 3600_000), "max_retries": 3, "min_backoff": 60_000},
         "store_capture": {"max_retries": 8, "min_backoff": 500, "max_backoff": 30_000},
         # A close waits for its captures: retried often, for a long time.
-        "close_run": {"max_retries": 200, "min_backoff": 200, "max_backoff": 10_000},
+        "close_run": {"max_retries": CLOSE_RETRIES, "min_backoff": 200, "max_backoff": 10_000},
         "store_report": {"max_retries": 8, "min_backoff": 500, "max_backoff": 30_000},
         "read_version": {"time_limit": 3600_000, "max_retries": 3, "min_backoff": 1000},
     }
@@ -135,12 +167,41 @@ ROLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 
 
-def run_worker(role: str, url: str, *, threads: int, until_idle: bool, on_tick: Any = None) -> int:
-    """Run one worker role until SIGTERM/SIGINT (or, with `until_idle`, until its queues drain)."""
+EXIT_DRAINED = 0
+EXIT_DEAD_LETTERS = 1  # drained, but messages went to the dead-letter queues during this run
+EXIT_STALLED = 6  # gave up: messages pending and nothing moved for --give-up-after seconds
+PROGRESS_KEY = "nianbao:progress"  # +1 for every message any worker processed without an exception
+
+
+class Progress(dramatiq.Middleware):
+    """Counts processed messages in Redis, so an idle watcher anywhere can tell a busy pipeline (a long crawl
+    job whose captures the writer stores) from a stuck one (a message retried and failing for ever)."""
+
+    def after_process_message(
+        self, broker: Any, message: Any, *, result: Any = None, exception: BaseException | None = None
+    ) -> None:
+        if exception is None:
+            broker.client.incr(PROGRESS_KEY)
+
+
+def _dead(broker: RedisBroker) -> dict[str, int]:
+    return {d["queue"]: d["dead"] for d in queue_depths(broker)}
+
+
+def run_worker(
+    role: str, url: str, *, threads: int, until_idle: bool, on_tick: Any = None, give_up_after: float = 1800
+) -> int:
+    """Run one worker role until SIGTERM/SIGINT (exit 0), or with `until_idle` until its queues drain.
+
+    `until_idle` never hangs: it exits EXIT_STALLED, saying what is pending, when messages stay pending and
+    nothing moves (no queue count changes, no message is processed anywhere) for `give_up_after` seconds;
+    and EXIT_DEAD_LETTERS when it drained but messages were dead-lettered meanwhile (`nianbao queue status`).
+    """
     from dramatiq.middleware import CurrentMessage
 
     broker = make_broker(url)
     broker.add_middleware(CurrentMessage())
+    broker.add_middleware(Progress())
     CTX.url, CTX.broker = url, broker
     _declare(broker)
     consumed, watched = ROLES[role]
@@ -148,20 +209,46 @@ def run_worker(role: str, url: str, *, threads: int, until_idle: bool, on_tick: 
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
+    dead_before = _dead(broker)
     worker.start()
     idle = 0
+    code = EXIT_DRAINED
+    state: tuple[Any, ...] = ()
+    moved = time.monotonic()
     try:
         while not stop.wait(IDLE_INTERVAL):
             if on_tick is not None:
                 on_tick()
-            if until_idle:
-                idle = idle + 1 if not any(pending(broker, watched).values()) else 0
-                if idle >= IDLE_CHECKS:
-                    break
+            if not until_idle:
+                continue
+            counts = pending(broker, QUEUES)
+            busy = {q: n for q, n in counts.items() if q in watched and n}
+            idle = 0 if busy else idle + 1
+            if idle >= IDLE_CHECKS:
+                break
+            now_state = (tuple(sorted(counts.items())), broker.client.get(PROGRESS_KEY))
+            if now_state != state:
+                state, moved = now_state, time.monotonic()
+            elif time.monotonic() - moved > give_up_after:
+                log.error(
+                    "worker %s gives up: nothing moved for %.0f s, still pending %s (see `nianbao queue status`)",
+                    role,
+                    give_up_after,
+                    busy,
+                )
+                code = EXIT_STALLED
+                break
+        if until_idle and code == EXIT_DRAINED:
+            dead = {
+                q: n - dead_before.get(q, 0) for q, n in _dead(broker).items() if n > dead_before.get(q, 0)
+            }
+            if dead:
+                log.error("worker %s drained the queues, but messages were dead-lettered: %s", role, dead)
+                code = EXIT_DEAD_LETTERS
     finally:
         worker.stop()
         broker.close()
-    return 0
+    return code
 
 
 def depths(url: str) -> list[dict[str, Any]]:
