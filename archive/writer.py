@@ -181,7 +181,8 @@ def apply_capture(db: sqlite_utils.Database, cap: dict[str, Any], spool: Spool) 
     """Archive one capture message; the read a new (or never read) report/attachment version needs.
 
     A capture the archive refuses (bad bytes, a missing spool file, a constraint) is a `store` row in
-    `crawl_errors`, counted as in, never an endless retry: the crawl closes `partial` and marks nothing gone.
+    `crawl_errors`, counted as in, never an endless retry: the crawl closes `partial`, as in single-process
+    mode (crawler/outcome.py).
     """
     crawl_id = ensure_run(db, cap)
     seen = db.execute(
@@ -292,7 +293,8 @@ def finish_run(
     from the child's facts plus what only the archive knows, gone pass if the outcome allows it, health.
 
     With `give_up`, close even though captures are missing: that is a `queue` row in `crawl_errors`, so the
-    crawl is at best partial and marks nothing gone."""
+    crawl is at best partial (the gone pass still needs lists read completely: the close names every URL the
+    crawl saw or found linked, whatever became of its captures)."""
     crawl_id = ensure_run(db, close)
     done = db.execute("SELECT finished_at FROM crawls WHERE id = ?", [crawl_id]).fetchone()
     if done and done[0]:

@@ -246,7 +246,7 @@ def test_kill9_crawl_worker_and_read_worker_jobs_redelivered(portals, redis, tmp
     schedule(env, reg)
     db = tmp_path / "queue.db"
     warc = str(tmp_path / "warc")
-    # Slow crawls (one connection, 0.3 s between requests) so a kill lands mid-crawl.
+    # The victim crawls slowly (one connection, 0.3 s between requests) so the kill lands mid-crawl.
     slow = ["-s", "DOWNLOAD_DELAY=0.3", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1"]
     writer = start(env, "worker", "write", "--db", str(db), "--until-idle")
     victim = start(env, "worker", "crawl", "--warc-dir", warc, *slow)
@@ -263,7 +263,7 @@ def test_kill9_crawl_worker_and_read_worker_jobs_redelivered(portals, redis, tmp
         )
     )
     kill9(victim)
-    survivor = start(env, "worker", "crawl", "--warc-dir", warc, *slow, "--until-idle")
+    survivor = start(env, "worker", "crawl", "--warc-dir", warc, "--until-idle")  # at full speed
     # Mid-read: the reader has written a report and more versions are waiting for it.
     wait_for(lambda: count(db, "SELECT count(*) FROM reports") >= 1)
     kill9(reader)
@@ -289,3 +289,20 @@ def test_kill9_crawl_worker_and_read_worker_jobs_redelivered(portals, redis, tmp
         query(baseline, "SELECT url, kind FROM documents")
     )
     assert query(db, "SELECT count(*) FROM documents WHERE gone_since IS NOT NULL")[0][0] == 0
+
+
+def test_until_idle_gives_up_and_names_what_is_pending(redis, tmp_path):
+    """A writer waiting for a crawl no crawl worker takes: it does not hang, it exits 6 and says why."""
+    env = env_for(redis, tmp_path)
+    proc = subprocess.run(
+        [*PY, "schedule", "--url", "http://127.0.0.1:9/", "--agency", "青山县人民政府"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    write = [*PY, "worker", "write", "--db", str(tmp_path / "a.db"), "--until-idle", "--give-up-after", "2"]
+    proc = subprocess.run(write, env=env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 6, proc.stderr[-2000:]
+    assert "gives up" in proc.stderr and "'crawl': 1" in proc.stderr, proc.stderr[-2000:]
