@@ -34,8 +34,9 @@ from .crawls import (
     unseen_documents,
 )
 from .health import record_health
+from .reparse import replace_report
 from .spool import Spool
-from .store import FetchMeta, StoreResult, attach_report, now_iso, write_report, write_version
+from .store import FetchMeta, StoreResult, attach_report, now_iso, write_version
 
 log = logging.getLogger(__name__)
 
@@ -241,8 +242,10 @@ def apply_report(db: sqlite_utils.Database, msg: dict[str, Any]) -> int | None:
     crawl_id, url, kind = row
     fault = {"url": url, "kind": kind, "http_status": None, "attempts": None}
     try:
-        if request.get("mode") == "reparse":
-            return write_report(db, vid, report)
+        if request.get("mode") == "reparse":  # as `nianbao reparse` writes it
+            replace_report(db, vid, report)
+            got = db.execute("SELECT id FROM reports WHERE version_id = ?", [vid]).fetchone()
+            return int(got[0]) if got else None
         if db.execute("SELECT 1 FROM reports WHERE version_id = ?", [vid]).fetchone():
             return None
         if report.status == "failed":

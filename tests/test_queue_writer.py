@@ -151,3 +151,37 @@ def test_report_crosses_the_queue_unchanged():
     )
     back = report_from_message(json.loads(json.dumps(report_to_message(report))))
     assert back == report and back.search_streams == report.search_streams
+
+
+def test_queued_reparse_reads_what_nianbao_reparse_reads_and_replaces_in_place(archive, tmp_path):
+    from archive.reparse import hints_for
+    from crawler.queue.reparse import reparse_requests
+    from pipelines.read import ReadHints, read_report
+
+    db, spool = archive
+    own = capture(0, "http://qingshan.localhost/nb/2024.html", "report", sha256=spool.put(LIST.encode()))
+    foreign = capture(
+        1,
+        "http://qingshan.localhost/nb/other.html",
+        "report",
+        sha256=spool.put(LIST.encode() + b"<p>\xe9\x9d\x92\xe5\xb2\xad\xe5\x8e\xbf</p>"),
+        foreign_place="青岭县",
+        read=False,
+    )
+    request = apply_capture(db, own, spool)
+    assert request is not None and apply_capture(db, foreign, spool) is None
+    first = read_report(LIST.encode(), "2024.html", None, ReadHints(**request.hints))
+    report_id = apply_report(db, {"request": request.to_message(), "report": report_to_message(first)})
+    db.conn.commit()
+
+    other = Spool(tmp_path / "other-spool")  # another machine's spool: the bodies are copied there
+    requests = reparse_requests(tmp_path / "archive.db", other, None, None, None)
+    assert [r["version_id"] for r in requests] == [request.version_id]  # never another place's report
+    (req,) = requests
+    assert req["hints"] == hints_for(db, own["url"], "qingshan").to_dict() and other.has(req["sha256"])
+    again = read_report(other.get(req["sha256"]), req["filename"], None, ReadHints(**req["hints"]))
+    assert apply_report(db, {"request": req, "report": report_to_message(again)}) == report_id
+    assert db.execute("SELECT count(*) FROM reports").fetchone()[0] == 1
+    fmt = db.execute("SELECT format FROM versions WHERE id = ?", [request.version_id]).fetchone()[0]
+    assert fmt == again.meta.get("format")
+    assert reparse_requests(tmp_path / "archive.db", other, "pdf", None, None) == []
