@@ -2,7 +2,7 @@
 portal set crawled by 1 and 2 crawl workers with the per-host request rate measured from the WARC request
 records, and the writer's captures/s. Everything on loopback, with its own redis-server on a free port.
 
-    python bench/bench_queue.py [--reads 24] [--captures 2000] [--delay 0.2]
+    python bench/bench_queue.py [--reads 24] [--repeat 1] [--captures 2000] [--delay 0.2] [--only reads]
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -74,10 +75,20 @@ def corpus_bodies(n: int) -> list[tuple[str, bytes]]:
     return [files[i % len(files)] for i in range(n)]
 
 
-def bench_reads(tmp: Path, n: int) -> dict[str, float]:
+def bench_reads(tmp: Path, n: int, repeat: int = 1) -> dict[str, float]:
+    """Reads/s with 1 and 2 read workers, `repeat` times alternating which goes first; medians."""
+    runs: list[dict[str, float]] = []
+    for i in range(repeat):
+        runs.append(_reads_once(tmp / f"r{i}", n, (1, 2) if i % 2 == 0 else (2, 1)))
+    out = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+    out["read_ratio"] = round(statistics.median(r["reads_per_s_2"] / r["reads_per_s_1"] for r in runs), 2)
+    return out
+
+
+def _reads_once(tmp: Path, n: int, order: tuple[int, ...]) -> dict[str, float]:
     out: dict[str, float] = {}
     bodies = corpus_bodies(n)
-    for workers in (1, 2):
+    for workers in order:
         with LocalRedis(tmp / f"redis-r{workers}") as r:
             spool = Spool(tmp / "spool")
             broker = make_broker(r.url)
@@ -108,7 +119,6 @@ def bench_reads(tmp: Path, n: int) -> dict[str, float]:
                 " (from the first read done: start-up left out)",
                 flush=True,
             )
-    out["read_ratio"] = round(out["reads_per_s_2"] / out["reads_per_s_1"], 2)
     return out
 
 
@@ -240,6 +250,7 @@ def bench_writer(tmp: Path, n: int) -> dict[str, float]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--reads", type=int, default=24)
+    ap.add_argument("--repeat", type=int, default=1, help="read runs (1 and 2 workers each); medians")
     ap.add_argument("--captures", type=int, default=2000)
     ap.add_argument("--delay", type=float, default=0.2, help="DOWNLOAD_DELAY per host (s)")
     ap.add_argument("--only", choices=("reads", "crawl", "writer"))
@@ -248,7 +259,7 @@ def main() -> None:
     figures: dict[str, object] = {}
     try:
         if args.only in (None, "reads"):
-            figures.update(bench_reads(tmp, args.reads))
+            figures.update(bench_reads(tmp, args.reads, args.repeat))
         if args.only in (None, "crawl"):
             figures.update(bench_crawl(tmp, args.delay))
         if args.only in (None, "writer"):
