@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
@@ -65,6 +66,13 @@ class ReadRequest:
 
     def to_message(self) -> dict[str, Any]:
         return dict(self.__dict__)
+
+
+def transient(exc: BaseException) -> bool:
+    """A fault of the moment (the file busy or locked), retried by the queue; anything else about a message is
+    recorded once, never retried for ever."""
+    text = str(exc).lower()
+    return isinstance(exc, sqlite3.OperationalError) and ("locked" in text or "busy" in text)
 
 
 def report_to_message(report: Report) -> dict[str, Any]:
@@ -203,6 +211,8 @@ def apply_capture(db: sqlite_utils.Database, cap: dict[str, Any], spool: Spool) 
             result = _archive_event(db, cap, crawl_id, spool)
         except Exception as exc:
             db.conn.rollback()
+            if transient(exc):
+                raise  # retried by the queue: the archive is busy, not refusing this capture
             log.exception("could not archive %s", cap["url"])
             _record(db, crawl_id, cap, "store", f"{type(exc).__name__}: {exc}")
         db.execute(
@@ -256,6 +266,8 @@ def apply_report(db: sqlite_utils.Database, msg: dict[str, Any]) -> int | None:
         attach_report(db, result, report)
     except Exception as exc:
         db.conn.rollback()
+        if transient(exc):
+            raise
         log.exception("could not write the report of version %s", vid)
         _record(db, crawl_id, fault, "store", f"{type(exc).__name__}: {exc}")
         db.conn.commit()

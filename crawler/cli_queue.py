@@ -195,12 +195,14 @@ def worker_write(
         if time.monotonic() - last[0] < float(os.environ.get("NIANBAO_QUEUE_STATS_EVERY", "30")):
             return
         last[0] = time.monotonic()
-        _record_depths(CTX.db(), url)
+        with CTX.writing() as db:
+            _record_depths(db, url)
 
     code = run_worker(
         "write", url, threads=1, until_idle=until_idle, on_tick=snapshot, give_up_after=give_up_after
     )
-    _record_depths(CTX.db(), url)
+    with CTX.writing() as db:
+        _record_depths(db, url)
     raise SystemExit(code)
 
 

@@ -185,3 +185,25 @@ def test_queued_reparse_reads_what_nianbao_reparse_reads_and_replaces_in_place(a
     fmt = db.execute("SELECT format FROM versions WHERE id = ?", [request.version_id]).fetchone()[0]
     assert fmt == again.meta.get("format")
     assert reparse_requests(tmp_path / "archive.db", other, "pdf", None, None) == []
+
+
+def test_a_busy_archive_is_retried_not_recorded(archive, tmp_path):
+    """'database is locked' is the moment, not the capture: the message is retried (raised), nothing recorded."""
+    import sqlite3
+
+    db, spool = archive
+    cap = capture(0, "http://qingshan.localhost/zfxxgk/", "list", sha256=spool.put(LIST.encode()))
+    apply_capture(
+        db, capture(9, "http://qingshan.localhost/", "page", sha256=spool.put(b"<html></html>")), spool
+    )
+    other = sqlite3.connect(tmp_path / "archive.db")
+    other.execute("BEGIN IMMEDIATE")  # another writer holds the file
+    db.execute("PRAGMA busy_timeout = 0")
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        apply_capture(db, cap, spool)
+    other.rollback()
+    other.close()
+    assert db.execute("SELECT count(*) FROM crawl_errors").fetchone()[0] == 0
+    apply_capture(db, cap, spool)  # the retry
+    assert db.execute("SELECT count(*) FROM documents WHERE url = ?", [cap["url"]]).fetchone()[0] == 1
+    assert db.execute("SELECT count(*) FROM queue_captures").fetchone()[0] == 2

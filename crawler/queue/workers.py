@@ -20,6 +20,8 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,6 +53,8 @@ class Context:
     local: threading.local = field(default_factory=threading.local)
     done: list[dict[str, Any]] = field(default_factory=list)
 
+    write_lock: threading.Lock = field(default_factory=threading.Lock)
+
     def db(self) -> Any:
         db = getattr(self.local, "db", None)
         if db is None:
@@ -60,6 +64,24 @@ class Context:
             db = self.local.db = open_db(self.db_path)
             db.execute("PRAGMA busy_timeout = 30000")
         return db
+
+    @contextmanager
+    def writing(self) -> Iterator[Any]:
+        """The archive for one write, one at a time in this process, committed (or rolled back) at the end.
+
+        The writer's actors and its queue-depth snapshots run in different threads, hence connections; in WAL
+        mode a transaction that read before another connection committed cannot write (SQLITE_BUSY_SNAPSHOT,
+        "database is locked" at once, whatever the busy timeout), so writes never overlap."""
+        with self.write_lock:
+            db = self.db()
+            try:
+                yield db
+            except BaseException:
+                if db.conn.in_transaction:
+                    db.conn.rollback()
+                raise
+            if db.conn.in_transaction:
+                db.conn.commit()
 
 
 CTX = Context()
@@ -82,7 +104,8 @@ def store_capture(cap: dict[str, Any]) -> None:
     from archive.writer import apply_capture
 
     assert CTX.broker is not None and CTX.spool is not None
-    request = apply_capture(CTX.db(), cap, CTX.spool)
+    with CTX.writing() as db:
+        request = apply_capture(db, cap, CTX.spool)
     if request is not None:
         send(CTX.broker, "read_version", request.to_message())
 
@@ -109,13 +132,15 @@ def close_run(close: dict[str, Any]) -> None:
     waited = time.time() - msg.message_timestamp / 1000 if msg else 0.0
     last_try = msg is not None and msg.options.get("retries", 0) >= CLOSE_RETRIES - 1
     give_up = last_try or waited > float(os.environ.get("NIANBAO_CLOSE_WAIT", "600"))
-    finish_run(CTX.db(), close, decide_outcome, give_up=give_up)
+    with CTX.writing() as db:
+        finish_run(db, close, decide_outcome, give_up=give_up)
 
 
 def store_report(msg: dict[str, Any]) -> None:
     from archive.writer import apply_report
 
-    apply_report(CTX.db(), msg)
+    with CTX.writing() as db:
+        apply_report(db, msg)
 
 
 def read_version(request: dict[str, Any]) -> None:
