@@ -42,9 +42,14 @@ def crawl_health(db: sqlite_utils.Database, crawl_id: int) -> dict[str, Any]:
     prefix = "downloader/response_status_count/"
     by_status = {k[len(prefix) :]: v for k, v in stats.items() if k.startswith(prefix)}
     requests = int(stats.get("downloader/request_count", 0))
+    # Write errors: counted in the stats by a single-process crawl, recorded by the queue writer (both keep a
+    # `store` row in crawl_errors; `queue` rows are captures that never arrived).
+    written = db.execute(
+        "SELECT count(*) FROM crawl_errors WHERE crawl_id = ? AND stage IN ('store', 'queue')", [crawl_id]
+    ).fetchone()[0]
     errors = int(
         stats.get("log_count/ERROR", 0)
-        + stats.get("nianbao/store_errors", 0)
+        + max(int(stats.get("nianbao/store_errors", 0)), int(written))
         + stats.get("downloader/exception_count", 0)
     )
     new_versions = db.execute("SELECT count(*) FROM versions WHERE crawl_id = ?", [crawl_id]).fetchone()[0]
