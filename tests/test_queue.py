@@ -204,6 +204,17 @@ def test_two_crawl_workers_one_writer_two_readers_equal_single_process(portals, 
     assert [r[0] for r in query(db, sql)] == ["blocked"]
     sql = canned["databases"]["nianbao"]["queries"]["parse_failures_by_format"]["sql"]
     assert sum(r[1] for r in query(db, sql)) == query(db, "SELECT count(*) FROM reports")[0][0]
+    queries = canned["databases"]["nianbao"]["queries"]
+    assert [r[1] for r in query(db, queries["queue_depth"]["sql"])] == ["crawl", "read", "write"]
+    assert query(db, queries["portals_report_count_fell"]["sql"]) == []
+    conn = sqlite3.connect(db)
+    try:
+        missing = queries["portals_missing_year"]["sql"]
+        # Every demo portal has a 2023 report; the blocked one has none. 2999's deadline has not passed.
+        assert [r[0] for r in conn.execute(missing, {"year": 2023})] == ["blocked"]
+        assert conn.execute(missing, {"year": 2999}).fetchall() == []
+    finally:
+        conn.close()
     # The writer recorded queue depths, and nothing is left in Redis.
     assert query(db, "SELECT count(*) FROM queue_stats WHERE depth = 0 AND dead = 0")[0][0] >= 3
 
