@@ -230,6 +230,22 @@ def unacked(redis: LocalRedis, queue: str) -> int:
         client.close()
 
 
+def kill9_holding(proc: subprocess.Popen[str], redis: LocalRedis, queue: str, timeout: float = 120) -> int:
+    """kill -9 a worker at a moment it holds messages of `queue` it has not acked: it is stopped (SIGSTOP)
+    while its ack sets are read, so it cannot ack in between; returns how many it held."""
+    deadline = time.monotonic() + timeout
+    while True:
+        os.killpg(proc.pid, signal.SIGSTOP)
+        held = unacked(redis, queue)
+        if held > 0:
+            kill9(proc)
+            return held
+        os.killpg(proc.pid, signal.SIGCONT)
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the worker never held a {queue} message")
+        time.sleep(0.05)
+
+
 def wait_for(what: Callable[[], bool], timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while not what():
@@ -277,8 +293,7 @@ def test_kill9_crawl_worker_and_read_worker_jobs_redelivered(portals, redis, tmp
     survivor = start(env, "worker", "crawl", "--warc-dir", warc, "--until-idle")  # at full speed
     # Mid-read: the reader has written a report and more versions are waiting for it.
     wait_for(lambda: count(db, "SELECT count(*) FROM reports") >= 1)
-    kill9(reader)
-    orphaned = unacked(redis, "read")
+    orphaned = kill9_holding(reader, redis, "read")
     readers = [start(env, "worker", "read", "--processes", "1", "--until-idle") for _ in range(2)]
     finish([survivor, *readers, writer])
     # The killed reader held messages it had taken but not acked; they were read again by the others.
