@@ -570,7 +570,56 @@ def m011_codes_and_latest_views(db: sqlite_utils.Database) -> None:
 
 
 @migrations()
-def m012_search_filters(db: sqlite_utils.Database) -> None:
+def m012_crawl_health_and_queue(db: sqlite_utils.Database) -> None:
+    """Crawl health (issue 12): per-crawl counts and checks at close; queue mode's run keys, capture log
+    and queue snapshots."""
+    db.executescript(
+        """
+        ALTER TABLE crawls ADD COLUMN run_key TEXT;            -- queue mode: one crawl-job execution
+        ALTER TABLE crawls ADD COLUMN job_id TEXT;             -- queue mode: the job (same over redeliveries)
+        ALTER TABLE crawls ADD COLUMN requests INTEGER;
+        ALTER TABLE crawls ADD COLUMN responses_by_status TEXT;  -- JSON {"200": n, "404": n}
+        ALTER TABLE crawls ADD COLUMN new_documents INTEGER;
+        ALTER TABLE crawls ADD COLUMN new_versions INTEGER;
+        ALTER TABLE crawls ADD COLUMN reports_by_status TEXT;    -- JSON {"complete": n, ...}
+        ALTER TABLE crawls ADD COLUMN errors INTEGER;
+        ALTER TABLE crawls ADD COLUMN duration_seconds REAL;
+        ALTER TABLE crawls ADD COLUMN health TEXT;               -- JSON [{"check", "ok", "detail"}]
+        ALTER TABLE crawls ADD COLUMN health_ok INTEGER;
+        CREATE UNIQUE INDEX crawls_run_key ON crawls(run_key) WHERE run_key IS NOT NULL;
+        CREATE TABLE queue_captures (
+            run_key TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            crawl_id INTEGER REFERENCES crawls(id),
+            PRIMARY KEY (run_key, seq)
+        );
+        CREATE TABLE queue_stats (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            queue TEXT NOT NULL,
+            depth INTEGER NOT NULL,       -- messages waiting or in progress
+            delayed INTEGER NOT NULL,     -- retries waiting their backoff
+            dead INTEGER NOT NULL,        -- dead letters
+            oldest_seconds REAL           -- age of the oldest message waiting
+        );
+        CREATE VIEW crawl_health AS
+            SELECT c.id AS crawl_id, c.portal_id, c.started_at, c.finished_at, c.status, c.requests,
+                   c.responses_by_status, c.pages, c.new_documents, c.new_versions, c.reports_found,
+                   (SELECT json_group_object(status, n) FROM (SELECT r.status, count(*) AS n FROM reports r
+                      JOIN versions v ON v.id = r.version_id WHERE v.crawl_id = c.id GROUP BY r.status))
+                     AS reports_by_status,
+                   c.errors, c.duration_seconds, c.bytes_received, c.health_ok, c.health
+            FROM crawls c;
+        CREATE VIEW portal_last_crawl AS
+            SELECT c.* FROM crawl_health c
+            WHERE c.crawl_id = (SELECT max(id) FROM crawls c2 WHERE c2.portal_id = c.portal_id
+                                AND c2.status != 'running');
+        """
+    )
+
+
+@migrations()
+def m013_search_filters(db: sqlite_utils.Database) -> None:
     """A covering index for the search page's filters (archive/search_reports.py): a region, level, status or
     year filter, and the list of each filter's values, read this index instead of every (wide) report row."""
     db.execute("CREATE INDEX idx_reports_search_filters ON reports(is_latest, region, level, status, year)")

@@ -46,7 +46,7 @@ def reparse_version(db: sqlite_utils.Database, version_id: int) -> Report:
     """Re-read one stored original in this process and replace its report in place; history is untouched."""
     doc = original(db, version_id)
     report = read_report(doc.body, doc.filename, doc.content_type, hints_for(db, doc.url, doc.portal_id))
-    _replace_report(db, version_id, report)
+    replace_report(db, version_id, report)
     return report
 
 
@@ -70,7 +70,7 @@ def reparse_versions(
     def finish_oldest() -> None:
         vid, future = pending.pop(0)
         report = future.result()
-        _replace_report(db, vid, report)
+        replace_report(db, vid, report)
         if on_done:
             on_done(vid, report.status)
 
@@ -90,7 +90,9 @@ def reparse_versions(
         pool.close()
 
 
-def _replace_report(db: sqlite_utils.Database, version_id: int, report: Report) -> None:
+def replace_report(db: sqlite_utils.Database, version_id: int, report: Report) -> None:
+    """Write a re-read report over the old one in place, with the format and extractor it found (also the
+    queue writer's reparse path)."""
     with db.atomic():
         write_report(db, version_id, report)
         db.execute(

@@ -21,6 +21,7 @@ import click
 from archive.cli import datasette_command
 from archive.cli import main as archive_main
 
+from .cli_queue import queue_group, schedule, worker
 from .jobdir import prepare as prepare_jobdir
 from .jobdir import write as write_jobdir
 from .outcome import worst_exit_code
@@ -495,3 +496,6 @@ def main() -> None:
 
 for _command in (*archive_main.commands.values(), crawl, portals, demo, detect):
     main.add_command(_command)
+main.add_command(schedule)
+main.add_command(worker)
+main.add_command(queue_group)

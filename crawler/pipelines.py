@@ -31,6 +31,7 @@ from archive.crawls import (
     unseen_documents,
 )
 from archive.db import open_db
+from archive.health import record_health
 from archive.store import FetchMeta, StoreResult, attach_report, write_version
 from pipelines.pool import ReaderPool
 from pipelines.read import ReadHints, read_report
@@ -57,6 +58,51 @@ def _jobdir_reused(jobdir: str | None) -> bool:
     """A Scrapy JOBDIR that already held a crawl (`scrapy crawl -s JOBDIR=…` run again): what this run
     did not fetch may have been fetched by the earlier one, so absence proves nothing."""
     return jobdir is not None and jobdir != "" and (Path(jobdir) / "spider.state").exists()
+
+
+def stored_kind(kind: str) -> str:
+    """The kind a document is stored under: a 详见附件 landing page stays the report's page (its attachment
+    is read, not it); another place's report is a report document naming its place in `foreign_place`.
+    Neither is read as this portal's report (READ_KINDS holds the item kinds that are read)."""
+    return {"landing": "report", "foreign": "report"}.get(kind, kind)
+
+
+def closing_facts(facts: CrawlFacts, crawler: Crawler, spider: Any, reason: str) -> CrawlFacts:
+    """What the spider knows at its close, added to the facts counted item by item (ArchiveStage and the
+    queue's CaptureStage decide a crawl's outcome from the same facts)."""
+    stats = crawler.stats
+    assert stats is not None
+    facts.finish_reason = reason
+    facts.reports_found = len(spider.reports)
+    facts.blocked_evidence = spider.blocked_evidence
+    facts.challenged = len(getattr(spider, "challenged", None) or [])
+    facts.budget_exhausted = bool(spider.budget_exhausted)
+    facts.resumed = crawler.settings.getbool("NIANBAO_RESUMED") or _jobdir_reused(
+        crawler.settings.get("JOBDIR")
+    )
+    facts.robots_forbidden = stats.get_value("robotstxt/forbidden", 0) or 0
+    return facts
+
+
+def read_hints(crawler: Crawler, item: DocumentItem) -> ReadHints:
+    """What the reader is told about a document besides its bytes (the same in both modes)."""
+    portal = _portal_of(crawler)
+    return ReadHints(
+        url=item.url,
+        agency=getattr(portal, "agency", None),
+        region=getattr(portal, "region", None),
+        level=getattr(portal, "level", None),
+        link_text=item.link_text,
+        attachments=list(item.attachments),
+        title=item.title,
+        published=item.published,
+        column=item.column,
+    )
+
+
+def read_name(item: DocumentItem) -> str:
+    """The file name a document is read under (the served name, else the URL's last part)."""
+    return safe_filename(item.filename) or safe_filename(item.url.rsplit("/", 1)[-1]) or "document"
 
 
 class ArchiveStage:
@@ -169,10 +215,7 @@ class ArchiveStage:
     def fetch_meta(self, item: DocumentItem) -> FetchMeta:
         return FetchMeta(
             url=item.url,
-            # Stored kinds: a 详见附件 landing page stays the report's page (its attachment is read, not it);
-            # another place's report is a report document naming its place in `foreign_place`. Neither is
-            # read as this portal's report (READ_KINDS).
-            kind={"landing": "report", "foreign": "report"}.get(item.kind, item.kind),
+            kind=stored_kind(item.kind),
             foreign_place=item.foreign_place,
             portal_id=item.portal_id,
             fetched_at=item.fetched_at,
@@ -197,15 +240,7 @@ class ArchiveStage:
             return
         stats = self.crawler.stats
         assert stats is not None
-        self.facts.finish_reason = reason
-        self.facts.reports_found = len(spider.reports)
-        self.facts.blocked_evidence = spider.blocked_evidence
-        self.facts.challenged = len(getattr(spider, "challenged", None) or [])
-        self.facts.budget_exhausted = bool(spider.budget_exhausted)
-        self.facts.resumed = self.crawler.settings.getbool("NIANBAO_RESUMED") or _jobdir_reused(
-            self.crawler.settings.get("JOBDIR")
-        )
-        self.facts.robots_forbidden = stats.get_value("robotstxt/forbidden", 0) or 0
+        closing_facts(self.facts, self.crawler, spider, reason)
         outcome = decide(self.facts)
         status = outcome.status
         gone = 0
@@ -234,6 +269,7 @@ class ArchiveStage:
         if spider.blocked_evidence:
             row["blocked_evidence"] = spider.blocked_evidence
         close_crawl(self.db, self.crawl_id, row)
+        record_health(self.db, self.crawl_id)  # crawl health columns and checks (archive/health.py)
         log.info(
             "crawl %s of %s: %s (%s), %d pages, %d reports, %d marked gone",
             self.crawl_id,
@@ -333,19 +369,8 @@ class ReadStage:
         assert self.db is not None
         stats = self.crawler.stats
         assert stats is not None
-        portal = _portal_of(self.crawler)
-        hints = ReadHints(
-            url=item.url,
-            agency=getattr(portal, "agency", None),
-            region=getattr(portal, "region", None),
-            level=getattr(portal, "level", None),
-            link_text=item.link_text,
-            attachments=list(item.attachments),
-            title=item.title,
-            published=item.published,
-            column=item.column,
-        )
-        name = safe_filename(item.filename) or safe_filename(item.url.rsplit("/", 1)[-1]) or "document"
+        hints = read_hints(self.crawler, item)
+        name = read_name(item)
         if self.pool is not None:
             report = await self.pool.read_async(item.body, name, item.content_type, hints)
         else:

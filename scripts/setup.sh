@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install everything nianbao needs on a fresh Debian machine: system tools (LibreOffice for DOC/WPS,
 # Tesseract with the Simplified Chinese model for scans, poppler, Chromium for the browser test, CJK fonts
-# for rendering), then the Python package with its test extras.
+# for rendering, redis-server for queue mode's tests, which start their own on a loopback port), then the
+# Python package with its test extras.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +12,7 @@ APT_PACKAGES=(
   poppler-utils
   chromium chromium-driver
   fonts-noto-cjk
+  redis-server
 )
 
 if command -v apt-get >/dev/null 2>&1; then

@@ -1,0 +1,210 @@
+"""The queue writer's side without Redis: a capture or report the archive refuses is a record, never an
+endless retry (after the queue-mode merge, one such capture kept `worker write --until-idle` waiting for ever);
+a close waits for its captures, then gives up with the gap on record; reports cross the queue losslessly."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from archive.db import open_db
+from archive.spool import Spool
+from archive.writer import (
+    CapturesMissing,
+    apply_capture,
+    apply_report,
+    finish_run,
+    report_from_message,
+    report_to_message,
+)
+from crawler.queue.workers import decide_outcome
+from pipelines.report import Check, Fact, Figure, Report
+
+PORTAL = {
+    "name": "qingshan",
+    "agency": "青山县人民政府",
+    "level": "县级",
+    "start_urls": ["http://qingshan.localhost/zfxxgk/"],
+    "allowed_domains": ["qingshan.localhost"],
+}
+LIST = "<html><body><a href='/nb/2024.html'>青山县人民政府2024年政府信息公开工作年度报告</a></body></html>"
+
+
+def capture(seq: int, url: str, kind: str, event: str = "fetched", **extra: object) -> dict:
+    return {
+        "run_key": "run-1",
+        "job_id": "job-1",
+        "portal": PORTAL,
+        "seq": seq,
+        "event": event,
+        "url": url,
+        "kind": kind,
+        "read": kind == "report",
+        "http_status": 200,
+        "content_type": "text/html; charset=utf-8",
+        "read_name": url.rsplit("/", 1)[-1],
+        "hints": {"url": url, "agency": PORTAL["agency"]},
+        **extra,
+    }
+
+
+def facts(**over: object) -> dict:
+    base = {"pages_ok": 1, "fetched": 2, "reports_found": 1, "finish_reason": "finished", "reasons": {}}
+    return {**base, **over}
+
+
+@pytest.fixture
+def archive(tmp_path: Path):
+    db = open_db(tmp_path / "archive.db")
+    yield db, Spool(tmp_path / "spool")
+    db.close()
+
+
+def test_refused_capture_is_a_store_error_and_the_crawl_closes_partial(archive):
+    db, spool = archive
+    sha_list = spool.put(LIST.encode())
+    assert (
+        apply_capture(db, capture(0, "http://qingshan.localhost/zfxxgk/", "list", sha256=sha_list), spool)
+        is None
+    )
+    # The report's body never reached this spool (another machine's, or pruned): recorded, counted as in.
+    missing = "0" * 64
+    report_cap = capture(1, "http://qingshan.localhost/nb/2024.html", "report", sha256=missing)
+    assert apply_capture(db, report_cap, spool) is None
+    # A failed fetch travels as an event and lands in crawl_errors as in a single-process crawl.
+    err = capture(2, "http://qingshan.localhost/nb/2023.pdf", "report", event="error", stage="http")
+    apply_capture(db, {**err, "http_status": 500, "evidence": "HTTP 500", "attempts": 3}, spool)
+    errors = db.execute("SELECT stage, url, reason FROM crawl_errors ORDER BY id").fetchall()
+    assert [e[0] for e in errors] == ["store", "http"]
+    assert "SpoolMissing" in errors[0][2] and errors[0][1].endswith("2024.html")
+    # A redelivered capture changes nothing.
+    apply_capture(db, report_cap, spool)
+    assert db.execute("SELECT count(*) FROM crawl_errors").fetchone()[0] == 2
+
+    close = {
+        "run_key": "run-1",
+        "job_id": "job-1",
+        "portal": PORTAL,
+        "captures": 4,  # one capture never arrives
+        "facts": facts(errors=1, reasons={"http: HTTP 500": 1}),
+        "present": ["http://qingshan.localhost/zfxxgk/", "http://qingshan.localhost/nb/2024.html"],
+        "pages": 2,
+        "reports_found": 1,
+        "stats": {"downloader/request_count": 3},
+    }
+    with pytest.raises(CapturesMissing, match="3 of 4"):
+        finish_run(db, close, decide_outcome)
+    crawl_id = finish_run(db, close, decide_outcome, give_up=True)
+    status, reason, finished = db.execute(
+        "SELECT status, reason, finished_at FROM crawls WHERE id = ?", [crawl_id]
+    ).fetchone()
+    assert status == "partial" and finished
+    assert "2 archive write errors" in reason and "1 failed fetches" in reason
+    queue_err = db.execute("SELECT reason FROM crawl_errors WHERE stage = 'queue'").fetchone()[0]
+    assert queue_err == "1 of 4 capture messages never reached the writer"
+    assert db.execute("SELECT errors FROM crawls WHERE id = ?", [crawl_id]).fetchone()[0] == 2  # store, queue
+    health = json.loads(db.execute("SELECT health FROM crawls WHERE id = ?", [crawl_id]).fetchone()[0])
+    assert {h["check"] for h in health} >= {"not_blocked", "budget_left", "error_ratio"}
+
+
+def test_a_failed_read_is_a_read_error_and_a_refused_report_a_store_error(archive):
+    db, spool = archive
+    body = b"<html><body><p>\xe6\x97\xa0\xe6\xb3\x95\xe8\xaf\xbb\xe5\x8f\x96</p></body></html>"
+    cap = capture(0, "http://qingshan.localhost/nb/2024.html", "report", sha256=spool.put(body))
+    request = apply_capture(db, cap, spool)
+    assert request is not None
+    failed = Report(status="failed", problems=["2024.html: no statistical table found"])
+    msg = {"request": request.to_message(), "report": report_to_message(failed)}
+    assert apply_report(db, msg) is not None
+    assert db.execute("SELECT stage, reason FROM crawl_errors").fetchall() == [
+        ("read", "2024.html: no statistical table found")
+    ]
+    assert apply_report(db, msg) is None  # a redelivery: the report is already there
+    # A report the archive refuses (a figure without its table) becomes a store error, not a retried message.
+    cap2 = capture(1, "http://qingshan.localhost/nb/2023.html", "report", sha256=spool.put(body + b" "))
+    request2 = apply_capture(db, cap2, spool)
+    assert request2 is not None
+    bad = report_to_message(Report(status="complete", year=2023))
+    bad["figures"] = [{"table": None, "row": "x", "column": "y", "value": 1}]
+    assert apply_report(db, {"request": request2.to_message(), "report": bad}) is None
+    stages = [r[0] for r in db.execute("SELECT stage FROM crawl_errors ORDER BY id").fetchall()]
+    assert stages == ["read", "store"]
+    assert db.execute("SELECT count(*) FROM reports").fetchone()[0] == 1
+
+
+def test_report_crosses_the_queue_unchanged():
+    report = Report(
+        agency="青山县人民政府",
+        year=2024,
+        title="青山县人民政府2024年政府信息公开工作年度报告",
+        template="2021",
+        status="partial",
+        sections={"overview": "一、总体情况"},
+        figures=[Figure("applications", "new_received", "total", 12, "12", ["dash_as_zero"], {"page": 2})],
+        checks=[Check("applications.sum", "total", False, "12 ≠ 11", "granted", "hard", ["a.b.c"])],
+        problems=["第3页表格不完整"],
+        facts=[Fact("e0_applications", "收到申请", 7, "件", "共收到申请7件。", "year", {"line": 4})],
+        meta={"format": "pdf", "ocr": False},
+        text="全文",
+        search_streams={"body": ("青山 县", "qingshan")},
+    )
+    back = report_from_message(json.loads(json.dumps(report_to_message(report))))
+    assert back == report and back.search_streams == report.search_streams
+
+
+def test_queued_reparse_reads_what_nianbao_reparse_reads_and_replaces_in_place(archive, tmp_path):
+    from archive.reparse import hints_for
+    from crawler.queue.reparse import reparse_requests
+    from pipelines.read import ReadHints, read_report
+
+    db, spool = archive
+    own = capture(0, "http://qingshan.localhost/nb/2024.html", "report", sha256=spool.put(LIST.encode()))
+    foreign = capture(
+        1,
+        "http://qingshan.localhost/nb/other.html",
+        "report",
+        sha256=spool.put(LIST.encode() + b"<p>\xe9\x9d\x92\xe5\xb2\xad\xe5\x8e\xbf</p>"),
+        foreign_place="青岭县",
+        read=False,
+    )
+    request = apply_capture(db, own, spool)
+    assert request is not None and apply_capture(db, foreign, spool) is None
+    first = read_report(LIST.encode(), "2024.html", None, ReadHints(**request.hints))
+    report_id = apply_report(db, {"request": request.to_message(), "report": report_to_message(first)})
+    db.conn.commit()
+
+    other = Spool(tmp_path / "other-spool")  # another machine's spool: the bodies are copied there
+    requests = reparse_requests(tmp_path / "archive.db", other, None, None, None)
+    assert [r["version_id"] for r in requests] == [request.version_id]  # never another place's report
+    (req,) = requests
+    assert req["hints"] == hints_for(db, own["url"], "qingshan").to_dict() and other.has(req["sha256"])
+    again = read_report(other.get(req["sha256"]), req["filename"], None, ReadHints(**req["hints"]))
+    assert apply_report(db, {"request": req, "report": report_to_message(again)}) == report_id
+    assert db.execute("SELECT count(*) FROM reports").fetchone()[0] == 1
+    fmt = db.execute("SELECT format FROM versions WHERE id = ?", [request.version_id]).fetchone()[0]
+    assert fmt == again.meta.get("format")
+    assert reparse_requests(tmp_path / "archive.db", other, "pdf", None, None) == []
+
+
+def test_a_busy_archive_is_retried_not_recorded(archive, tmp_path):
+    """'database is locked' is the moment, not the capture: the message is retried (raised), nothing recorded."""
+    import sqlite3
+
+    db, spool = archive
+    cap = capture(0, "http://qingshan.localhost/zfxxgk/", "list", sha256=spool.put(LIST.encode()))
+    apply_capture(
+        db, capture(9, "http://qingshan.localhost/", "page", sha256=spool.put(b"<html></html>")), spool
+    )
+    other = sqlite3.connect(tmp_path / "archive.db")
+    other.execute("BEGIN IMMEDIATE")  # another writer holds the file
+    db.execute("PRAGMA busy_timeout = 0")
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        apply_capture(db, cap, spool)
+    other.rollback()
+    other.close()
+    assert db.execute("SELECT count(*) FROM crawl_errors").fetchone()[0] == 0
+    apply_capture(db, cap, spool)  # the retry
+    assert db.execute("SELECT count(*) FROM documents WHERE url = ?", [cap["url"]]).fetchone()[0] == 1
+    assert db.execute("SELECT count(*) FROM queue_captures").fetchone()[0] == 2
