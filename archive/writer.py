@@ -55,6 +55,7 @@ class ArchiveWriter:
         self.latency = latency
         self.commits = 0
         self.jobs = 0
+        self.cpu_seconds = 0.0  # the writer thread's own CPU time so far (updated after each commit)
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._opened = threading.Event()
         self._open_error: BaseException | None = None
@@ -167,6 +168,7 @@ class ArchiveWriter:
             return
         self.commits += 1
         self.jobs += len(done)
+        self.cpu_seconds = time.thread_time()
         for j in done:
             if j.error is not None:
                 j.future.set_exception(j.error)

@@ -80,6 +80,7 @@ class ArchiveStage:
         self.seen: set[str] = set()
         self.facts = CrawlFacts()
         self.started = time.monotonic()
+        self.reactor_cpu = time.thread_time()  # the reactor thread's CPU time at the start
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
@@ -110,6 +111,7 @@ class ArchiveStage:
             register_portal(db, row)
             return portal_report_count(db, portal.name), open_crawl(db, portal.name)
 
+        self.reactor_cpu = time.thread_time()
         self.facts.archived_reports, self.crawl_id = self.writer.call(start)
         self.crawler.spider.crawl_id = self.crawl_id  # type: ignore[union-attr]
         self.crawler.stats.set_value("nianbao/crawl_id", self.crawl_id)
@@ -235,6 +237,13 @@ class ArchiveStage:
         pages = stats.get_value("response_received_count", 0)
         stats.set_value("nianbao/elapsed_seconds", round(elapsed, 3))
         stats.set_value("nianbao/pages_per_second", round(pages / elapsed, 2) if elapsed else None)
+        # Where the crawl process spent its CPU: the reactor thread (the one that caps pages/s) and the
+        # archive's writer thread (bench/bench_crawl.py prints both per page).
+        stats.set_value("nianbao/reactor_cpu_seconds", round(time.thread_time() - self.reactor_cpu, 3))
+        writer.flush()
+        stats.set_value("nianbao/writer_cpu_seconds", round(writer.cpu_seconds, 3))
+        stats.set_value("nianbao/writer_commits", writer.commits)
+        stats.set_value("nianbao/writer_jobs", writer.jobs)
         warc = getattr(spider, "warc_writer", None)
         row: dict[str, Any] = {
             "status": status,

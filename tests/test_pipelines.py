@@ -237,3 +237,25 @@ def test_read_stage_ignores_spiders_that_do_not_archive(tmp_path: Path) -> None:
     assert asyncio.run(reader.process_item(other)) is other
     reader.close_spider()
     assert not db.exists()
+
+
+def test_read_stage_reads_a_version_a_killed_crawl_left_unread(tmp_path: Path) -> None:
+    """A crawl killed between archiving a report's bytes and writing its report: the next crawl fetches the
+    same bytes (no new version) and still reads them, once, with no `changes` row against itself."""
+    db = tmp_path / "a.db"
+    crawler = archiving_crawler(db, NIANBAO_READ_WORKERS=0)
+    stage = ArchiveStage.from_crawler(crawler)
+    stage.open_spider()
+    archived_item(crawler, stage, REPORT_FILE.read_bytes())  # archived, never read (the process died)
+    assert rows(db, "SELECT count(*) FROM reports") == [(0,)]
+
+    again = archived_item(crawler, stage, REPORT_FILE.read_bytes())
+    assert not again.stored.new_version and again.stored.report_id is None
+    read_one(crawler, again)
+    assert rows(db, "SELECT version_id, is_latest FROM reports") == [(again.stored.version_id, 1)]
+    assert rows(db, "SELECT count(*) FROM changes") == [(0,)]
+    third = archived_item(crawler, stage, REPORT_FILE.read_bytes())
+    assert third.stored.report_id is not None
+    read_one(crawler, third)
+    assert rows(db, "SELECT count(*) FROM reports") == [(1,)]
+    assert crawler.stats.get_value("nianbao/new_report_versions") == 1
