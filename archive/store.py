@@ -315,12 +315,12 @@ def write_report(db: sqlite_utils.Database, version_id: int, report: Report) -> 
             db.table("reports").update(report_id, row)
         else:
             report_id = insert_row(db, "reports", row)
-        db.table("sections").insert_all(
-            {"report_id": report_id, "section": name, "position": i, "text": text}
-            for i, (name, text) in enumerate(report.sections.items())
-        )
         # Plain executemany: a report has ~200 figures, and sqlite-utils' per-row insert machinery was the
-        # largest cost of writing one on the crawl's reactor thread.
+        # largest cost of writing one (Python time, holding the GIL the crawl's reactor thread needs).
+        db.conn.executemany(
+            "INSERT INTO sections (report_id, section, position, text) VALUES (?, ?, ?, ?)",
+            [(report_id, name, i, text) for i, (name, text) in enumerate(report.sections.items())],
+        )
         db.conn.executemany(
             'INSERT INTO figures (report_id, "table", "row", "column", value, raw, flags, source)'
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
