@@ -7,6 +7,7 @@ that only the crawler fills.
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -645,8 +646,38 @@ def memory_db() -> sqlite_utils.Database:
     return db
 
 
+_PLAIN = (str, int, float, bytes, type(None))
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
 def insert_row(db: sqlite_utils.Database, table: str, row: dict[str, Any]) -> int:
-    """Insert one row and return its integer primary key."""
+    """Insert one row and return its integer primary key.
+
+    A row of plain values (text, numbers, bytes, NULL) into an existing table is one INSERT statement:
+    sqlite-utils' `insert` machinery cost ~15× the statement itself (~0.6 ms a row, holding the GIL), paid
+    twice per page a crawl archives. Anything else (values to serialise, a table to create) goes through it.
+    """
+    if row and all(isinstance(v, _PLAIN) for v in row.values()):
+        sql = (
+            f"INSERT INTO {_quoted(table)} ({', '.join(_quoted(c) for c in row)})"
+            f" VALUES ({', '.join('?' * len(row))})"
+        )
+        try:
+            if db.conn.in_transaction:
+                cur = db.conn.execute(sql, list(row.values()))
+            else:
+                with db.conn:  # committed like sqlite-utils' own insert
+                    cur = db.conn.execute(sql, list(row.values()))
+        except sqlite3.OperationalError as exc:
+            if "no such table" not in str(exc):
+                raise
+        else:
+            if cur.lastrowid is None:
+                raise RuntimeError(f"insert into {table} returned no row id")
+            return int(cur.lastrowid)
     pk = db.table(table).insert(row).last_pk
     if pk is None:
         raise RuntimeError(f"insert into {table} returned no row id")

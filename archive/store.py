@@ -86,6 +86,16 @@ def known_version(db: sqlite_utils.Database, document_id: int, sha256: str) -> i
     return int(row[0]) if row else None
 
 
+def previous_version(db: sqlite_utils.Database, version_id: int) -> int | None:
+    """The version of the same document stored just before `version_id` (None for its first)."""
+    row = db.execute(
+        "SELECT max(p.id) FROM versions v JOIN versions p ON p.document_id = v.document_id AND p.id < v.id"
+        " WHERE v.id = ?",
+        [version_id],
+    ).fetchone()
+    return int(row[0]) if row and row[0] is not None else None
+
+
 def write_version(db: sqlite_utils.Database, body: bytes, meta: FetchMeta) -> StoreResult:
     """Archive `body` as the current content of `meta.url`: a new version, or the same bytes seen again.
 
@@ -211,7 +221,7 @@ def _attach_report(
     result.report_id = write_report(db, result.version_id, report)
     result.status = report.status
     result.problems = list(report.problems)
-    if result.previous_version_id is not None:
+    if result.previous_version_id is not None and result.previous_version_id != result.version_id:
         result.change_id = record_change(
             db, result.document_id, result.previous_version_id, result.version_id, now_iso()
         )
@@ -305,12 +315,12 @@ def write_report(db: sqlite_utils.Database, version_id: int, report: Report) -> 
             db.table("reports").update(report_id, row)
         else:
             report_id = insert_row(db, "reports", row)
-        db.table("sections").insert_all(
-            {"report_id": report_id, "section": name, "position": i, "text": text}
-            for i, (name, text) in enumerate(report.sections.items())
-        )
         # Plain executemany: a report has ~200 figures, and sqlite-utils' per-row insert machinery was the
-        # largest cost of writing one on the crawl's reactor thread.
+        # largest cost of writing one (Python time, holding the GIL the crawl's reactor thread needs).
+        db.conn.executemany(
+            "INSERT INTO sections (report_id, section, position, text) VALUES (?, ?, ?, ?)",
+            [(report_id, name, i, text) for i, (name, text) in enumerate(report.sections.items())],
+        )
         db.conn.executemany(
             'INSERT INTO figures (report_id, "table", "row", "column", value, raw, flags, source)'
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

@@ -3,9 +3,12 @@ honoured); the `*.localhost` resolver."""
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
+import functools
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from http.client import responses as REASONS
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -60,11 +63,15 @@ class WarcMiddleware:
     normalised header-name case; that is as close to the wire as an in-process writer gets. The written
     record's place goes into `request.meta['nb_warc']` for the archive pipeline. Only archiving spiders are
     recorded: `scrapy shell`, `bench` and `check` (no portal) leave no WARC file behind.
+
+    The records are written by one thread of their own, in arrival order (gzip, hashing and the file write
+    release the GIL: they run beside the reactor); the response moves on once its record is written.
     """
 
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
         self.writer: WarcWriter | None = None
+        self.thread: ThreadPoolExecutor | None = None
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
@@ -86,16 +93,21 @@ class WarcMiddleware:
             robots="obey" if s.getbool("ROBOTSTXT_OBEY") else "ignore",
         )
         spider.warc_writer = self.writer
+        self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="warc")
 
     def spider_closed(self, spider: Any) -> None:
+        if self.thread is not None:
+            self.thread.shutdown(wait=True)  # every record queued is written before the file closes
+            self.thread = None
         if self.writer is not None:
             self.writer.close()
 
-    def process_response(self, request: Request, response: Response) -> Response:
-        if self.writer is None:
+    async def process_response(self, request: Request, response: Response) -> Response:
+        if self.writer is None or self.thread is None:
             return response
         status = response.status
-        record = self.writer.write_exchange(
+        write = functools.partial(
+            self.writer.write_exchange,
             url=request.url,
             method=request.method,
             request_headers=_headers(request.headers),
@@ -108,6 +120,7 @@ class WarcMiddleware:
             ip_address=str(response.ip_address) if getattr(response, "ip_address", None) else None,
             date=warc_date(),
         )
+        record = await asyncio.wrap_future(self.thread.submit(write))
         request.meta["nb_warc"] = {
             "warc_file": record.warc_file,
             "warc_offset": record.offset,

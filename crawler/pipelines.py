@@ -4,19 +4,24 @@
    anything else can fail; 304/404/blocked events update their documents; the `crawls` row is opened and
    closed here.
 2. `ReadStage` (400): new versions of reports and attachments are read (`pipelines.read.read_report`) in a
-   process pool, off the reactor thread; only the short write of the report stays on the reactor.
+   process pool, off the reactor thread, and their reports written.
+
+Both stages write through the process's `ArchiveWriter` (archive/write_thread.py): one thread owns the SQLite
+connection and commits writes in groups; an item moves on only once its write has committed.
 
 Items that are not `DocumentItem`s (another spider, `scrapy shell`, `scrapy bench`) pass through untouched.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from scrapy import signals
 
@@ -30,9 +35,9 @@ from archive.crawls import (
     register_portal,
     unseen_documents,
 )
-from archive.db import open_db
 from archive.health import record_health
-from archive.store import FetchMeta, StoreResult, attach_report, write_version
+from archive.store import FetchMeta, StoreResult, attach_report, previous_version, write_version
+from archive.write_thread import ArchiveWriter, SharedWriters
 from pipelines.pool import ReaderPool
 from pipelines.read import ReadHints, read_report
 
@@ -45,6 +50,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 READ_KINDS = ("report", "attachment")
+T = TypeVar("T")
+
+
+async def _written(writer: ArchiveWriter, fn: Callable[[sqlite_utils.Database], T]) -> T:
+    """`fn(db)` run by the archive's writer thread, awaited until its transaction has committed."""
+    return await asyncio.wrap_future(writer.submit(fn))
 
 
 def _portal_of(crawler: Crawler) -> Any:
@@ -110,11 +121,12 @@ class ArchiveStage:
 
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
-        self.db: sqlite_utils.Database | None = None
+        self.writer: ArchiveWriter | None = None
         self.crawl_id: int | None = None
         self.seen: set[str] = set()
         self.facts = CrawlFacts()
         self.started = time.monotonic()
+        self.reactor_cpu = time.thread_time()  # the reactor thread's CPU time at the start
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
@@ -128,67 +140,65 @@ class ArchiveStage:
         path = Path(self.crawler.settings.get("NIANBAO_DB"))
         # Created like the WARC folder: a fresh deployment has neither.
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = open_db(path)
-        register_portal(
-            self.db,
-            {
-                "id": portal.name,
-                "name": portal.title or portal.agency,
-                "agency": portal.agency,
-                "region": portal.region,
-                "level": portal.level,
-                "cms": portal.cms,
-                "start_urls": json.dumps(portal.start_urls, ensure_ascii=False),
-                "allowed_domains": json.dumps(portal.allowed_domains),
-                "hints": json.dumps(portal.hints, ensure_ascii=False),
-            },
-        )
-        self.facts.archived_reports = portal_report_count(self.db, portal.name)
-        self.crawl_id = open_crawl(self.db, portal.name)
+        self.writer = SharedWriters.acquire(path)
+        row = {
+            "id": portal.name,
+            "name": portal.title or portal.agency,
+            "agency": portal.agency,
+            "region": portal.region,
+            "level": portal.level,
+            "cms": portal.cms,
+            "start_urls": json.dumps(portal.start_urls, ensure_ascii=False),
+            "allowed_domains": json.dumps(portal.allowed_domains),
+            "hints": json.dumps(portal.hints, ensure_ascii=False),
+        }
+
+        def start(db: sqlite_utils.Database) -> tuple[int, int]:
+            register_portal(db, row)
+            return portal_report_count(db, portal.name), open_crawl(db, portal.name)
+
+        self.reactor_cpu = time.thread_time()
+        self.facts.archived_reports, self.crawl_id = self.writer.call(start)
         self.crawler.spider.crawl_id = self.crawl_id  # type: ignore[union-attr]
         self.crawler.stats.set_value("nianbao/crawl_id", self.crawl_id)
 
-    def process_item(self, item: Any) -> Any:
-        if self.db is None or not isinstance(item, DocumentItem):
+    async def process_item(self, item: Any) -> Any:
+        writer = self.writer
+        if writer is None or not isinstance(item, DocumentItem):
             return item
         stats = self.crawler.stats
         assert stats is not None
         if item.event != "error":
             self.seen.add(item.url)
         self.facts.note(item)
+        url, when, status = item.url, item.fetched_at, item.http_status
         try:
             if item.event == "error":
-                self.record(
-                    item.url,
-                    item.stage or "fetch",
-                    item.evidence or "",
-                    item.kind,
-                    item.http_status,
-                    item.attempts,
+                await self.record(
+                    url, item.stage or "fetch", item.evidence or "", item.kind, status, item.attempts
                 )
             elif item.event == "fetched":
-                item.stored = write_version(self.db, item.body, self.fetch_meta(item))
+                body, meta = item.body, self.fetch_meta(item)
+                item.stored = await _written(writer, lambda db: write_version(db, body, meta))
                 stats.inc_value("nianbao/new_versions" if item.stored.new_version else "nianbao/unchanged")
             elif item.event == "not_modified":
-                mark_seen_unchanged(self.db, item.url, when=item.fetched_at)
+                await _written(writer, lambda db: mark_seen_unchanged(db, url, when=when))
             elif item.event == "gone":
-                if mark_gone(self.db, item.url, when=item.fetched_at, http_status=item.http_status):
+                if await _written(writer, lambda db: mark_gone(db, url, when=when, http_status=status)):
                     stats.inc_value("nianbao/gone")
             elif item.event in ("challenged", "blocked"):  # one challenged page / the portal blocked
-                self.record(item.url, "challenge", item.evidence or "", item.kind, item.http_status, None)
+                await self.record(url, "challenge", item.evidence or "", item.kind, status, None)
         except Exception as exc:  # never let one document stop the crawl: the WARC still has the bytes
             log.exception("could not archive %s: %s", item.url, exc)
             stats.inc_value("nianbao/store_errors")
             self.facts.store_errors += 1
             try:
-                self.record(
-                    item.url, "store", f"{type(exc).__name__}: {exc}", item.kind, item.http_status, None
-                )
+                await self.record(url, "store", f"{type(exc).__name__}: {exc}", item.kind, status, None)
             except Exception:  # the archive itself refuses writes (disk full, locked): the log has it
                 log.exception("could not record the store error of %s", item.url)
         return item
 
-    def record(
+    async def record(
         self,
         url: str,
         stage: str,
@@ -198,16 +208,20 @@ class ArchiveStage:
         attempts: int | None,
     ) -> None:
         """One fault of this crawl into `crawl_errors`."""
-        assert self.db is not None
-        record_error(
-            self.db,
-            self.crawl_id,
-            url,
-            stage=stage,
-            reason=reason,
-            kind=kind,
-            http_status=http_status,
-            attempts=attempts,
+        assert self.writer is not None
+        crawl_id = self.crawl_id
+        await _written(
+            self.writer,
+            lambda db: record_error(
+                db,
+                crawl_id,
+                url,
+                stage=stage,
+                reason=reason,
+                kind=kind,
+                http_status=http_status,
+                attempts=attempts,
+            ),
         )
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value(f"nianbao/errors/{stage}")
@@ -236,17 +250,21 @@ class ArchiveStage:
     def spider_closed(self, spider: Any, reason: str) -> None:
         """Close the crawl row with its status and reason (crawler/outcome.py decides); mark unseen documents
         gone only when the crawl read the portal's lists completely."""
-        if self.db is None or self.crawl_id is None:
+        writer, crawl_id = self.writer, self.crawl_id
+        if writer is None or crawl_id is None:
             return
         stats = self.crawler.stats
         assert stats is not None
         closing_facts(self.facts, self.crawler, spider, reason)
         outcome = decide(self.facts)
         status = outcome.status
-        gone = 0
-        if outcome.gone_pass:
-            for url in unseen_documents(self.db, spider.portal_name, self.seen | spider.linked):
-                gone += mark_gone(self.db, url)
+        present = self.seen | spider.linked
+
+        def gone_pass(db: sqlite_utils.Database) -> int:
+            # Queued behind every write still in flight: the pass sees the whole crawl.
+            return sum(mark_gone(db, url) for url in unseen_documents(db, spider.portal_name, present))
+
+        gone = writer.call(gone_pass) if outcome.gone_pass else 0
         stats.set_value("nianbao/marked_gone", gone)
         stats.set_value("nianbao/exit_code", outcome.exit_code)
         stats.set_value("nianbao/status", status)
@@ -254,22 +272,33 @@ class ArchiveStage:
         pages = stats.get_value("response_received_count", 0)
         stats.set_value("nianbao/elapsed_seconds", round(elapsed, 3))
         stats.set_value("nianbao/pages_per_second", round(pages / elapsed, 2) if elapsed else None)
-        writer = getattr(spider, "warc_writer", None)
+        # Where the crawl process spent its CPU: the reactor thread (the one that caps pages/s) and the
+        # archive's writer thread (bench/bench_crawl.py prints both per page).
+        stats.set_value("nianbao/reactor_cpu_seconds", round(time.thread_time() - self.reactor_cpu, 3))
+        writer.flush()
+        stats.set_value("nianbao/writer_cpu_seconds", round(writer.cpu_seconds, 3))
+        stats.set_value("nianbao/writer_commits", writer.commits)
+        stats.set_value("nianbao/writer_jobs", writer.jobs)
+        warc = getattr(spider, "warc_writer", None)
         row: dict[str, Any] = {
             "status": status,
             "reason": outcome.reason,
             "pages": pages,
             "reports_found": len(spider.reports),
             "bytes_received": stats.get_value("nianbao/bytes_received", 0),
-            "warc_files": json.dumps([str(p) for p in writer.paths()] if writer else []),
+            "warc_files": json.dumps([str(p) for p in warc.paths()] if warc else []),
             "stats": json.dumps(
                 {**stats.get_stats(), "finish_reason": reason}, default=str, ensure_ascii=False
             ),
         }
         if spider.blocked_evidence:
             row["blocked_evidence"] = spider.blocked_evidence
-        close_crawl(self.db, self.crawl_id, row)
-        record_health(self.db, self.crawl_id)  # crawl health columns and checks (archive/health.py)
+
+        def close(db: sqlite_utils.Database) -> None:
+            close_crawl(db, crawl_id, row)
+            record_health(db, crawl_id)  # crawl health columns and checks (archive/health.py)
+
+        writer.call(close)
         log.info(
             "crawl %s of %s: %s (%s), %d pages, %d reports, %d marked gone",
             self.crawl_id,
@@ -280,8 +309,8 @@ class ArchiveStage:
             len(spider.reports),
             gone,
         )
-        self.db.close()
-        self.db = None
+        self.writer = None
+        SharedWriters.release(writer)
 
 
 class _SharedPool:
@@ -316,7 +345,7 @@ class ReadStage:
 
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
-        self.db: sqlite_utils.Database | None = None
+        self.writer: ArchiveWriter | None = None
         self.pool: ReaderPool | None = None
         self.workers = crawler.settings.getint("NIANBAO_READ_WORKERS", os.cpu_count() or 1)
         self.time_limit = crawler.settings.getfloat("NIANBAO_READ_TIME_LIMIT", 120.0)
@@ -328,7 +357,7 @@ class ReadStage:
     def open_spider(self) -> None:
         if _portal_of(self.crawler) is None:
             return
-        self.db = open_db(self.crawler.settings.get("NIANBAO_DB"))
+        self.writer = SharedWriters.acquire(self.crawler.settings.get("NIANBAO_DB"))
         if self.workers != 0:
             self.pool = _SharedPool.acquire(self.workers, self.time_limit)
 
@@ -336,37 +365,43 @@ class ReadStage:
         if self.pool is not None:
             _SharedPool.release()
             self.pool = None
-        if self.db is not None:
-            self.db.close()
-            self.db = None
+        if self.writer is not None:
+            SharedWriters.release(self.writer)
+            self.writer = None
 
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, DocumentItem):
             return item
         stored: StoreResult | None = item.stored
-        if self.db is not None and stored is not None and stored.new_version and item.kind in READ_KINDS:
-            await self._read(item, stored)
+        if self.writer is not None and stored is not None and item.kind in READ_KINDS:
+            if stored.new_version:
+                await self._read(item, stored)
+            elif stored.report_id is None:
+                # Archived by an earlier crawl that was killed before its report was written: read it now
+                # (the same bytes are never stored twice, so nothing else would ever read them).
+                previous = await _written(self.writer, lambda db: previous_version(db, stored.version_id))
+                stored.previous_version_id = previous
+                await self._read(item, stored)
         item.body = b""  # the bytes are archived; do not keep them in memory or feeds
         return item
 
-    def _record(self, crawl_id: int | None, item: DocumentItem, stage: str, reason: str) -> None:
-        assert self.db is not None and self.crawler.stats is not None
+    async def _record(self, crawl_id: int | None, item: DocumentItem, stage: str, reason: str) -> None:
+        assert self.writer is not None and self.crawler.stats is not None
+        url, kind, status = item.url, item.kind, item.http_status
         try:
-            record_error(
-                self.db,
-                crawl_id,
-                item.url,
-                stage=stage,
-                reason=reason,
-                kind=item.kind,
-                http_status=item.http_status,
+            await _written(
+                self.writer,
+                lambda db: record_error(
+                    db, crawl_id, url, stage=stage, reason=reason, kind=kind, http_status=status
+                ),
             )
         except Exception:
             log.exception("could not record the %s error of %s", stage, item.url)
         self.crawler.stats.inc_value(f"nianbao/errors/{stage}")
 
     async def _read(self, item: DocumentItem, stored: StoreResult) -> None:
-        assert self.db is not None
+        writer = self.writer
+        assert writer is not None
         stats = self.crawler.stats
         assert stats is not None
         hints = read_hints(self.crawler, item)
@@ -377,13 +412,13 @@ class ReadStage:
             report = read_report(item.body, name, item.content_type, hints)
         crawl_id = getattr(self.crawler.spider, "crawl_id", None)
         if report.status == "failed":
-            self._record(crawl_id, item, "read", "; ".join(report.problems) or "unreadable")
+            await self._record(crawl_id, item, "read", "; ".join(report.problems) or "unreadable")
         try:
-            attach_report(self.db, stored, report)
+            await _written(writer, lambda db: attach_report(db, stored, report))
         except Exception as exc:
             log.exception("could not write the report of %s: %s", item.url, exc)
             stats.inc_value("nianbao/store_errors")
-            self._record(crawl_id, item, "store", f"{type(exc).__name__}: {exc}")
+            await self._record(crawl_id, item, "store", f"{type(exc).__name__}: {exc}")
             return
         stats.inc_value("nianbao/new_report_versions")
         stats.inc_value(f"nianbao/reports_{report.status}")

@@ -77,11 +77,14 @@ class DigestIndex:
         ).fetchone()
         return (row[0], row[1], row[2]) if row else None
 
-    def add(self, url: str, digest: str, record_id: str, date: str, warc_file: str) -> None:
+    def add(
+        self, url: str, digest: str, record_id: str, date: str, warc_file: str, commit: bool = True
+    ) -> None:
         self.conn.execute(
             "INSERT OR IGNORE INTO digests VALUES (?, ?, ?, ?, ?)", [url, digest, record_id, date, warc_file]
         )
-        self.conn.commit()
+        if commit:
+            self.conn.commit()
 
     def latest(self, url: str) -> tuple[str, str, str] | None:
         """(record id, date, payload digest) of the last 200 capture of `url`: what a 304 confirms."""
@@ -261,7 +264,8 @@ class WarcWriter:
             record_id = record.rec_headers.get_header("WARC-Record-ID")
             file_name = self.current_file or ""
             if kind == "response" and self.index is not None and body:
-                self.index.add(url, digest, record_id, date, file_name)
+                # Committed with the `latest` row below: one commit per exchange.
+                self.index.add(url, digest, record_id, date, file_name, commit=status != 200)
             if self.index is not None and status == 200 and body:
                 original = (record_id, date) if previous is None else (previous[0], previous[1])
                 self.index.set_latest(url, digest, original[0], original[1])

@@ -5,6 +5,7 @@ read completely); a crawl that was refused, disallowed or saw no report ends `fa
 
 from __future__ import annotations
 
+import json
 import resource
 import signal
 import socket
@@ -187,6 +188,9 @@ def test_sigterm_stops_the_crawl_and_closes_its_row(tmp_path: Path, faulty: dict
     except subprocess.TimeoutExpired:
         proc.kill()
         raise AssertionError("the crawl did not stop within 30 s of SIGTERM") from None
-    status, finished = query(db, "SELECT status, finished_at FROM crawls")[0]
+    status, finished, stats = query(db, "SELECT status, finished_at, stats FROM crawls")[0]
     assert status == "interrupted" and finished, (status, err[-2000:])
     assert proc.returncode == 4, err[-2000:]
+    # Every version the crawl counted as archived (acknowledged by the writer thread) is on disk.
+    acknowledged = json.loads(stats).get("nianbao/new_versions", 0)
+    assert acknowledged > 0 and query(db, "SELECT count(*) FROM versions")[0][0] >= acknowledged

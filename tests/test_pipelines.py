@@ -55,6 +55,11 @@ def item(crawler: Crawler, body: bytes, url: str = REPORT_URL, kind: str = "repo
     )
 
 
+def archive(stage: ArchiveStage, doc: Any) -> Any:
+    """The archive stage's coroutine for one item, driven by asyncio as Scrapy's reactor drives it."""
+    return asyncio.run(stage.process_item(doc))
+
+
 def rows(db: Path, sql: str, *params: object) -> list[tuple]:
     conn = sqlite3.connect(db)
     try:
@@ -74,10 +79,10 @@ def test_archive_stage_stores_the_bytes_once(tmp_path: Path) -> None:
     stage.open_spider()
     body = REPORT_FILE.read_bytes()
     first = item(crawler, body)
-    assert stage.process_item(first) is first
+    assert archive(stage, first) is first
     assert first.stored is not None and first.stored.new_version
     again = item(crawler, body)
-    stage.process_item(again)
+    archive(stage, again)
     assert again.stored is not None and not again.stored.new_version
     assert again.stored.version_id == first.stored.version_id
 
@@ -101,7 +106,7 @@ def test_archive_stage_opens_and_closes_the_crawl_row(tmp_path: Path) -> None:
     stage.open_spider()
     assert crawler.spider.crawl_id == stage.crawl_id
     assert rows(db, "SELECT status FROM crawls") == [("running",)]
-    stage.process_item(item(crawler, b"<html>list</html>", url=LIST_URL, kind="list"))
+    archive(stage, item(crawler, b"<html>list</html>", url=LIST_URL, kind="list"))
     stage.spider_closed(crawler.spider, "finished")
     assert rows(db, "SELECT id, agency FROM portals") == [(crawler.spider.portal_name, "示例市某某局")]
     ((status, finished),) = rows(db, "SELECT status, finished_at FROM crawls")
@@ -122,7 +127,7 @@ def test_archive_stage_passes_other_items_through(tmp_path: Path) -> None:
     stage = ArchiveStage.from_crawler(crawler)
     stage.open_spider()
     other = {"url": REPORT_URL, "body": b"x"}
-    assert stage.process_item(other) is other and other == {"url": REPORT_URL, "body": b"x"}
+    assert archive(stage, other) is other and other == {"url": REPORT_URL, "body": b"x"}
     assert rows(tmp_path / "a.db", "SELECT count(*) FROM documents") == [(0,)]
 
 
@@ -133,7 +138,7 @@ def test_archive_stage_ignores_spiders_that_do_not_archive(tmp_path: Path) -> No
     stage = ArchiveStage.from_crawler(crawler)
     stage.open_spider()
     doc = DocumentItem(url=REPORT_URL, kind="report", portal_id="plain", body=b"<html></html>")
-    assert stage.process_item(doc) is doc
+    assert archive(stage, doc) is doc
     assert doc.stored is None and doc.body == b"<html></html>"
     stage.spider_closed(crawler.spider, "finished")
     assert not db.exists()
@@ -145,7 +150,7 @@ def test_archive_stage_ignores_spiders_that_do_not_archive(tmp_path: Path) -> No
 def archived_item(crawler: Crawler, stage: ArchiveStage, body: bytes, **kwargs: Any) -> DocumentItem:
     """A DocumentItem as the archive stage hands it on: stored, with its version."""
     doc = item(crawler, body, **kwargs)
-    stage.process_item(doc)
+    archive(stage, doc)
     assert doc.stored is not None
     return doc
 
@@ -232,3 +237,25 @@ def test_read_stage_ignores_spiders_that_do_not_archive(tmp_path: Path) -> None:
     assert asyncio.run(reader.process_item(other)) is other
     reader.close_spider()
     assert not db.exists()
+
+
+def test_read_stage_reads_a_version_a_killed_crawl_left_unread(tmp_path: Path) -> None:
+    """A crawl killed between archiving a report's bytes and writing its report: the next crawl fetches the
+    same bytes (no new version) and still reads them, once, with no `changes` row against itself."""
+    db = tmp_path / "a.db"
+    crawler = archiving_crawler(db, NIANBAO_READ_WORKERS=0)
+    stage = ArchiveStage.from_crawler(crawler)
+    stage.open_spider()
+    archived_item(crawler, stage, REPORT_FILE.read_bytes())  # archived, never read (the process died)
+    assert rows(db, "SELECT count(*) FROM reports") == [(0,)]
+
+    again = archived_item(crawler, stage, REPORT_FILE.read_bytes())
+    assert not again.stored.new_version and again.stored.report_id is None
+    read_one(crawler, again)
+    assert rows(db, "SELECT version_id, is_latest FROM reports") == [(again.stored.version_id, 1)]
+    assert rows(db, "SELECT count(*) FROM changes") == [(0,)]
+    third = archived_item(crawler, stage, REPORT_FILE.read_bytes())
+    assert third.stored.report_id is not None
+    read_one(crawler, third)
+    assert rows(db, "SELECT count(*) FROM reports") == [(1,)]
+    assert crawler.stats.get_value("nianbao/new_report_versions") == 1

@@ -603,13 +603,21 @@ class DisclosureSpider(scrapy.Spider):
 
     @staticmethod
     def _dates(page: TextResponse) -> dict[str, str]:
-        """The date printed beside each link of a list (`<li><a …>…</a><span>2024-01-25</span></li>`)."""
+        """The date printed beside each link of a list (`<li><a …>…</a><span>2024-01-25</span></li>`).
+
+        Every `<li>` with a linked `<a>` child and every `<tr>` holding one link, walked on the lxml tree (an
+        XPath per row cost ~40 ms on a list page with the site's menus, all of it on the reactor thread)."""
+        root = page.selector.root
+        if not hasattr(root, "iter"):  # a text or JSON selector: no rows
+            return {}
         out: dict[str, str] = {}
-        for a in page.xpath("//li[a[@href]] | //tr[.//a[@href]]"):
-            hrefs = a.xpath(".//a/@href").getall()
+        for row in root.iter("li", "tr"):
+            if row.tag == "li" and not any(a.get("href") is not None for a in row.iterchildren("a")):
+                continue
+            hrefs = [h for h in (a.get("href") for a in row.iter("a")) if h is not None]
             if len(hrefs) != 1:
                 continue
-            date = list_date(" ".join(a.xpath(".//text()").getall()))
+            date = list_date(" ".join(row.itertext()))
             if date:
                 out[page.urljoin(hrefs[0])] = date
         return out
