@@ -18,6 +18,7 @@ Exit code 2 is click's (a usage error). A multi-portal crawl exits with the code
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections import Counter
@@ -43,6 +44,10 @@ class CrawlFacts:
     archived_reports: int = 0  # reports of the portal in the archive before this crawl
     reports_found: int = 0
     robots_forbidden: int = 0
+    reached_reports: int = 0  # of the `archived_reports`, how many this crawl fetched or saw linked
+    min_reached: float = 0.8  # NIANBAO_GONE_MIN_REACHED: below this share of known reports, no gone pass
+    truncated_lists: int = 0  # lists whose own page budget ran out
+    incomplete_lists: list[str] = field(default_factory=list)  # "list: why" for lists not read completely
     budget_exhausted: bool = False
     resumed: bool = False
     blocked_evidence: str | None = None
@@ -76,6 +81,7 @@ class Outcome:
     status: str
     reason: str | None
     gone_pass: bool
+    gone_skipped: str | None = None  # why a crawl that ended normally still marks nothing gone by absence
 
     @property
     def exit_code(self) -> int:
@@ -114,6 +120,8 @@ def decide(f: CrawlFacts) -> Outcome:
         missing.append(f"stopped early ({why})")
     if f.budget_exhausted:
         missing.append("page budget exhausted")
+    if f.truncated_lists:
+        missing.append(f"{f.truncated_lists} lists cut by the list page budget")
     if f.challenged:
         missing.append(f"{f.challenged} challenged pages")
     if f.errors:
@@ -128,9 +136,24 @@ def decide(f: CrawlFacts) -> Outcome:
         and f.reports_found > 0
         and why == "finished"
     )
+    skipped = None
+    if lists_complete and f.incomplete_lists:
+        lists_complete = False
+        if f.archived_reports:  # a first crawl has nothing to call gone: no need to say it skipped
+            skipped = f"gone pass skipped: {len(f.incomplete_lists)} lists not read completely ({f.incomplete_lists[0]})"
+    needed = math.ceil(f.min_reached * f.archived_reports)
+    if lists_complete and f.reached_reports < needed:
+        # The walk ended early for a reason nobody saw (an alias page, a changed page size, a pager the
+        # families misread): absence from such a walk is no evidence. A human looks before anything is gone.
+        lists_complete = False
+        skipped = (
+            f"gone pass skipped: reached {f.reached_reports} of {f.archived_reports} known reports"
+            f" (needs {needed}, NIANBAO_GONE_MIN_REACHED={f.min_reached:g})"
+        )
+        missing.append(skipped)
     if missing:
-        return Outcome("partial", "; ".join(missing), lists_complete)
-    return Outcome("finished", None, lists_complete)
+        return Outcome("partial", "; ".join(missing), lists_complete, skipped)
+    return Outcome("finished", skipped, lists_complete, skipped)
 
 
 def worst_exit_code(statuses: list[str]) -> int:

@@ -25,7 +25,7 @@ from archive.crawls import (
     mark_gone,
     mark_seen_unchanged,
     open_crawl,
-    portal_report_count,
+    portal_report_urls,
     record_error,
     register_portal,
     unseen_documents,
@@ -68,6 +68,9 @@ class ArchiveStage:
         self.crawl_id: int | None = None
         self.seen: set[str] = set()
         self.facts = CrawlFacts()
+        self.known_reports: set[str] = (
+            set()
+        )  # the portal's reports in the archive, not gone, before this crawl
         self.started = time.monotonic()
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
@@ -97,7 +100,9 @@ class ArchiveStage:
                 "hints": json.dumps(portal.hints, ensure_ascii=False),
             },
         )
-        self.facts.archived_reports = portal_report_count(self.db, portal.name)
+        self.known_reports = portal_report_urls(self.db, portal.name)
+        self.facts.archived_reports = len(self.known_reports)
+        self.facts.min_reached = self.crawler.settings.getfloat("NIANBAO_GONE_MIN_REACHED", 0.8)
         self.crawl_id = open_crawl(self.db, portal.name)
         self.crawler.spider.crawl_id = self.crawl_id  # type: ignore[union-attr]
         self.crawler.stats.set_value("nianbao/crawl_id", self.crawl_id)
@@ -206,13 +211,28 @@ class ArchiveStage:
             self.crawler.settings.get("JOBDIR")
         )
         self.facts.robots_forbidden = stats.get_value("robotstxt/forbidden", 0) or 0
+        present = self.seen | spider.linked
+        self.facts.reached_reports = len(self.known_reports & present)
+        incomplete = spider.incomplete_lists() if hasattr(spider, "incomplete_lists") else []
+        self.facts.truncated_lists = len(getattr(spider, "truncated_lists", None) or [])
+        self.facts.incomplete_lists = [f"{key}: {why}" for key, why in incomplete]
+        for key, why in incomplete:  # the evidence: which list, and why its missing links prove nothing
+            self.record(key, "list", f"list not read completely: {why}", "list", None, None)
         outcome = decide(self.facts)
         status = outcome.status
-        gone = 0
+        gone = kept = 0
         if outcome.gone_pass:
-            for url in unseen_documents(self.db, spider.portal_name, self.seen | spider.linked):
-                gone += mark_gone(self.db, url)
+            read = spider.completely_read_pages()
+            for url, source in unseen_documents(self.db, spider.portal_name, present):
+                # Absent, and the page that listed it was read completely in this crawl: dropped by the portal.
+                if source in read:
+                    gone += mark_gone(self.db, url)
+                else:
+                    kept += 1
+        if outcome.gone_skipped:
+            self.record(spider.start_urls[0], "gone", outcome.gone_skipped, "page", None, None)
         stats.set_value("nianbao/marked_gone", gone)
+        stats.set_value("nianbao/unseen_kept", kept)
         stats.set_value("nianbao/exit_code", outcome.exit_code)
         stats.set_value("nianbao/status", status)
         elapsed = time.monotonic() - self.started
