@@ -141,7 +141,8 @@ def decide(f: CrawlFacts) -> Outcome:
         lists_complete = False
         if f.archived_reports:  # a first crawl has nothing to call gone: no need to say it skipped
             skipped = f"gone pass skipped: {len(f.incomplete_lists)} lists not read completely ({f.incomplete_lists[0]})"
-    needed = math.ceil(f.min_reached * f.archived_reports)
+    # Rounded down, so that one true withdrawal among a small portal's 4 reports stays visible.
+    needed = math.floor(f.min_reached * f.archived_reports)
     if lists_complete and f.reached_reports < needed:
         # The walk ended early for a reason nobody saw (an alias page, a changed page size, a pager the
         # families misread): absence from such a walk is no evidence. A human looks before anything is gone.

@@ -51,8 +51,18 @@ def test_outcome_rules() -> None:
     assert "connection refused" in (out.reason or "")
     no_report = decide(CrawlFacts(pages_ok=3, archived_reports=5))
     assert no_report.status == "failed" and not no_report.gone_pass
-    clean = decide(CrawlFacts(pages_ok=3, reports_found=5, archived_reports=5))
+    clean = decide(CrawlFacts(pages_ok=3, reports_found=5, archived_reports=5, reached_reports=4))
     assert (clean.status, clean.gone_pass) == ("finished", True)
+    # A walk that ended early for a reason nobody saw: 12 of 40 known reports reached → no gone pass.
+    short = decide(CrawlFacts(pages_ok=3, reports_found=12, archived_reports=40, reached_reports=12))
+    assert (short.status, short.exit_code, short.gone_pass) == ("partial", 5, False)
+    assert short.gone_skipped and "reached 12 of 40 known reports" in short.gone_skipped
+    lists = decide(
+        CrawlFacts(
+            pages_ok=3, reports_found=5, archived_reports=5, reached_reports=5, incomplete_lists=["a: b"]
+        )
+    )
+    assert (lists.status, lists.gone_pass) == ("finished", False) and "a: b" in (lists.reason or "")
     challenged = decide(CrawlFacts(pages_ok=3, reports_found=5, challenged=1))
     assert (challenged.status, challenged.exit_code, challenged.gone_pass) == ("partial", 5, False)
     budget = decide(CrawlFacts(pages_ok=3, reports_found=5, budget_exhausted=True))
