@@ -118,6 +118,7 @@ def test_no_payload_runs_in_a_browser(published: dict[str, Any]) -> None:
     dialogs: list[str] = []
     live: dict[str, list[str]] = {}
     visited = 0
+    unsandboxed: list[str] = []  # originals served without the CSP sandbox (asserted last: did they run?)
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
         try:
@@ -157,7 +158,8 @@ def test_no_payload_runs_in_a_browser(published: dict[str, Any]) -> None:
                 response = page.goto(base + path, wait_until="load")
                 assert response is not None and response.status == 200, path
                 csp = response.headers.get("content-security-policy", "")
-                assert "sandbox" in csp and "default-src 'none'" in csp, (path, csp)
+                if not ("sandbox" in csp and "default-src 'none'" in csp):
+                    unsandboxed.append(f"{path} ({response.headers.get('content-type')})")
                 # ?as=text: the same bytes as plain text, nothing of them live
                 response = page.goto(base + path + "?as=text", wait_until="load")
                 assert response is not None and response.headers["content-type"].startswith("text/plain")
@@ -177,6 +179,7 @@ def test_no_payload_runs_in_a_browser(published: dict[str, Any]) -> None:
     assert live == {}, live
     assert dialogs == []
     assert seen == [] and portal.canary_hits == [], (seen, portal.canary_hits)
+    assert unsandboxed == []
 
 
 @pytest.mark.parametrize("feed", ["feed_new_reports", "feed_changed_reports"])

@@ -78,13 +78,21 @@ class _Handler(BaseHTTPRequestHandler):
                 f'<li><a href="/xxgk/ndbg/2023.html">{html.escape(p.link_text)}</a></li>'
                 f'<li><a href="/xxgk/ndbg/2022.html">{html.escape(m[6])}恶意县审计局2022年政府信息公开工作年度报告</a></li>'
                 f'<li><a href="javascript:{html.escape(p.js)}">恶意县2021年政府信息公开工作年度报告</a></li>'
+                '<li><a href="/xxgk/ndbg/2020.xml">恶意县2020年政府信息公开工作年度报告</a></li>'
             )
             return self._send(page("年度报告", f"<ul>{items}</ul>"))
         if path == "/xxgk/ndbg/2023.html":
             return self._send(p.report_page(p.agency, 2023))  # the agency (and so the title) holds markup
         if path == "/xxgk/ndbg/2022.html":
             return self._send(p.report_page("恶意县审计局", 2022))
-        if path == "/xxgk/ndbg/att.html":
+        if path == "/xxgk/ndbg/2020.xml":
+            # XML whose elements are XHTML: a browser runs its <script> unless the original is sandboxed
+            body = (
+                '<?xml version="1.0" encoding="utf-8"?><html xmlns="http://www.w3.org/1999/xhtml"><body>'
+                f"<script>{p.js}</script><p>恶意县2020年政府信息公开工作年度报告</p></body></html>"
+            )
+            return self._send(body.encode(), "application/xml")
+        if path == "/xxgk/ndbg/att.pdf":
             # an HTML attachment named with markup by Content-Disposition
             return self._send(
                 p.report_page("恶意县审计局", 2022, attachment=True),
@@ -145,7 +153,7 @@ class XssPortal:
         (kept only in the original bytes)."""
         title = f"{agency}{year}年政府信息公开工作年度报告"
         live = "".join(self.marks)
-        att = "" if attachment else '<p>附件：<a href="/xxgk/ndbg/att.html">附件1</a></p>'
+        att = "" if attachment else '<p>附件：<a href="/xxgk/ndbg/att.pdf">附件1</a></p>'
         body = (
             f"<h1>{html.escape(title)}</h1>"
             f'<div class="content"><pre>{html.escape(self.report_text(agency, year))}</pre>{att}</div>{live}'
