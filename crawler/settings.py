@@ -82,6 +82,7 @@ NIANBAO_PROGRESS = False
 SPIDER_CONTRACTS = {"crawler.contracts.SavedPageContract": 10}
 
 TELNETCONSOLE_ENABLED = False  # Scrapy's remote console runs code sent to a local port: never on
+REMOTE_CONTROL_ENABLED = False  # Scrapy 2.14+'s remote control (an HTTP server running Python sent to it)
 COOKIES_ENABLED = True
 LOG_LEVEL = os.environ.get("NIANBAO_LOG_LEVEL", "INFO")
 FEED_EXPORT_ENCODING = "utf-8"

@@ -5,6 +5,10 @@
   in nianbao's pages needs POST (search and canned queries are GET forms).
 - An Atom feed of a query with no rows (no change yet) is an empty feed (200); datasette-atom takes the
   max of no dates and answers 500.
+- A path no route matches (`/a/b/c/d`, `/db/-/original/1/../../x`) is a 404: Datasette's default error
+  handler pretty-prints every error with rich when rich is installed, and rich raises when no exception is
+  being handled (a plain not-found), which turned those 404s into 500s. Errors are still logged (500s with
+  their traceback); only rich's printing is off.
 """
 
 from __future__ import annotations
@@ -12,11 +16,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from datasette import handle_exception as datasette_errors
 from datasette import hookimpl
 from datasette.utils import call_with_supported_arguments
 from datasette.utils.asgi import Response
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+datasette_errors.rich = None  # see the module docstring: a not-found must not become a 500
 
 
 @hookimpl
