@@ -3,7 +3,9 @@
 "Gone" is what journalists report on, so a document is called gone only on positive evidence: a 404/410 on
 the document itself (the spider's `gone` event), or absence from lists that this crawl read completely.
 A crawl that fetched no page of the portal (refused, robots.txt, every start URL failing), or saw no report
-where the archive holds some, ends `failed` and marks nothing gone.
+where the archive holds some, ends `failed` and marks nothing gone. A crawl whose list walks did not all end
+complete, or that reached fewer than `min_reached` of the portal's known reports (a walk ended early for a
+reason nobody saw), marks nothing gone by absence either, and says so (`gone_skipped`).
 
 | status        | exit | meaning                                                                  |
 | ------------- | ---- | ------------------------------------------------------------------------ |
