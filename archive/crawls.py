@@ -151,14 +151,42 @@ def mark_gone(
     return True
 
 
-def unseen_documents(db: sqlite_utils.Database, portal_id: str, present: set[str]) -> list[str]:
-    """Reports and attachments of a portal, not yet gone, that a crawl neither fetched nor saw linked."""
+def portal_report_urls(db: sqlite_utils.Database, portal_id: str) -> set[str]:
+    """The URLs of the reports of `portal_id` the archive believes still served (not gone): what a crawl
+    that reads the portal's lists completely should reach again."""
     rows = db.execute(
-        "SELECT url FROM documents WHERE portal_id = ? AND kind IN ('report', 'attachment')"
+        "SELECT url FROM documents WHERE portal_id = ? AND kind = 'report' AND gone_since IS NULL",
+        [portal_id],
+    ).fetchall()
+    return {url for (url,) in rows}
+
+
+def unseen_documents(
+    db: sqlite_utils.Database, portal_id: str, present: set[str]
+) -> list[tuple[str, str | None]]:
+    """Reports and attachments of a portal, not yet gone, that a crawl neither fetched nor saw linked, with
+    the page that linked them first (`discovered_from`)."""
+    rows = db.execute(
+        "SELECT url, discovered_from FROM documents WHERE portal_id = ? AND kind IN ('report', 'attachment')"
         " AND gone_since IS NULL",
         [portal_id],
     ).fetchall()
-    return [url for (url,) in rows if url not in present]
+    return [(url, source) for url, source in rows if url not in present]
+
+
+def mark_gone_unseen(
+    db: sqlite_utils.Database, portal_id: str, present: set[str], read_pages: set[str]
+) -> tuple[int, int]:
+    """The gone pass by absence: a document neither fetched nor linked in this crawl is gone only when the
+    page that listed it first was read completely in this crawl (`read_pages`); the others are kept.
+    Returns (marked gone, kept)."""
+    gone = kept = 0
+    for url, source in unseen_documents(db, portal_id, present):
+        if source in read_pages:
+            gone += mark_gone(db, url)
+        else:
+            kept += 1
+    return gone, kept
 
 
 def crawl_rows(db_path: Path, crawl_ids: Iterable[int]) -> list[dict[str, Any]]:

@@ -1,7 +1,8 @@
 """Serving an archived original so that it opens: its real content type and file name, from the archive's
 `blobs.content` or, in a lean published copy (archive/publish.py), from the content-addressed store beside
-it (``originals/<sha[:2]>/<sha>``). HTML originals never run as live markup: they are served under a CSP
-``sandbox`` with ``default-src 'none'`` (no script, no request leaves the page), or as text on request.
+it (``originals/<sha[:2]>/<sha>``). Originals never run as live markup: every type but PDF (HTML, and also
+XML, SVG, whatever a portal's content type says) is served under a CSP ``sandbox`` with
+``default-src 'none'`` (no script, no request leaves the page), or as text on request.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ VAGUE_TYPES = {
     "application/x-download",
     "application/force-download",
 }
+# Types a browser opens with its own viewer and no script of the document's: served without the sandbox.
+UNSANDBOXED_TYPES = ("application/pdf",)
 HTML_CSP = "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'; form-action 'none'"
 
 
@@ -107,7 +110,9 @@ def serve_headers(
         "etag": f'"{sha256}"',
     }
     main = ctype.split(";")[0].strip().lower()
-    if main in ("text/html", "application/xhtml+xml", "image/svg+xml") or fmt == "html":
+    # Every type but PDF is sandboxed: not only HTML runs script (XML with XHTML elements does, and so does
+    # whatever a portal's content type makes of the bytes); Chromium's PDF viewer does not open under it.
+    if main not in UNSANDBOXED_TYPES:
         headers["content-security-policy"] = HTML_CSP
     return Served(ctype, base, headers)
 

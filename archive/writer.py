@@ -28,11 +28,11 @@ from pipelines.report import Check, Fact, Figure, Report
 from .crawls import (
     close_crawl,
     mark_gone,
+    mark_gone_unseen,
     mark_seen_unchanged,
     open_crawl,
     record_error,
     register_portal,
-    unseen_documents,
 )
 from .health import record_health
 from .reparse import replace_report
@@ -289,16 +289,16 @@ def refresh_reports_by_status(db: sqlite_utils.Database, crawl_id: int) -> None:
     db.table("crawls").update(crawl_id, {"reports_by_status": json.dumps(reports, sort_keys=True)})
 
 
-def archived_reports(db: sqlite_utils.Database, portal_id: str, crawl_id: int) -> int:
+def archived_report_urls(db: sqlite_utils.Database, portal_id: str, crawl_id: int) -> set[str]:
     """Reports of the portal the archive held before this crawl (documents first stored by another crawl),
-    still believed served: what single-process mode counts when a crawl opens."""
-    row = db.execute(
-        "SELECT count(*) FROM documents d WHERE d.portal_id = ? AND d.kind = 'report' AND d.gone_since IS NULL"
+    still believed served: what single-process mode reads when a crawl opens."""
+    rows = db.execute(
+        "SELECT d.url FROM documents d WHERE d.portal_id = ? AND d.kind = 'report' AND d.gone_since IS NULL"
         " AND coalesce((SELECT v.crawl_id FROM versions v WHERE v.document_id = d.id ORDER BY v.id LIMIT 1),"
         " -1) != ?",
         [portal_id, crawl_id],
-    ).fetchone()
-    return int(row[0]) if row else 0
+    ).fetchall()
+    return {url for (url,) in rows}
 
 
 def finish_run(
@@ -347,7 +347,12 @@ def finish_run(
     portal_id = close["portal"]["name"]
     if close.get("facts") is not None:
         facts = dict(close["facts"])
-        facts["archived_reports"] = archived_reports(db, portal_id, crawl_id)
+        known = archived_report_urls(db, portal_id, crawl_id)
+        facts["archived_reports"] = len(known)
+        facts["reached_reports"] = len(known & set(close.get("present") or []))
+        for entry in facts.get("incomplete_lists") or []:  # the evidence, as ArchiveStage records it
+            key, _, why = str(entry).partition(": ")
+            record_error(db, crawl_id, key, stage="list", reason=f"list not read completely: {why}")
         facts["store_errors"] = db.execute(
             "SELECT count(*) FROM crawl_errors WHERE crawl_id = ? AND stage IN ('store', 'queue')", [crawl_id]
         ).fetchone()[0]
@@ -356,8 +361,9 @@ def finish_run(
         status, reason, gone_pass = close.get("status") or "failed", close.get("reason"), False
     gone = 0
     if gone_pass:
-        for url in unseen_documents(db, portal_id, set(close.get("present") or [])):
-            gone += mark_gone(db, url)
+        gone, _kept = mark_gone_unseen(
+            db, portal_id, set(close.get("present") or []), set(close.get("completely_read") or [])
+        )
     stats = dict(close.get("stats") or {})
     stats["nianbao/marked_gone"] = gone
     row: dict[str, Any] = {

@@ -3,7 +3,9 @@
 "Gone" is what journalists report on, so a document is called gone only on positive evidence: a 404/410 on
 the document itself (the spider's `gone` event), or absence from lists that this crawl read completely.
 A crawl that fetched no page of the portal (refused, robots.txt, every start URL failing), or saw no report
-where the archive holds some, ends `failed` and marks nothing gone.
+where the archive holds some, ends `failed` and marks nothing gone. A crawl whose list walks did not all end
+complete, or that reached fewer than `min_reached` of the portal's known reports (a walk ended early for a
+reason nobody saw), marks nothing gone by absence either, and says so (`gone_skipped`).
 
 | status        | exit | meaning                                                                  |
 | ------------- | ---- | ------------------------------------------------------------------------ |
@@ -18,6 +20,7 @@ Exit code 2 is click's (a usage error). A multi-portal crawl exits with the code
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections import Counter
@@ -43,6 +46,10 @@ class CrawlFacts:
     archived_reports: int = 0  # reports of the portal in the archive before this crawl
     reports_found: int = 0
     robots_forbidden: int = 0
+    reached_reports: int = 0  # of the `archived_reports`, how many this crawl fetched or saw linked
+    min_reached: float = 0.8  # NIANBAO_GONE_MIN_REACHED: below this share of known reports, no gone pass
+    truncated_lists: int = 0  # lists whose own page budget ran out
+    incomplete_lists: list[str] = field(default_factory=list)  # "list: why" for lists not read completely
     budget_exhausted: bool = False
     resumed: bool = False
     blocked_evidence: str | None = None
@@ -76,6 +83,7 @@ class Outcome:
     status: str
     reason: str | None
     gone_pass: bool
+    gone_skipped: str | None = None  # why a crawl that ended normally still marks nothing gone by absence
 
     @property
     def exit_code(self) -> int:
@@ -114,6 +122,8 @@ def decide(f: CrawlFacts) -> Outcome:
         missing.append(f"stopped early ({why})")
     if f.budget_exhausted:
         missing.append("page budget exhausted")
+    if f.truncated_lists:
+        missing.append(f"{f.truncated_lists} lists cut by the list page budget")
     if f.challenged:
         missing.append(f"{f.challenged} challenged pages")
     if f.errors:
@@ -128,9 +138,25 @@ def decide(f: CrawlFacts) -> Outcome:
         and f.reports_found > 0
         and why == "finished"
     )
+    skipped = None
+    if lists_complete and f.incomplete_lists:
+        lists_complete = False
+        if f.archived_reports:  # a first crawl has nothing to call gone: no need to say it skipped
+            skipped = f"gone pass skipped: {len(f.incomplete_lists)} lists not read completely ({f.incomplete_lists[0]})"
+    # Rounded down, so that one true withdrawal among a small portal's 4 reports stays visible.
+    needed = math.floor(f.min_reached * f.archived_reports)
+    if lists_complete and f.reached_reports < needed:
+        # The walk ended early for a reason nobody saw (an alias page, a changed page size, a pager the
+        # families misread): absence from such a walk is no evidence. A human looks before anything is gone.
+        lists_complete = False
+        skipped = (
+            f"gone pass skipped: reached {f.reached_reports} of {f.archived_reports} known reports"
+            f" (needs {needed}, NIANBAO_GONE_MIN_REACHED={f.min_reached:g})"
+        )
+        missing.append(skipped)
     if missing:
-        return Outcome("partial", "; ".join(missing), lists_complete)
-    return Outcome("finished", None, lists_complete)
+        return Outcome("partial", "; ".join(missing), lists_complete, skipped)
+    return Outcome("finished", skipped, lists_complete, skipped)
 
 
 def worst_exit_code(statuses: list[str]) -> int:

@@ -28,12 +28,12 @@ from scrapy import signals
 from archive.crawls import (
     close_crawl,
     mark_gone,
+    mark_gone_unseen,
     mark_seen_unchanged,
     open_crawl,
-    portal_report_count,
+    portal_report_urls,
     record_error,
     register_portal,
-    unseen_documents,
 )
 from archive.health import record_health
 from archive.store import FetchMeta, StoreResult, attach_report, previous_version, write_version
@@ -92,6 +92,10 @@ def closing_facts(facts: CrawlFacts, crawler: Crawler, spider: Any, reason: str)
         crawler.settings.get("JOBDIR")
     )
     facts.robots_forbidden = stats.get_value("robotstxt/forbidden", 0) or 0
+    facts.min_reached = crawler.settings.getfloat("NIANBAO_GONE_MIN_REACHED", 0.8)
+    facts.truncated_lists = len(getattr(spider, "truncated_lists", None) or [])
+    incomplete = spider.incomplete_lists() if hasattr(spider, "incomplete_lists") else []
+    facts.incomplete_lists = [f"{key}: {why}" for key, why in incomplete]
     return facts
 
 
@@ -125,6 +129,9 @@ class ArchiveStage:
         self.crawl_id: int | None = None
         self.seen: set[str] = set()
         self.facts = CrawlFacts()
+        self.known_reports: set[str] = (
+            set()
+        )  # the portal's reports in the archive, not gone, before this crawl
         self.started = time.monotonic()
         self.reactor_cpu = time.thread_time()  # the reactor thread's CPU time at the start
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
@@ -153,12 +160,13 @@ class ArchiveStage:
             "hints": json.dumps(portal.hints, ensure_ascii=False),
         }
 
-        def start(db: sqlite_utils.Database) -> tuple[int, int]:
+        def start(db: sqlite_utils.Database) -> tuple[set[str], int]:
             register_portal(db, row)
-            return portal_report_count(db, portal.name), open_crawl(db, portal.name)
+            return portal_report_urls(db, portal.name), open_crawl(db, portal.name)
 
         self.reactor_cpu = time.thread_time()
-        self.facts.archived_reports, self.crawl_id = self.writer.call(start)
+        self.known_reports, self.crawl_id = self.writer.call(start)
+        self.facts.archived_reports = len(self.known_reports)
         self.crawler.spider.crawl_id = self.crawl_id  # type: ignore[union-attr]
         self.crawler.stats.set_value("nianbao/crawl_id", self.crawl_id)
 
@@ -226,6 +234,14 @@ class ArchiveStage:
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value(f"nianbao/errors/{stage}")
 
+    def record_at_close(self, url: str, stage: str, reason: str, kind: str | None = "list") -> None:
+        """A fault found when the crawl closes (an incomplete list, a skipped gone pass) into `crawl_errors`,
+        written in order behind every write still in flight."""
+        assert self.writer is not None and self.crawler.stats is not None
+        crawl_id = self.crawl_id
+        self.writer.call(lambda db: record_error(db, crawl_id, url, stage=stage, reason=reason, kind=kind))
+        self.crawler.stats.inc_value(f"nianbao/errors/{stage}")
+
     def fetch_meta(self, item: DocumentItem) -> FetchMeta:
         return FetchMeta(
             url=item.url,
@@ -256,16 +272,24 @@ class ArchiveStage:
         stats = self.crawler.stats
         assert stats is not None
         closing_facts(self.facts, self.crawler, spider, reason)
+        present = self.seen | spider.linked
+        self.facts.reached_reports = len(self.known_reports & present)
+        incomplete = spider.incomplete_lists() if hasattr(spider, "incomplete_lists") else []
+        for key, why in incomplete:  # the evidence: which list, and why its missing links prove nothing
+            self.record_at_close(key, "list", f"list not read completely: {why}")
         outcome = decide(self.facts)
         status = outcome.status
-        present = self.seen | spider.linked
+        read = spider.completely_read_pages() if hasattr(spider, "completely_read_pages") else set()
 
-        def gone_pass(db: sqlite_utils.Database) -> int:
+        def gone_pass(db: sqlite_utils.Database) -> tuple[int, int]:
             # Queued behind every write still in flight: the pass sees the whole crawl.
-            return sum(mark_gone(db, url) for url in unseen_documents(db, spider.portal_name, present))
+            return mark_gone_unseen(db, spider.portal_name, present, read)
 
-        gone = writer.call(gone_pass) if outcome.gone_pass else 0
+        gone, kept = writer.call(gone_pass) if outcome.gone_pass else (0, 0)
+        if outcome.gone_skipped:
+            self.record_at_close(spider.start_urls[0], "gone", outcome.gone_skipped, kind="page")
         stats.set_value("nianbao/marked_gone", gone)
+        stats.set_value("nianbao/unseen_kept", kept)
         stats.set_value("nianbao/exit_code", outcome.exit_code)
         stats.set_value("nianbao/status", status)
         elapsed = time.monotonic() - self.started

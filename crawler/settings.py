@@ -43,6 +43,10 @@ RETRY_AFTER_MAX = float(os.environ.get("NIANBAO_RETRY_AFTER_MAX", "120"))
 DEPTH_LIMIT = 0
 NIANBAO_MAX_DEPTH = 6
 NIANBAO_PAGE_BUDGET = 3000
+NIANBAO_LIST_PAGE_BUDGET = 200
+# "Gone" by absence only when a crawl reached (fetched or saw linked) at least this share of the portal's
+# reports the archive still holds; otherwise the gone pass is skipped, the evidence in `crawl_errors`.
+NIANBAO_GONE_MIN_REACHED = float(os.environ.get("NIANBAO_GONE_MIN_REACHED", "0.8"))
 
 NIANBAO_DB = os.environ.get("NIANBAO_DB", "nianbao.db")
 NIANBAO_WARC_DIR = os.environ.get("NIANBAO_WARC_DIR", "warc")
@@ -78,6 +82,7 @@ NIANBAO_PROGRESS = False
 SPIDER_CONTRACTS = {"crawler.contracts.SavedPageContract": 10}
 
 TELNETCONSOLE_ENABLED = False  # Scrapy's remote console runs code sent to a local port: never on
+REMOTE_CONTROL_ENABLED = False  # Scrapy 2.14+'s remote control (an HTTP server running Python sent to it)
 COOKIES_ENABLED = True
 LOG_LEVEL = os.environ.get("NIANBAO_LOG_LEVEL", "INFO")
 FEED_EXPORT_ENCODING = "utf-8"

@@ -86,6 +86,11 @@ FAULT_TITLES = {
     "/ndbg/gone.html": "西",
     "/ndbg/gzip-bomb.html": "南",
 }
+# A second portal section, /pl/: a list of 9 reports over 3 pages (下一页 links only), whose knobs make a
+# recrawl's walk end early for a bad reason (a 500 on page 3, a pager the families no longer see) or drop a
+# report for real.
+PAGED = ["子", "丑", "寅", "卯", "辰", "巳", "午", "未", "申"]
+PAGED_PER_PAGE = 3
 HOSTILE_MARKERS = ("<script>alert('xss')</script>", 'onerror="alert(1)"', "javascript:alert(2)")
 
 
@@ -241,8 +246,17 @@ class _Handler(BaseHTTPRequestHandler):
                 "pdf": "application/pdf",
             }[path.rsplit(".", 1)[-1]]
             return self._send(200, p.file(path.rsplit("/", 1)[-1]), ctype)
+        if path == "/trap/report.html":
+            return self._send(200, report_html("陷阱"))
         if path.startswith("/trap/"):
             return self._send(200, self.trap_page(path))
+        if path.startswith("/pl/r") and path[5:-5].isdigit() and int(path[5:-5]) not in p.paged_withdrawn:
+            return self._send(200, report_html("分页" + PAGED[int(path[5:-5])]))
+        if path.startswith("/pl/index"):
+            n = int(path.rsplit("_", 1)[-1].split(".")[0]) if "_" in path else 0
+            if p.paged_fail == n:
+                return self._send(500, page("500", "Internal Server Error"))
+            return self._send(200, self.paged_list(n))
         return self._send(404, page("404", "页面不存在"))
 
     def list_page(self, base: str) -> bytes:
@@ -257,10 +271,24 @@ class _Handler(BaseHTTPRequestHandler):
             items.append(f'<li><a href="/ndbg/a/./b/../../good-a.html">{REPORT_TITLE.format("甲")}</a></li>')
         return page("年度报告", "<ul>" + "".join(items) + "</ul>")
 
+    def paged_list(self, n: int) -> bytes:
+        p = self.portal
+        shown = [i for i in range(len(PAGED)) if i not in p.paged_withdrawn]
+        items = shown[n * PAGED_PER_PAGE : (n + 1) * PAGED_PER_PAGE]
+        links = "".join(
+            f'<li><a href="/pl/r{i}.html">{REPORT_TITLE.format("分页" + PAGED[i])}</a></li>' for i in items
+        )
+        more = (n + 1) * PAGED_PER_PAGE < len(shown)
+        if more and not p.paged_nopager:
+            links += f'</ul><div class="page"><a href="/pl/index_{n + 1}.html">下一页</a></div><ul>'
+        elif more:  # the pager is now drawn by a script the families do not read
+            links += f'</ul><div class="page"><span onclick="go({n + 1})">下一页</span></div><ul>'
+        return page("政府信息公开工作年度报告", f"<ul>{links}</ul>")
+
     def trap_page(self, path: str) -> bytes:
         """A list whose 尾页 link says page 1,000,000 and whose pages never end."""
         n = int(path.rsplit("_", 1)[-1].split(".")[0]) if "_" in path else 0
-        report = f'<li><a href="/ndbg/good-a.html">{REPORT_TITLE.format("甲")}</a></li>' if n == 0 else ""
+        report = f'<li><a href="/trap/report.html">{REPORT_TITLE.format("陷阱")}</a></li>' if n == 0 else ""
         pager = (
             f'<div class="page"><a href="/trap/index_{n + 1}.html">下一页</a> '
             '<a href="/trap/index_1000000.html">尾页</a></div>'
@@ -319,6 +347,9 @@ class FaultPortal:
         self.lock = threading.Lock()
         self.stopping = threading.Event()
         self.variant = 1
+        self.paged_fail: int | None = None  # /pl/: the list page that answers 500
+        self.paged_withdrawn: set[int] = set()  # /pl/: reports no longer listed (nor served)
+        self.paged_nopager = False  # /pl/: the pager becomes a script the crawler cannot follow
         self.robots = "User-agent: *\nDisallow: /private/\n"
         self.stream_mb = stream_mb
         self._files: dict[str, bytes] = {}

@@ -5,6 +5,7 @@ Datasette read-only (405, never 500) and empty feeds (200), Scrapy's telnet cons
 from __future__ import annotations
 
 import sys
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -51,8 +52,18 @@ def test_outcome_rules() -> None:
     assert "connection refused" in (out.reason or "")
     no_report = decide(CrawlFacts(pages_ok=3, archived_reports=5))
     assert no_report.status == "failed" and not no_report.gone_pass
-    clean = decide(CrawlFacts(pages_ok=3, reports_found=5, archived_reports=5))
+    clean = decide(CrawlFacts(pages_ok=3, reports_found=5, archived_reports=5, reached_reports=4))
     assert (clean.status, clean.gone_pass) == ("finished", True)
+    # A walk that ended early for a reason nobody saw: 12 of 40 known reports reached → no gone pass.
+    short = decide(CrawlFacts(pages_ok=3, reports_found=12, archived_reports=40, reached_reports=12))
+    assert (short.status, short.exit_code, short.gone_pass) == ("partial", 5, False)
+    assert short.gone_skipped and "reached 12 of 40 known reports" in short.gone_skipped
+    lists = decide(
+        CrawlFacts(
+            pages_ok=3, reports_found=5, archived_reports=5, reached_reports=5, incomplete_lists=["a: b"]
+        )
+    )
+    assert (lists.status, lists.gone_pass) == ("finished", False) and "a: b" in (lists.reason or "")
     challenged = decide(CrawlFacts(pages_ok=3, reports_found=5, challenged=1))
     assert (challenged.status, challenged.exit_code, challenged.gone_pass) == ("partial", 5, False)
     budget = decide(CrawlFacts(pages_ok=3, reports_found=5, budget_exhausted=True))
@@ -99,10 +110,18 @@ def test_retry_after() -> None:
     assert retry_after_seconds(b"soon") is None
 
 
-def test_telnet_console_off() -> None:
+def test_telnet_console_and_remote_control_off() -> None:
+    """Neither of Scrapy's code-running servers (telnet console, remote control) starts in a crawl."""
+    from scrapy.exceptions import NotConfigured
+    from scrapy.utils.test import get_crawler
+
     from crawler import settings
 
     assert settings.TELNETCONSOLE_ENABLED is False
+    ours = {k: getattr(settings, k) for k in dir(settings) if k.isupper()}
+    remote_control = pytest.importorskip("scrapy.extensions.remote_control")
+    with pytest.raises(NotConfigured):
+        remote_control.RemoteControl.from_crawler(get_crawler(settings_dict=ours))
 
 
 def _status(url: str, method: str = "GET") -> int:
@@ -126,3 +145,36 @@ def test_datasette_read_only_and_empty_feeds(tmp_path: Path) -> None:
         for path in ("/ro/failed_fetches", "/ro/crawls/-/insert", "/ro/-/create", "/ro/crawls/1/-/delete"):
             assert _status(base + path, "POST") == 405, path
         assert _status(f"{base}/ro/crawls", "DELETE") == 405
+        # A path no route matches, with or without `..`: 404, never 500 (and nothing outside is served).
+        for path in ("/a/b/c/d", "/ro/-/original/1/../../../etc/passwd", "/ro/../../etc/passwd"):
+            assert _status(base + path) == 404, path
+
+
+def test_sigterm_stops_nianbao_serve(tmp_path: Path) -> None:
+    """`nianbao serve` becomes Datasette (exec): SIGTERM to the pid an operator sees stops the server."""
+    import signal
+    import subprocess
+
+    db_path = tmp_path / "s.db"
+    open_db(db_path).close()
+    port = free_port()
+    cmd = [sys.executable, "-m", "crawler", "serve", "--db", str(db_path), "--port", str(port)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(600):
+            try:
+                if _status(f"http://127.0.0.1:{port}/-/versions.json") == 200:
+                    break
+            except OSError:
+                pass
+            if proc.poll() is not None:
+                break
+            time.sleep(0.1)
+        assert proc.poll() is None, "serve did not start"
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=20)
+        with pytest.raises(OSError):
+            _status(f"http://127.0.0.1:{port}/-/versions.json")
+    finally:
+        if proc.poll() is None:
+            proc.kill()

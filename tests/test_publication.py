@@ -156,6 +156,7 @@ def test_originals_open_with_their_type_and_name(site, archive) -> None:
     assert headers["content-type"] == "application/pdf"  # application/binary is vague: typed by name
     assert "filename*=UTF-8''%E5%B9%B4%E6%8A%A5.pdf" in headers["content-disposition"]
     assert headers["content-disposition"].startswith("inline")
+    assert "content-security-policy" not in headers  # Chromium's PDF viewer does not open in a sandbox
     status, _, headers = fetch(f"{site}/archive/-/original/{versions['pdf']}?download=1")
     assert headers["content-disposition"].startswith("attachment")
     # A JSON original of the sample archive keeps its server type and file name.
@@ -164,6 +165,7 @@ def test_originals_open_with_their_type_and_name(site, archive) -> None:
     status, body, headers = fetch(f"{site}/archive/-/original/{vid}")
     assert status == 200 and b"\xe5\x8c\x97\xe4\xba\xac" in body  # 北京
     assert 'filename="report.json"' in headers["content-disposition"]
+    assert headers["content-security-policy"].startswith("sandbox")  # every type but PDF: XML runs script too
     assert fetch(f"{site}/archive/-/original/999999")[0] == 404
 
 

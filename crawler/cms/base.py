@@ -16,6 +16,9 @@ from scrapy.http import Response, TextResponse
 
 _WS = re.compile(r"\s+")
 _SKIP_SCHEMES = ("javascript:", "mailto:", "tel:", "#", "data:")
+# The most pages a family enumerates from a page count it reads (尾页 → index_N, 共N页, totalRecord): a pager
+# that claims 1,000,000 pages is a trap, and the spider's per-list budget (200) is lower anyway.
+MAX_LIST_PAGES = 500
 
 
 @dataclass(frozen=True)

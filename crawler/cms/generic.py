@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from scrapy.http import TextResponse
 
 from ..classify import LAST_PAGE_TEXT, PAGINATION_TEXT, TRS_PAGE_RE, normalize
-from .base import CMSFamily, anchors
+from .base import MAX_LIST_PAGES, CMSFamily, anchors
 
 
 def _dir(url: str) -> str:
@@ -44,9 +44,9 @@ class GenericFamily(CMSFamily):
                 text.isdigit() and same_dir and (target.query or m)
             ):
                 out.append(link.url)
-        if last_index:  # 尾页 → index_N.html: every page up to N
+        if last_index:  # 尾页 → index_N.html: every page up to N (at most MAX_LIST_PAGES)
             url, n = last_index
             stem = url.rsplit("_", 1)[0]
             ext = url.rsplit(".", 1)[1]
-            out.extend(f"{stem}_{i}.{ext}" for i in range(1, n + 1))
+            out.extend(f"{stem}_{i}.{ext}" for i in range(1, min(n, MAX_LIST_PAGES) + 1))
         return out

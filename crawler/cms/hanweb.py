@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 from parsel import Selector
 from scrapy.http import Response, TextResponse
 
-from .base import CMSFamily, DataRequest, Link, anchors
+from .base import MAX_LIST_PAGES, CMSFamily, DataRequest, Link, anchors
 
 DATAPROXY = "/module/web/jpage/dataproxy.jsp"
 _RECORD = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.S)
@@ -80,7 +80,7 @@ def _groups(
     first = (have // step) * step + 1
     return [
         dataproxy_request(base, proxy, s, min(s + step - 1, total), perpage, params)
-        for s in range(first, total + 1, step)
+        for s in range(first, min(total, step * MAX_LIST_PAGES) + 1, step)
     ]
 
 

@@ -19,7 +19,7 @@ from scrapy.http import Response, TextResponse
 
 from ..classify import page_param
 from ..pages import list_date
-from .base import CMSFamily, DataRequest, Link, absolute, clean, scripts
+from .base import MAX_LIST_PAGES, CMSFamily, DataRequest, Link, absolute, clean, scripts
 from .query_string import with_page
 
 _ENDPOINT = re.compile(
@@ -127,5 +127,7 @@ class JsonListFamily(CMSFamily):
                     pages = math.ceil(total / per)
                     break
         if pages:
-            more = [DataRequest(with_page(response.url, key, n)) for n in range(2, min(pages, 500) + 1)]
+            more = [
+                DataRequest(with_page(response.url, key, n)) for n in range(2, min(pages, MAX_LIST_PAGES) + 1)
+            ]
         return links, more

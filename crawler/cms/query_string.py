@@ -13,10 +13,10 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from scrapy.http import TextResponse
 
 from ..classify import page_param
-from .base import CMSFamily, anchors
+from .base import MAX_LIST_PAGES, CMSFamily, anchors
 
 _TOTAL_PAGES = re.compile(r"共\s*(\d{1,4})\s*页")
-MAX_PAGES = 500
+MAX_PAGES = MAX_LIST_PAGES
 
 
 def with_page(url: str, key: str, n: int) -> str:

@@ -14,7 +14,7 @@ from urllib.parse import urljoin
 
 from scrapy.http import TextResponse
 
-from .base import CMSFamily, scripts
+from .base import MAX_LIST_PAGES, CMSFamily, scripts
 
 _CALL = re.compile(r"createPageHTML\s*\(([^)]*)\)")
 _ARTICLE = re.compile(r"/t\d{8}_\d+\.s?html?")
@@ -59,6 +59,8 @@ class TrsWcmFamily(CMSFamily):
             if found:
                 total, _current, prefix, ext = found
                 urls = [urljoin(response.url, f"{prefix}.{ext}")]
-                urls += [urljoin(response.url, f"{prefix}_{i}.{ext}") for i in range(1, min(total, 500))]
+                urls += [
+                    urljoin(response.url, f"{prefix}_{i}.{ext}") for i in range(1, min(total, MAX_LIST_PAGES))
+                ]
                 return urls
         return []

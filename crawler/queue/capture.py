@@ -122,6 +122,10 @@ class CaptureStage:
                 "captures": self.seq,
                 "facts": facts,  # the writer adds what only the archive knows, then decides the outcome
                 "present": sorted(self.seen | spider.linked),
+                # the pages whose lists were read completely: only what they listed can be gone by absence
+                "completely_read": sorted(spider.completely_read_pages())
+                if hasattr(spider, "completely_read_pages")
+                else [],
                 "pages": stats.get_value("response_received_count", 0),
                 "reports_found": len(spider.reports),
                 "warc_files": [str(p) for p in writer.paths()] if writer else [],

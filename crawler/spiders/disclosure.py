@@ -101,6 +101,15 @@ class ListWalk:
     pages: int = 1
     stopped: bool = False
     seen: set[str] = field(default_factory=set)  # links this list's pages showed so far
+    ended: str | None = None  # why the walk stopped early: "no news", "budget", "redirect", "failed"
+    failed: list[str] = field(default_factory=list)  # pages of this list that got no usable answer
+
+    def complete(self) -> bool:
+        """Every page the list named was read (or it ended on the portal's own redirect past its end): only
+        then does a link missing from it say something about the document."""
+        if self.failed or self.ended == "budget":
+            return False
+        return not self.queue or self.ended == "redirect"
 
 
 class DisclosureSpider(scrapy.Spider):
@@ -132,6 +141,7 @@ class DisclosureSpider(scrapy.Spider):
         self.blocked_evidence: str | None = None
         self.challenged: list[dict[str, Any]] = []  # one record per challenge page: url, status, evidence
         self.truncated_lists: list[str] = []  # lists whose own page budget ran out
+        self.pages_read: dict[str, set[str]] = {}  # page read in this crawl → the list walks it belongs to
         self.archiving = True  # False only for `scrapy check` (no portal given)
         self.home: str | None = None  # the portal's place (溪林县), to tell another county's report
         self._challenge_run = 0
@@ -267,6 +277,7 @@ class DisclosureSpider(scrapy.Spider):
         request = getattr(failure, "request", None)
         if request is None:
             return
+        self._list_page_failed(request.meta, request.url)
         yield DocumentItem(
             portal_id=self.portal_name, fetched_at=now_iso(), event="error", **error_item_fields(failure)
         )
@@ -348,6 +359,7 @@ class DisclosureSpider(scrapy.Spider):
         target = redirect_target(page) if page is not None else None
         evidence = None if target else detect_block(response)
         if evidence:
+            self._list_page_failed(response.meta, response.url)
             yield from self._challenge(response, kind, evidence)
             return
         if response.status < 400 or response.status in (404, 410):
@@ -361,6 +373,7 @@ class DisclosureSpider(scrapy.Spider):
             yield from self._from_stored(response, kind)
             return
         if response.status >= 400:
+            self._list_page_failed(response.meta, response.url)
             yield self._item(
                 response,
                 kind,
@@ -412,6 +425,9 @@ class DisclosureSpider(scrapy.Spider):
                 meta["nb_landing"] = True
                 self.crawler.stats.inc_value("nianbao/landing_pages")
             self._count_report(page.url, "report" if kind == "landing" else kind)
+            self.pages_read.setdefault(
+                page.url, set()
+            )  # read whole: an attachment it no longer links is dropped
             yield self._item(page, kind, body=body, filename=filename_of(page), attachments=attachments)
             yield from self.report_links(page, meta)
         else:
@@ -465,6 +481,7 @@ class DisclosureSpider(scrapy.Spider):
         if target:
             yield from (r for r in self._redirect(page, kind, target) if isinstance(r, Request))
         elif kind in ("report", "landing"):
+            self.pages_read.setdefault(page.url, set())
             yield from self.report_links(page, response.meta)
         else:
             yield from self.list_links(page, response.meta)
@@ -546,7 +563,11 @@ class DisclosureSpider(scrapy.Spider):
         site, a home page's latest reports, still count), so the walk does not depend on the order in which
         other pages happened to arrive."""
         walk = self._walks.setdefault(key, ListWalk())
-        fresh = len(set(shown) - walk.seen)
+        self.pages_read.setdefault(source, set()).add(key)
+        # News are links to something other than the list's own pages: a trap's endless pager (下一页 →
+        # page n+1 on every page, 尾页 → page 1,000,000) shows a new page link on every page and nothing else.
+        pager = {c.url if isinstance(c, DataRequest) else c for c in candidates}
+        fresh = len(set(shown) - walk.seen - pager - walk.queued)
         walk.seen.update(shown)
         for cand in candidates:
             ckey = cand.key if isinstance(cand, DataRequest) else canonical(cand)
@@ -562,11 +583,13 @@ class DisclosureSpider(scrapy.Spider):
             if pageno == walk.pages - 1:
                 self.crawler.stats.inc_value("nianbao/lists_ended_without_news")
                 walk.stopped = True
+                walk.ended = "no news"
             return
         sent = 0
         while walk.queue and sent < LOOKAHEAD:
             if walk.pages >= self.list_budget:
                 walk.stopped = True
+                walk.ended = "budget"
                 self.truncated_lists.append(key)
                 self.crawler.stats.inc_value("nianbao/list_budget_exhausted")
                 self.logger.warning("list page budget %d spent on %s", self.list_budget, key)
@@ -598,8 +621,45 @@ class DisclosureSpider(scrapy.Spider):
                 yield req
 
     def _stop_walk(self, key: str | None) -> None:
+        """Past a list's last page the portal redirects back: the list ends there, read completely."""
         if key and key in self._walks:
             self._walks[key].stopped = True
+            self._walks[key].ended = "redirect"
+
+    def _list_page_failed(self, meta: dict[str, Any], url: str) -> None:
+        """A page of a list got no usable answer (error, 5xx, 404): that list was not read completely."""
+        key = meta.get("nb_list")
+        if key:
+            self._walks.setdefault(key, ListWalk()).failed.append(url)
+
+    def incomplete_lists(self) -> list[tuple[str, str]]:
+        """(list, why) for every list whose walk did not read every page it named: evidence for the crawl's
+        record, and the lists whose missing links prove nothing."""
+        out = []
+        for key, walk in self._walks.items():
+            if walk.complete():
+                continue
+            if walk.failed:
+                why = f"{len(walk.failed)} of its pages got no usable answer (first: {walk.failed[0]})"
+            elif walk.ended == "budget":
+                why = (
+                    f"the list page budget ({self.list_budget}) was spent; {len(walk.queue)} named pages left"
+                )
+            else:
+                last = walk.queue[-1]
+                why = (
+                    f"the walk stopped after {walk.pages} pages at a page without new links;"
+                    f" {len(walk.queue)} pages it names were not requested (the last: "
+                    f"{last.url if isinstance(last, DataRequest) else last})"
+                )
+            out.append((key, why))
+        return out
+
+    def completely_read_pages(self) -> set[str]:
+        """Pages read in this crawl whose every list walk is complete (report pages: read whole), i.e. the
+        pages on which a missing link is evidence that the portal dropped it."""
+        done = {key for key, walk in self._walks.items() if walk.complete()}
+        return {page for page, keys in self.pages_read.items() if keys <= done}
 
     @staticmethod
     def _dates(page: TextResponse) -> dict[str, str]:

@@ -7,6 +7,10 @@
   max of no dates and answers 500.
 - Atom entry links are absolute: a relative `atom_link` (no `nianbao.public_url` configured) is resolved
   against the feed's own URL, as a feed reader that ignores xml:base would otherwise break it.
+- A path no route matches (`/a/b/c/d`, `/db/-/original/1/../../x`) is a 404: Datasette's default error
+  handler pretty-prints every error with rich when rich is installed, and rich raises when no exception is
+  being handled (a plain not-found), which turned those 404s into 500s. Errors are still logged (500s with
+  their traceback); only rich's printing is off.
 """
 
 from __future__ import annotations
@@ -15,11 +19,13 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin
 
+from datasette import handle_exception as datasette_errors
 from datasette import hookimpl
 from datasette.utils import call_with_supported_arguments
 from datasette.utils.asgi import Response
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+datasette_errors.rich = None  # see the module docstring: a not-found must not become a 500
 
 
 @hookimpl
