@@ -343,6 +343,7 @@ class ReadStage:
             attachments=list(item.attachments),
             title=item.title,
             published=item.published,
+            published_source=item.published_source,
             column=item.column,
         )
         name = safe_filename(item.filename) or safe_filename(item.url.rsplit("/", 1)[-1]) or "document"
