@@ -18,6 +18,8 @@ from .codes import (
     ACTIVE_LAYOUT_2021,
     APPLICATION_COLUMNS,
     APPLICATION_ROW_CODES,
+    RESULT_ROWS_2019,
+    RESULT_ROWS_2021,
     REVIEW_COLUMNS,
     REVIEW_ROWS,
 )
@@ -552,6 +554,39 @@ def _typical_width(rows: list[Row]) -> int | None:
     return max(set(widths), key=widths.count) if widths else None
 
 
+def _scanned(row: Row) -> bool:
+    """A row of a grid recognised from an image (OCR): its geometry is exact, its words are not."""
+    return row.from_grid and any(c.source.get("ocr") for c in row.cells)
+
+
+_TEMPLATE_ROWS = {
+    "2021": ("new_received", "carried_over", *RESULT_ROWS_2021, "total_handled", "carried_forward"),
+    "2019": ("new_received", "carried_over", *RESULT_ROWS_2019, "total_handled", "carried_forward"),
+}
+
+
+def rows_by_position(rows: list[Row]) -> dict[int, str]:
+    """Row codes of a scanned table 3 by position: the template fixes the order and number of its value rows,
+    so when the grid holds exactly that many, the n-th is the template's n-th — provided the labels OCR did
+    read agree (at least 3 of them, and 4 in 5 of those that name a row). A misread label ("1.属于国家秘",
+    "(人直人开") then cannot drop or shift a row. {} when the count or the labels do not fit a template."""
+    data = [i for i, row in enumerate(rows) if row.has_values()]
+    labels: list[str | None] = []
+    previous: str | None = None
+    for i in data:
+        code = application_row(rows[i].label_key(), previous)
+        labels.append(code)
+        previous = code or previous
+    for template_rows in _TEMPLATE_ROWS.values():
+        if len(template_rows) != len(data):
+            continue
+        named = [(got, want) for got, want in zip(labels, template_rows, strict=True) if got]
+        agree = sum(got == want for got, want in named)
+        if agree >= 3 and agree * 5 >= len(named) * 4:
+            return dict(zip(data, template_rows, strict=True))
+    return {}
+
+
 def read_applications(rows: list[Row]) -> TableRead:
     """Table 3: applicant columns from the header rows, rows by label, numbers left to right."""
     out = TableRead("applications")
@@ -559,7 +594,8 @@ def read_applications(rows: list[Row]) -> TableRead:
     columns: list[str] = []
     previous: str | None = None
     loose: list[str] = []  # label-only lines since the last value row (a converter put the values below)
-    for row in rows:
+    by_position = rows_by_position(rows) if any(_scanned(r) for r in rows) else {}
+    for at, row in enumerate(rows):
         if not row.has_values():
             if not columns:
                 header.extend(row.split()[0])
@@ -571,6 +607,13 @@ def read_applications(rows: list[Row]) -> TableRead:
         group = loose[-1] if loose and any(word in loose[-1] for word, _ in _GROUP_WORDS) else ""
         loose = []
         code = application_row(key, previous)
+        if at in by_position:
+            if code != by_position[at]:
+                out.problems.append(
+                    f"applications table: row {by_position[at]} identified by its position in the template "
+                    f"(label read as {key[-24:]!r})"
+                )
+            code = by_position[at]
         if (
             not code
         ):  # a garbled item: its number within the group label printed above it, or the previous row's
@@ -599,6 +642,10 @@ def read_applications(rows: list[Row]) -> TableRead:
                 )
                 columns = list(APPLICATION_COLUMN_CODES)
         cells = row.values(len(columns))
+        if _scanned(
+            row
+        ):  # the value columns are the grid's last ones: a junk cell is a bad cell, not a label
+            cells = _grid_value_cells(row, len(columns)) or cells
         if is_run([c.text for c in cells], len(columns)):
             out.add_run(code, columns, cells)
             continue

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 
 from . import limits
-from .scan import Gray, prepare, stack
+from .scan import Gray, leading_dash, prepare, stack
 
 WHITELIST = "0123456789.-"
 STRONG = 60.0  # word confidence below which a lone reading does not count as confirmed
@@ -34,6 +34,7 @@ class NumberCell:
     text: str = ""
     confirmed: bool = False
     how: str = ""
+    dash: bool = False  # the ink starts with a minus sign (scan.leading_dash)
 
     def votes(self) -> collections.Counter[str]:
         return collections.Counter(t for t, _ in self.readings)
@@ -50,6 +51,15 @@ class NumberCell:
 def _clean(text: str) -> str:
     t = re.sub(r"\s+", "", text)
     return t.strip(".") if t not in ("-", ".") else t
+
+
+def _signed(c: NumberCell, text: str) -> str:
+    """A reading with the sign the cell's geometry shows: Tesseract drops a short minus before a digit and
+    now and then reads a speck as one."""
+    digits = text.lstrip("-")
+    if not digits:
+        return text
+    return f"-{digits}" if c.dash else digits
 
 
 def _tesseract(img: Gray, psm: int) -> list[tuple[str, float, int, int]]:
@@ -91,7 +101,8 @@ def _read_strip(cells: list[NumberCell], variant: int) -> None:
                     break
         for k, c in enumerate(chunk):
             words = found.get(k, [])
-            c.readings.append((_clean("".join(w for w, _ in words)), min((x for _, x in words), default=0.0)))
+            text = _signed(c, _clean("".join(w for w, _ in words)))
+            c.readings.append((text, min((x for _, x in words), default=0.0)))
 
 
 def _read_alone(c: NumberCell) -> None:
@@ -101,7 +112,7 @@ def _read_alone(c: NumberCell) -> None:
     for variant, psm in ((2, 7), (3, 8), (0, 7)):
         words = _tesseract(prepare(c.ink, variant), psm)
         c.readings.append(
-            (_clean("".join(w for w, _, _, _ in words)), min((w[1] for w in words), default=0.0))
+            (_signed(c, _clean("".join(w for w, _, _, _ in words))), min((w[1] for w in words), default=0.0))
         )
 
 
@@ -193,6 +204,8 @@ def _settle_row(row: dict[int, NumberCell], groups: list[tuple[list[int], int]])
 
 def read_cells(cells: list[NumberCell], header: list[str], numeric_cols: list[int]) -> None:
     """Read and judge every number cell of one table in place (`text`, `confirmed`, `how`)."""
+    for c in cells:
+        c.dash = c.ink is not None and leading_dash(c.ink)
     _read_strip(cells, 0)
     _read_strip(cells, 1)
     for c in cells:

@@ -223,6 +223,21 @@ def _number_cells(
             and bbox[3] - bbox[1] < 0.25 * h  # a row grows with its wrapped label
         ):
             cells.append(numbers.NumberCell((r, c), scan.cell_ink(clean, bbox)))
+    # A cell of a data row (half its number columns hold numbers) in a number column is a number cell
+    # whatever the Chinese model made of it ("27" read as 尼克): it is read as digits, never kept as text.
+    inked = collections.Counter(c.key[1] for c in cells if c.ink is not None)
+    number_cols = {c for c, n in inked.items() if n >= 2}
+    per_row = collections.Counter(c.key[0] for c in cells if c.key[1] in number_cols)
+    keys = {c.key for c in cells}
+    for r, c, _rs, _cs, bbox in origins:
+        if (
+            (r, c) not in keys
+            and c in number_cols
+            and per_row[r] * 2 >= len(number_cols)
+            and bbox[2] - bbox[0] < 0.3 * w
+            and bbox[3] - bbox[1] < 0.25 * h
+        ):
+            cells.append(numbers.NumberCell((r, c), scan.cell_ink(clean, bbox)))
     keys = {c.key for c in cells}
     ncols = len(grid[0]) if grid else 0
     header = [

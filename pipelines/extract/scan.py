@@ -126,6 +126,33 @@ def cell_ink(clean: Gray, bbox: tuple[float, float, float, float], inset: int = 
     return np.asarray(out, np.uint8)
 
 
+def leading_dash(ink: Gray) -> bool:
+    """Does the cell's ink start with a minus sign: a flat stroke, at least twice as wide as it is tall, at
+    the middle height of the tall glyphs right of it. Tesseract drops a lone short dash before a digit ("-3"
+    read as 3), so the sign is taken from the geometry, not from the reading."""
+    if ink.size == 0:
+        return False
+    _, bw = cv2.threshold(ink, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    n, _labels, stats, _ = cv2.connectedComponentsWithStats(bw, connectivity=8)
+    parts = sorted(
+        (tuple(int(v) for v in stats[i, :4]) for i in range(1, n) if stats[i, 4] >= 4), key=lambda p: p[0]
+    )
+    tall = [p for p in parts if p[3] >= 6]
+    if not parts or not tall:
+        return False
+    x, y, cw, ch = parts[0]
+    top = min(p[1] for p in tall)
+    height = max(p[1] + p[3] for p in tall) - top
+    return (
+        parts[0] not in tall
+        and cw >= 2 * ch
+        and cw >= 3
+        and ch <= max(3, height // 4)
+        and top + 0.3 * height <= y + ch / 2 <= top + 0.75 * height
+        and x + cw <= min(p[0] for p in tall) + 1
+    )
+
+
 def prepare(crop: Gray, variant: int) -> Gray:
     """One cell's ink enlarged and binarised; variants differ in scale, smoothing and threshold so that
     their readings fail independently. Variant 0: Otsu; 1: darker threshold (thick strokes, faint print);
