@@ -554,6 +554,9 @@ def _typical_width(rows: list[Row]) -> int | None:
     return max(set(widths), key=widths.count) if widths else None
 
 
+_DIGIT = re.compile(r"\d")
+
+
 def _scanned(row: Row) -> bool:
     """A row of a grid recognised from an image (OCR): its geometry is exact, its words are not."""
     return row.from_grid and any(c.source.get("ocr") for c in row.cells)
@@ -570,7 +573,12 @@ def rows_by_position(rows: list[Row]) -> dict[int, str]:
     so when the grid holds exactly that many, the n-th is the template's n-th — provided the labels OCR did
     read agree (at least 3 of them, and 4 in 5 of those that name a row). A misread label ("1.属于国家秘",
     "(人直人开") then cannot drop or shift a row. {} when the count or the labels do not fit a template."""
-    data = [i for i, row in enumerate(rows) if row.has_values()]
+    width = len(APPLICATION_COLUMN_CODES)  # a continued row's piece (specks, no digits) is not a value row
+    data = [
+        i
+        for i, row in enumerate(rows)
+        if row.has_values() and sum(bool(_DIGIT.search(c.text)) for c in row.cells[-width:]) * 2 >= width
+    ]
     labels: list[str | None] = []
     previous: str | None = None
     for i in data:
@@ -607,6 +615,8 @@ def read_applications(rows: list[Row]) -> TableRead:
         group = loose[-1] if loose and any(word in loose[-1] for word, _ in _GROUP_WORDS) else ""
         loose = []
         code = application_row(key, previous)
+        if by_position and at not in by_position:
+            continue  # no digits in its value cells: the piece of a row the page break cut off
         if at in by_position:
             if code != by_position[at]:
                 out.problems.append(

@@ -158,6 +158,26 @@ def total_groups(header: list[str], numeric_cols: list[int]) -> list[tuple[list[
     return groups
 
 
+def inferred_total(
+    rows: dict[int, dict[int, NumberCell]], numeric_cols: list[int]
+) -> list[tuple[list[int], int]]:
+    """The last number column as the total of the others when the rows that were read confidently say so (at
+    least 3 of them, and 9 in 10): the piece of a table continued from the previous page has no header row
+    naming its 总计 column, but its arithmetic still shows it."""
+    if len(numeric_cols) < 3:
+        return []
+    *parts, total = numeric_cols
+    holds = fails = 0
+    for row in rows.values():
+        if not all(c in row and row[c].confirmed and row[c].ink is not None for c in numeric_cols):
+            continue
+        if _holds(row, [(parts, total)], {}):
+            holds += 1
+        else:
+            fails += 1
+    return [(parts, total)] if holds >= 3 and holds * 10 >= (holds + fails) * 9 else []
+
+
 def _holds(row: dict[int, NumberCell], groups: list[tuple[list[int], int]], pick: dict[int, str]) -> bool:
     for parts, total in groups:
         vals = [_value(pick.get(c, row[c].text)) if c in row else 0.0 for c in parts]
@@ -217,12 +237,12 @@ def read_cells(cells: list[NumberCell], header: list[str], numeric_cols: list[in
             _read_alone(c)
             c.text = c.candidates()[0] if c.candidates() else ""
             c.confirmed, c.how = _voted(c), "voted"
-    groups = total_groups(header, numeric_cols)
-    if not groups:
-        return
     rows: dict[int, dict[int, NumberCell]] = collections.defaultdict(dict)
     for c in cells:
         rows[c.key[0]][c.key[1]] = c
+    groups = total_groups(header, numeric_cols) or inferred_total(rows, numeric_cols)
+    if not groups:
+        return
     for row in rows.values():
         if any(t in row for _, t in groups):
             _settle_row(row, [(p, t) for p, t in groups if t in row])
