@@ -7,7 +7,8 @@ at 150 dpi by pdftoppm, spoiled per profile (tests/helpers_scan.py: tilt, blur, 
 quality 40–75) with several seeds, wrapped as an image-only PDF and read by `pipelines.read.read_report`,
 the whole path a crawled scan takes. Prints, per profile: cell accuracy (figures right / expected), cells
 flagged `ocr_uncertain`, cells missing (not presented), silently wrong cells (a wrong value not flagged —
-the target is 0) and seconds per page — for the tuning reports, then apart for the hold-out reports
+the target is 0), seconds per page and that as a multiple of an anchor (one plain Tesseract chi_sim pass
+over the scan's first page, timed right after it) — for the tuning reports, then apart for the hold-out reports
 (tests/fixtures/scan). Figures only, never assertions.
 """
 
@@ -21,6 +22,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+import pytesseract  # noqa: E402
+from PIL import Image  # noqa: E402
 
 from pipelines.read import read_report  # noqa: E402
 from tests.helpers_scan import PROFILES, degrade, render_pages, score, to_pdf  # noqa: E402
@@ -53,12 +57,20 @@ def main() -> int:
 
 def _bench(folder: Path, reports: list[str], profiles: list[str], seeds: int, show_wrong: bool) -> None:
     pages = {rid: render_pages(folder / f"{rid}.pdf") for rid in reports}
-    print("| profile | scans | pages | cells right | flagged uncertain | missing | silently wrong | s/page |")
-    print("|---|---|---|---|---|---|---|---|")
-    total = {"expected": 0, "right": 0, "flagged": 0, "missing": 0, "wrong": 0, "pages": 0, "secs": 0.0}
+    print(
+        "| profile | scans | pages | cells right | flagged uncertain | missing | silently wrong | s/page "
+        "| × anchor |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    total = {
+        k: 0.0 for k in ("expected", "right", "flagged", "missing", "wrong", "pages", "secs", "anchor", "n")
+    }
     for name in profiles:
         d = PROFILES[name]
-        acc = {"expected": 0, "right": 0, "flagged": 0, "missing": 0, "wrong": 0, "pages": 0, "secs": 0.0}
+        acc = {
+            k: 0.0
+            for k in ("expected", "right", "flagged", "missing", "wrong", "pages", "secs", "anchor", "n")
+        }
         scans = 0
         for rid in reports:
             exp = json.loads((folder / f"{rid}.expected.json").read_text(encoding="utf-8"))
@@ -68,6 +80,8 @@ def _bench(folder: Path, reports: list[str], profiles: list[str], seeds: int, sh
                 t = time.perf_counter()
                 report = read_report(data, filename=f"{rid}.pdf")
                 acc["secs"] += time.perf_counter() - t
+                acc["anchor"] += _anchor(imgs[0])
+                acc["n"] += 1
                 acc["pages"] += len(imgs)
                 s = score(report, exp)
                 for k in ("expected", "right", "flagged", "missing"):
@@ -84,11 +98,22 @@ def _bench(folder: Path, reports: list[str], profiles: list[str], seeds: int, sh
     _row("all", 0, total)
 
 
+def _anchor(page: Image.Image) -> float:
+    """Seconds of one plain Tesseract pass (chi_sim, psm 11) over a page, timed right after the scan it
+    belongs to: the machine is shared, so s/page is also given as a multiple of this."""
+    t = time.perf_counter()
+    pytesseract.image_to_string(page, lang="chi_sim", config="--psm 11")
+    return time.perf_counter() - t
+
+
 def _row(name: str, scans: int, a: dict) -> None:
     n = a["expected"] or 1
+    per_page = a["secs"] / max(a["pages"], 1)
+    anchor = a["anchor"] / max(a["n"], 1)
     print(
-        f"| {name} | {scans or ''} | {a['pages']} | {a['right']}/{a['expected']} ({a['right'] / n:.1%}) "
-        f"| {a['flagged']} | {a['missing']} | {a['wrong']} | {a['secs'] / max(a['pages'], 1):.1f} |"
+        f"| {name} | {scans or ''} | {a['pages']:.0f} | {a['right']:.0f}/{a['expected']:.0f} ({a['right'] / n:.1%}) "
+        f"| {a['flagged']:.0f} | {a['missing']:.0f} | {a['wrong']:.0f} | {per_page:.1f} "
+        f"| {per_page / anchor if anchor else 0:.1f} |"
     )
 
 

@@ -85,3 +85,77 @@ def test_scanned_report_read_right_or_flagged(r2021_pages: list) -> None:
     assert all(f.source and f.source.get("ocr_uncertain") and f.source.get("ocr_readings") for f in flagged)
     read = [f for f in report.figures if f.source and f.source.get("ocr_pass") == "digits"]
     assert read and all(f.source and f.source.get("ocr_readings") is not None for f in read)
+
+
+def _glyphs(*parts: tuple[int, int, int, int]) -> np.ndarray:
+    """A cell's ink on white: each part a black box (x, y, width, height)."""
+    img = np.full((30, 60), 255, np.uint8)
+    for x, y, w, h in parts:
+        img[y : y + h, x : x + w] = 0
+    return img
+
+
+def test_minus_sign_is_taken_from_the_geometry() -> None:
+    digit = (14, 4, 7, 20)  # a glyph 20 px tall
+    assert scan.leading_dash(_glyphs((3, 13, 8, 2), digit))  # "-3": a flat stroke at mid height
+    assert not scan.leading_dash(_glyphs((3, 4, 3, 20), digit))  # "13": two tall glyphs
+    assert not scan.leading_dash(_glyphs((3, 22, 8, 2), digit))  # "_3": a stroke at the foot (a speck line)
+    assert not scan.leading_dash(_glyphs((3, 13, 8, 2)))  # "-" alone: a dash cell (0), not a sign
+    cell = numbers.NumberCell((0, 0), None, dash=True)
+    assert numbers._signed(cell, "3") == "-3" and numbers._signed(cell, "-") == "-"
+    assert numbers._signed(numbers.NumberCell((0, 0), None), "-3") == "3"
+
+
+def test_total_column_inferred_from_the_rows_arithmetic() -> None:
+    # a table piece continued from the previous page: no header row names its 总计 column
+    ink = np.zeros((2, 2), np.uint8)
+    rows = {}
+    for r, vals in enumerate([(1, 2, 3), (4, 0, 4), (0, 0, 0), (7, 5, 12)]):
+        rows[r] = {}
+        for c, v in enumerate(vals):
+            cell = numbers.NumberCell((r, c), ink, [(str(v), 90.0)], text=str(v), confirmed=True)
+            rows[r][c] = cell
+    assert numbers.inferred_total(rows, [0, 1, 2]) == [([0, 1], 2)]
+    rows[3][2].text = "13"  # one row in four does not add up: no total is assumed
+    assert numbers.inferred_total(rows, [0, 1, 2]) == []
+
+
+def _scanned_table3(labels: list[str]) -> list:
+    from pipelines.tables import Row, RowCell
+
+    src = {"ocr": True, "page": 1}
+    out = [Row([RowCell("", src), RowCell("自然人", src), RowCell("总计", src)], from_grid=True)]
+    for i, label in enumerate(labels):
+        values = [RowCell(str(i), src) for _ in range(6)] + [RowCell(str(6 * i), src)]
+        out.append(Row([RowCell(label, src), *values], from_grid=True))
+    return out
+
+
+def test_scanned_table3_rows_by_their_position_in_the_template() -> None:
+    from pipelines.codes import RESULT_ROWS_2021
+    from pipelines.tables import read_applications, rows_by_position
+
+    labels = ["一、本年新收", "二、上年结转", "(一)予以公开", "(二)部分公开", "1.属于国家秘"]
+    labels += ["2.其他法律行政法规禁止公开", "3.危人实生一定", "4.保护第三方合法权益"]
+    labels += ["5.属于三类内部事务信息", "6.属于四类过程性信息", "7.属于行政执法案卷", "8.属于行政查询事项"]
+    labels += ["1.本机关不党握相关政府信", "2.没有现成信息需要另行制作", "3.补正后申请内容仍不明确"]
+    labels += ["1.信访举报投诉类申请", "2.重复申请", "3.要求提供AN开出版", "4.无正当理由大量反复申请"]
+    labels += [
+        "5.要求行政机关确认或重新出具",
+        "1.逾期不补正",
+        "2.缴纳费用",
+        "3.其他",
+        "(七)总计",
+        "四、结转下年度",
+    ]
+    rows = _scanned_table3(labels)
+    codes = rows_by_position(rows)
+    expected = ["new_received", "carried_over", *RESULT_ROWS_2021, "total_handled", "carried_forward"]
+    assert [codes[i] for i in sorted(codes)] == expected
+    read = read_applications(rows)
+    secret = [f for f in read.figures if f.row == "denied_state_secret"]
+    assert [f.value for f in secret] == [4] * 6 + [24]  # the 5th value row, though its label is cut short
+    # one value row too few: positions no longer name the rows
+    assert rows_by_position(rows[:-1]) == {}
+    # labels that contradict the positions (rows in another order): not by position either
+    assert rows_by_position([rows[0], *reversed(rows[1:])]) == {}

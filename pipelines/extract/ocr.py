@@ -219,7 +219,7 @@ def _number_cells(
         if (
             found is not None
             and _needs_digit_pass(found.text)
-            and bbox[2] - bbox[0] < 0.3 * w
+            and bbox[2] - bbox[0] < 0.5 * w  # a value merged over two columns (本年增/减 of 收费) is wide
             and bbox[3] - bbox[1] < 0.25 * h  # a row grows with its wrapped label
         ):
             cells.append(numbers.NumberCell((r, c), scan.cell_ink(clean, bbox)))
