@@ -209,3 +209,19 @@ def stack(images: list[Gray], gap: int = 24) -> tuple[Gray, list[tuple[int, int]
         spans.append((y, y + im.shape[0]))
         y += im.shape[0] + gap
     return strip, spans
+
+
+def line_up(images: list[Gray], gap: int = 60) -> tuple[Gray, list[tuple[int, int]]]:
+    """Cell images side by side on white, centred on one line, far enough apart to stay separate words,
+    and each one's (left, right) in the line: one single-line reading (psm 7) of many cells."""
+    height = max(im.shape[0] for im in images) + 2 * 8
+    width = sum(im.shape[1] + gap for im in images) + gap
+    line = np.full((height, width), 255, np.uint8)
+    spans = []
+    x = gap
+    for im in images:
+        y = (height - im.shape[0]) // 2
+        line[y : y + im.shape[0], x : x + im.shape[1]] = im
+        spans.append((x, x + im.shape[1]))
+        x += im.shape[1] + gap
+    return line, spans
