@@ -367,6 +367,7 @@ def read_active(rows: list[Row]) -> TableRead:
     layout = ACTIVE_LAYOUT_2019 if out.template == "2019" else ACTIVE_LAYOUT_2021
     columns: list[str] = []
     yuan: set[str] = set()
+    unsure: set[str] = set()
     for row in rows:
         key = row.label_key()
         if "第二十条" in key:
@@ -377,6 +378,7 @@ def read_active(rows: list[Row]) -> TableRead:
             if header:
                 columns = header
                 yuan = _yuan_columns(row.split()[0])
+                unsure = _unsure_unit(row.split()[0])
             continue
         code = _first(key, _ACTIVE_ROWS)
         if code is None:
@@ -395,20 +397,47 @@ def read_active(rows: list[Row]) -> TableRead:
                 f"active table: row {code} has {len(cells)} values for {len(use)} columns; not read"
             )
             continue
-        out.add_row(
-            code,
-            out.figures_of(
-                code, zip(use, cells, strict=True), kind=lambda c: _ACTIVE_KIND.get(c, COUNT), yuan=yuan
-            ),
+        figures = out.figures_of(
+            code, zip(use, cells, strict=True), kind=lambda c: _ACTIVE_KIND.get(c, COUNT), yuan=yuan
         )
+        for fig in figures:
+            if fig.column in unsure and "ocr_uncertain" not in fig.flags:
+                fig.flags.append("ocr_uncertain")
+                out.problems.append(
+                    f"active table: {code}/{fig.column}: the unit in the scanned header is neither 万元 nor 元 as "
+                    "read; the figure is flagged ocr_uncertain"
+                )
+        out.add_row(code, figures)
     return out
 
 
+# 元 stated as the unit: in brackets or after 单位/a colon, not glued to a character OCR may have misread (万)
+_YUAN_UNIT = re.compile(r"(?:^|[(（:：/、]|单位)元")
+
+
 def _yuan_columns(labels: list[RowCell]) -> set[str]:
-    """Money columns whose header states the unit as 元 rather than 万元."""
+    """Money columns whose header states the unit as 元 rather than 万元. In a scan's header "X元" may be a
+    misread "万元" (a factor of 10 000): only a 元 that stands as the unit counts; see `_unsure_unit`."""
     out: set[str] = set()
     for cell in labels:
         if "元" in cell.key and "万元" not in cell.key:
+            if cell.source.get("ocr") and not _YUAN_UNIT.search(cell.key):
+                continue
+            out.update(c for c in _tokens_in_order([cell], _ACTIVE_COLUMNS) if _ACTIVE_KIND.get(c) == MONEY)
+    return out
+
+
+def _unsure_unit(labels: list[RowCell]) -> set[str]:
+    """Money columns of a scan whose unit was read as neither 万元 nor a plain 元 ("方元": 万 misread?): their
+    figures are flagged `ocr_uncertain`, never silently taken in one unit."""
+    out: set[str] = set()
+    for cell in labels:
+        if (
+            cell.source.get("ocr")
+            and "元" in cell.key
+            and "万元" not in cell.key
+            and not _YUAN_UNIT.search(cell.key)
+        ):
             out.update(c for c in _tokens_in_order([cell], _ACTIVE_COLUMNS) if _ACTIVE_KIND.get(c) == MONEY)
     return out
 

@@ -112,7 +112,10 @@ def cell_ink(clean: Gray, bbox: tuple[float, float, float, float], inset: int = 
     xs1 = max(stats[i, cv2.CC_STAT_LEFT] + stats[i, cv2.CC_STAT_WIDTH] for i in keep)
     ys1 = max(stats[i, cv2.CC_STAT_TOP] + stats[i, cv2.CC_STAT_HEIGHT] for i in keep)
     tall = ys1 - ys0
-    for i in range(1, n):  # a minus sign: a flat dash just left of the digits, at their middle
+    # a minus sign: a flat dash just left of the digits, at their middle; thin, so blur leaves it fainter
+    # than the digits and it is looked for in the faint ink
+    n, _labels, stats, _ = cv2.connectedComponentsWithStats(faint_ink(crop), connectivity=8)
+    for i in range(1, n):
         x, y, cw, ch = (int(stats[i, k]) for k in range(4))
         if (
             cw >= 3
@@ -126,30 +129,38 @@ def cell_ink(clean: Gray, bbox: tuple[float, float, float, float], inset: int = 
     return np.asarray(out, np.uint8)
 
 
+def faint_ink(gray: Gray) -> Gray:
+    """Ink mask (255 = ink) that keeps faint strokes: darker than three quarters of the way from the darkest
+    ink to the paper."""
+    lo, hi = (float(v) for v in np.percentile(gray, (2, 90)))
+    if hi - lo < 40:
+        return np.zeros_like(gray)
+    return np.asarray(np.where(gray < lo + 0.75 * (hi - lo), 255, 0), np.uint8)
+
+
 def leading_dash(ink: Gray) -> bool:
-    """Does the cell's ink start with a minus sign: a flat stroke, at least twice as wide as it is tall, at
-    the middle height of the tall glyphs right of it. Tesseract drops a lone short dash before a digit ("-3"
+    """Does the cell's ink start with a minus sign: a flat stroke (wider than tall, a quarter of the digits'
+    height long at least, blurred up to a quarter of it thick) at the middle height of the tall glyphs right
+    of it. Tesseract drops a lone short dash before a digit ("-3"
     read as 3), so the sign is taken from the geometry, not from the reading."""
     if ink.size == 0:
         return False
-    _, bw = cv2.threshold(ink, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
-    n, _labels, stats, _ = cv2.connectedComponentsWithStats(bw, connectivity=8)
-    parts = sorted(
-        (tuple(int(v) for v in stats[i, :4]) for i in range(1, n) if stats[i, 4] >= 4), key=lambda p: p[0]
-    )
-    tall = [p for p in parts if p[3] >= 6]
-    if not parts or not tall:
+    n, _labels, stats, _ = cv2.connectedComponentsWithStats(faint_ink(ink), connectivity=8)
+    parts = [tuple(int(v) for v in stats[i, :4]) for i in range(1, n) if stats[i, 4] >= 4]
+    biggest = max((p[3] for p in parts), default=0)
+    tall = [p for p in parts if p[3] >= max(6, biggest / 2)]  # the digits
+    if not tall:
         return False
-    x, y, cw, ch = parts[0]
     top = min(p[1] for p in tall)
     height = max(p[1] + p[3] for p in tall) - top
-    return (
-        parts[0] not in tall
-        and cw >= 2 * ch
-        and cw >= 3
+    first = min(p[0] for p in tall)
+    return any(
+        4 * cw >= 5 * ch
+        and cw >= max(3, height / 4)
         and ch <= max(3, height // 4)
         and top + 0.3 * height <= y + ch / 2 <= top + 0.75 * height
-        and x + cw <= min(p[0] for p in tall) + 1
+        and x + cw <= first + 1
+        for x, y, cw, ch in (p for p in parts if p not in tall)
     )
 
 
