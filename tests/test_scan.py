@@ -97,9 +97,13 @@ def _glyphs(*parts: tuple[int, int, int, int]) -> np.ndarray:
 
 def test_minus_sign_is_taken_from_the_geometry() -> None:
     digit = (14, 4, 7, 20)  # a glyph 20 px tall
-    assert scan.leading_dash(_glyphs((3, 13, 8, 2), digit))  # "-3": a flat stroke at mid height
-    assert not scan.leading_dash(_glyphs((3, 4, 3, 20), digit))  # "13": two tall glyphs
-    assert not scan.leading_dash(_glyphs((3, 22, 8, 2), digit))  # "_3": a stroke at the foot (a speck line)
+    assert scan.sign_mark(_glyphs((3, 13, 8, 2), digit)) == "dash"  # "-3": a flat stroke at mid height
+    # blurred into the digit: perhaps a minus, perhaps a 4's bar — doubted, never guessed
+    assert scan.sign_mark(_glyphs((6, 13, 8, 3), digit)) == "unsure"
+    assert scan.sign_mark(_glyphs((10, 18, 12, 3), (19, 4, 3, 20))) == "none"  # a 4: its bar left of the stem
+    assert scan.sign_mark(_glyphs(digit)) == "none"
+    assert scan.sign_mark(_glyphs((3, 4, 3, 20), digit)) == "none"  # "13": two tall glyphs
+    assert scan.sign_mark(_glyphs((4, 11, 5, 6), digit)) == "unsure"  # a blot before the digit: not a sign
     assert not scan.leading_dash(_glyphs((3, 13, 8, 2)))  # "-" alone: a dash cell (0), not a sign
     cell = numbers.NumberCell((0, 0), None, dash=True)
     assert numbers._signed(cell, "3") == "-3" and numbers._signed(cell, "-") == "-"

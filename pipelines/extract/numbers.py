@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from . import limits
-from .scan import Gray, leading_dash, line_up, prepare, stack
+from .scan import Gray, line_up, prepare, sign_mark, stack
 
 WHITELIST = "0123456789.-"
 STRONG = 60.0  # word confidence below which a lone reading does not count as confirmed
@@ -37,7 +37,8 @@ class NumberCell:
     text: str = ""
     confirmed: bool = False
     how: str = ""
-    dash: bool = False  # the ink starts with a minus sign (scan.leading_dash)
+    dash: bool = False  # the ink starts with a minus sign (scan.sign_mark)
+    sign_unsure: bool = False  # something stands before the digits that is not clearly a minus
 
     def votes(self) -> collections.Counter[str]:
         return collections.Counter(t for t, _ in self.readings)
@@ -255,7 +256,8 @@ def _settle_row(row: dict[int, NumberCell], groups: list[tuple[list[int], int]])
 def read_cells(cells: list[NumberCell], header: list[str], numeric_cols: list[int]) -> None:
     """Read and judge every number cell of one table in place (`text`, `confirmed`, `how`)."""
     for c in cells:
-        c.dash = c.ink is not None and leading_dash(c.ink)
+        mark = sign_mark(c.ink) if c.ink is not None else "none"
+        c.dash, c.sign_unsure = mark == "dash", mark == "unsure"
     _read_strip(cells, 0)
     _read_strip(cells, 1)
     doubtful = []
@@ -281,6 +283,9 @@ def read_cells(cells: list[NumberCell], header: list[str], numeric_cols: list[in
             _settle_row(row, held)
             checked.update(row[c].key for p, t in held for c in [*p, t] if c in row)
     _unchecked(c for c in cells if c.how == "agreed" and c.key not in checked)
+    for c in cells:  # no sum vouches for the sign of these
+        if c.sign_unsure and c.key not in checked and c.confirmed:
+            c.confirmed, c.how = False, f"{c.how}, sign unsure"
 
 
 def _unchecked(agreed: Iterable[NumberCell]) -> None:
