@@ -238,7 +238,10 @@ class TableRead:
         figures = []
         for column, cell in cells:
             fig, problem = to_figure(self.table, row, column, cell, kind(column), column in yuan)
-            fig.flags += ["ocr_uncertain"] if cell.source.get("ocr_uncertain") else []  # unconfirmed scan
+            unsure = cell.source.get("ocr_uncertain") or (
+                kind(column) == SIGNED and cell.source.get("ocr_sign_unsure")  # a mark not clearly a minus
+            )
+            fig.flags += ["ocr_uncertain"] if unsure else []  # unconfirmed scan
             figures.append(fig)
             if problem:
                 self.problems.append(problem)

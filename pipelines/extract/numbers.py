@@ -194,21 +194,28 @@ def total_groups(header: list[str], numeric_cols: list[int]) -> list[tuple[list[
 def inferred_total(
     rows: dict[int, dict[int, NumberCell]], numeric_cols: list[int]
 ) -> list[tuple[list[int], int]]:
-    """The last number column as the total of the others when the rows that were read confidently say so (at
-    least 3 of them, and 9 in 10): the piece of a table continued from the previous page has no header row
-    naming its 总计 column, but its arithmetic still shows it."""
-    if len(numeric_cols) < 3:
+    """The last number column as the total of the others when most rows say so (at least 3, and more than
+    half of the rows read in full; a misread seldom makes a 7-column sum hold by chance): the piece of a
+    table continued from the previous page has no header row naming its 总计 column, but its arithmetic
+    still shows it. The rows that fail are then settled or flagged like any other."""
+    # the value columns: inked in most rows (a label column's stray mark, a "、" read as -, is not one)
+    cols = [
+        c
+        for c in numeric_cols
+        if sum(c in row and row[c].ink is not None for row in rows.values()) * 2 > len(rows)
+    ]
+    if len(cols) < 3:
         return []
-    *parts, total = numeric_cols
+    *parts, total = numeric_cols = cols
     holds = fails = 0
     for row in rows.values():
-        if not all(c in row and row[c].confirmed and row[c].ink is not None for c in numeric_cols):
+        if not all(c in row and row[c].ink is not None and row[c].text for c in numeric_cols):
             continue
         if _holds(row, [(parts, total)], {}):
             holds += 1
         else:
             fails += 1
-    return [(parts, total)] if holds >= 3 and holds * 10 >= (holds + fails) * 9 else []
+    return [(parts, total)] if holds >= 3 and holds > fails else []
 
 
 def _holds(row: dict[int, NumberCell], groups: list[tuple[list[int], int]], pick: dict[int, str]) -> bool:
@@ -283,9 +290,6 @@ def read_cells(cells: list[NumberCell], header: list[str], numeric_cols: list[in
             _settle_row(row, held)
             checked.update(row[c].key for p, t in held for c in [*p, t] if c in row)
     _unchecked(c for c in cells if c.how == "agreed" and c.key not in checked)
-    for c in cells:  # no sum vouches for the sign of these
-        if c.sign_unsure and c.key not in checked and c.confirmed:
-            c.confirmed, c.how = False, f"{c.how}, sign unsure"
 
 
 def _unchecked(agreed: Iterable[NumberCell]) -> None:

@@ -335,6 +335,8 @@ def ocr_image(image: Image.Image, page: int | None = None, table_index: int = 0)
                     cell.source["ocr_readings"] = sorted({t for t, _ in nc.readings})
                 if nc.how:
                     cell.source["ocr_check"] = nc.how
+                if nc.sign_unsure:  # a column that may be negative (增/减) cannot trust this cell's sign
+                    cell.source["ocr_sign_unsure"] = True
                 if not nc.confirmed:
                     cell.source["ocr_uncertain"] = True
                     if not cell.source.get("merged"):
