@@ -548,7 +548,12 @@ def row_by_position(key: str, previous: str | None) -> str | None:
 
 def _applicant_columns(header: list[RowCell], max_len: int = 40) -> list[str]:
     """Columns in template order: 自然人, the 法人或其他组织 sub-columns as printed, 总计."""
-    codes = _tokens_in_order(header, _APPLICANT_HEADER, drop=("法人或其他组织",), max_len=max_len)
+    codes = _tokens_in_order(
+        header,
+        _APPLICANT_HEADER,
+        drop=("法人或其他组织", "或其他组织", "法人或其他", "其他组织"),
+        max_len=max_len,
+    )
     middle = [c for c in codes if c not in ("natural_person", "total")]
     return [c for c in ("natural_person",) if c in codes] + middle + [c for c in ("total",) if c in codes]
 
@@ -681,6 +686,15 @@ def read_applications(rows: list[Row]) -> TableRead:
                 out.problems.append(
                     f"applications table: header read as {len(columns)} columns ({', '.join(columns)}) but the rows "
                     f"carry {width} numbers; assumed the template's 7 columns (garbled header, e.g. OCR)"
+                )
+                columns = list(APPLICATION_COLUMN_CODES)
+            elif columns != list(APPLICATION_COLUMN_CODES) and any(_scanned(r) for r in rows):
+                # Both templates print the same 7 applicant columns in one order; a scan's header words may
+                # be garbled or placed in another cell (法人或其他组织 read short: its 其他 taken for a
+                # column), and a column out of order would move every figure silently.
+                out.problems.append(
+                    f"applications table: scanned header read as {', '.join(columns)}; taken as the template's "
+                    "7 columns in their printed order"
                 )
                 columns = list(APPLICATION_COLUMN_CODES)
         cells = row.values(len(columns))
