@@ -165,3 +165,35 @@ def test_scanned_table3_rows_by_their_position_in_the_template() -> None:
     assert rows_by_position(rows[:-1]) == {}
     # labels that contradict the positions (rows in another order): not by position either
     assert rows_by_position([rows[0], *reversed(rows[1:])]) == {}
+
+
+def test_scanned_table3_columns_are_the_templates_whatever_the_header_reads() -> None:
+    from pipelines.tables import Row, RowCell, read_applications
+
+    src = {"ocr": True, "page": 1}
+    # the super-header read short: its 其他 must not become a column before 商业企业
+    header = [
+        "",
+        "自然人",
+        "法人或其他组",
+        "商业企业",
+        "科研机构",
+        "社会公益组织",
+        "法律服务机构",
+        "其他",
+        "总计",
+    ]
+    rows = [Row([RowCell(t, src) for t in header], from_grid=True)]
+    for label in ("一、本年新收政府信息公开申请数量", "二、上年结转政府信息公开申请数量", "(一)予以公开"):
+        rows.append(Row([RowCell(label, src), *(RowCell(v, src) for v in "1234567")], from_grid=True))
+    read = read_applications(rows)
+    got = {f.column: f.value for f in read.figures if f.row == "new_received"}
+    assert got == {
+        "natural_person": 1,
+        "commercial_enterprise": 2,
+        "research_institution": 3,
+        "social_welfare_org": 4,
+        "legal_service_org": 5,
+        "other_org": 6,
+        "total": 7,
+    }
