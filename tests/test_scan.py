@@ -171,16 +171,16 @@ def test_scanned_table3_columns_are_the_templates_whatever_the_header_reads() ->
     from pipelines.tables import Row, RowCell, read_applications
 
     src = {"ocr": True, "page": 1}
-    # the super-header read short: its 其他 must not become a column before 商业企业
+    # the super-header read short (its 其他 must not become a column before 商业企业), the real 其他 garbled
     header = [
         "",
         "自然人",
-        "法人或其他组",
+        "人或其他",
         "商业企业",
         "科研机构",
         "社会公益组织",
         "法律服务机构",
-        "其他",
+        "具他",
         "总计",
     ]
     rows = [Row([RowCell(t, src) for t in header], from_grid=True)]
