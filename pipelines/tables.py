@@ -551,7 +551,7 @@ def _applicant_columns(header: list[RowCell], max_len: int = 40) -> list[str]:
     codes = _tokens_in_order(
         header,
         _APPLICANT_HEADER,
-        drop=("法人或其他组织", "或其他组织", "法人或其他", "其他组织"),
+        drop=("法人或其他组织", "或其他组织", "法人或其他"),
         max_len=max_len,
     )
     middle = [c for c in codes if c not in ("natural_person", "total")]
