@@ -616,6 +616,12 @@ def rows_by_position(rows: list[Row]) -> dict[int, str]:
         for i, row in enumerate(rows)
         if row.has_values() and sum(bool(_DIGIT.search(c.text)) for c in row.cells[-width:]) * 2 >= width
     ]
+    if len(data) - 1 in {len(t) for t in _TEMPLATE_ROWS.values()}:
+        # one row too many: a piece of a row cut by the page break whose specks read as digits, every one
+        # of them unconfirmed, is not a value row (a real row wholly unconfirmed is kept when counts fit)
+        doubtful = [i for i in data if all(c.source.get("ocr_uncertain") for c in rows[i].cells[-width:])]
+        if len(doubtful) == 1:
+            data.remove(doubtful[0])
     labels: list[str | None] = []
     previous: str | None = None
     for i in data:

@@ -139,7 +139,7 @@ def _scanned_table3(labels: list[str]) -> list:
 
 def test_scanned_table3_rows_by_their_position_in_the_template() -> None:
     from pipelines.codes import RESULT_ROWS_2021
-    from pipelines.tables import read_applications, rows_by_position
+    from pipelines.tables import Row, RowCell, read_applications, rows_by_position
 
     labels = ["一、本年新收", "二、上年结转", "(一)予以公开", "(二)部分公开", "1.属于国家秘"]
     labels += ["2.其他法律行政法规禁止公开", "3.危人实生一定", "4.保护第三方合法权益"]
@@ -163,6 +163,14 @@ def test_scanned_table3_rows_by_their_position_in_the_template() -> None:
     assert [f.value for f in secret] == [4] * 6 + [24]  # the 5th value row, though its label is cut short
     # one value row too few: positions no longer name the rows
     assert rows_by_position(rows[:-1]) == {}
+    # one too many: the piece of a row cut by a page break, specks read as digits, every one unconfirmed
+    src = {"ocr": True, "ocr_uncertain": True}
+    cut = Row(
+        [RowCell("当理由大量反复申请", {"ocr": True}), *(RowCell("7", dict(src)) for _ in range(7))], True
+    )
+    with_cut = [*rows[:20], cut, *rows[20:]]
+    codes = rows_by_position(with_cut)
+    assert 20 not in codes and [codes[i] for i in sorted(codes)] == expected
     # labels that contradict the positions (rows in another order): not by position either
     assert rows_by_position([rows[0], *reversed(rows[1:])]) == {}
 
