@@ -40,7 +40,12 @@ class DocumentItem:
     stage: str | None = None  # 'error' events: fetch / http / offsite / robots
     attempts: int | None = None  # 'error' events: requests sent for this URL (retries included)
     attachments: list[str] = field(default_factory=list)  # attachment links of a report page
-    published: str | None = None  # the date the list showed beside the link (YYYY-MM-DD)
+    published: str | None = (
+        None  # the date the list showed beside the link (YYYY-MM-DD), or the landing page's
+    )
+    published_source: str | None = (
+        None  # where `published` came from: list / landing_page_meta / landing_page_field
+    )
     column: str | None = None  # the text of the column link the list was entered by
     foreign_place: str | None = None  # kind 'foreign': the place that published it (青岚县)
     stored: StoreResult | None = None  # set by the archive stage: the version these bytes became

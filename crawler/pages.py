@@ -13,6 +13,8 @@ from urllib.parse import unquote, urljoin, urlsplit
 from parsel import Selector
 from scrapy.http import HtmlResponse, Response, TextResponse
 
+from pipelines.extract.html import page_statements
+
 CHALLENGE_WORDS = (
     "验证码",
     "请开启javascript",
@@ -259,6 +261,15 @@ def is_wrapper(page: TextResponse, attachments: list[str]) -> bool:
         return False
     text = visible_text(page.selector)
     return len(text) < WRAPPER_MAX_TEXT and not any(w in text for w in _REPORT_WORDS)
+
+
+def page_date(page: TextResponse) -> tuple[str, str] | None:
+    """(date, source) a report page states for itself in its <meta> tags (`landing_page_meta`) or a labelled
+    field (发布日期 …: `landing_page_field`): the date its attachments are published with."""
+    stated = page_statements(page.text)
+    if stated.published_date and stated.published_date_source in ("page_meta", "page_field"):
+        return stated.published_date, f"landing_{stated.published_date_source}"
+    return None
 
 
 _SITE_META = (

@@ -111,6 +111,7 @@ def read_hints(crawler: Crawler, item: DocumentItem) -> ReadHints:
         attachments=list(item.attachments),
         title=item.title,
         published=item.published,
+        published_source=item.published_source,
         column=item.column,
     )
 

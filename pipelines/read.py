@@ -40,6 +40,9 @@ class ReadHints:
     title: str | None = None
     published: str | None = None
     column: str | None = None
+    # Where `published` came from: `list` (beside the link), `landing_page_meta` / `landing_page_field` (the
+    # <meta> or 发布日期 field of the report page an attachment hangs from).
+    published_source: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -132,12 +135,29 @@ def _apply_hints(report: Report, hints: ReadHints) -> None:
         if agency and (report.year is None or year in (None, report.year)):
             report.agency = agency
             report.meta["agency_source"] = "link title"
-    if hints.published and not report.meta.get("published_date"):
-        report.meta["published_date_hint"] = hints.published
+    _hinted_date(report, hints)
     for key in ("region", "level"):
         value = getattr(hints, key)
         if value and not report.meta.get(key):
             report.meta[key] = value
+
+
+def _hinted_date(report: Report, hints: ReadHints) -> None:
+    """The date the crawler saw for the document (its landing page's, or the list's) when the document states
+    none of its own or only a guessed one (`page_guess`): below `page_meta`, `page_field` and `document`. A
+    date inside the year reported on is another date (the statistics period's), never the publication."""
+    if not hints.published:
+        return
+    source = report.meta.get("published_date_source")
+    year = report.year
+    if report.meta.get("published_date") and source != "page_guess":
+        report.meta["published_date_hint"] = hints.published  # kept beside the document's own date
+        return
+    if year is not None and hints.published[:4] <= str(year):
+        report.meta["published_date_hint"] = hints.published
+        return
+    report.meta["published_date"] = hints.published
+    report.meta["published_date_source"] = hints.published_source or "list"
 
 
 def _restate(report: Report) -> None:

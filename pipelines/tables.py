@@ -18,6 +18,8 @@ from .codes import (
     ACTIVE_LAYOUT_2021,
     APPLICATION_COLUMNS,
     APPLICATION_ROW_CODES,
+    RESULT_ROWS_2019,
+    RESULT_ROWS_2021,
     REVIEW_COLUMNS,
     REVIEW_ROWS,
 )
@@ -236,7 +238,10 @@ class TableRead:
         figures = []
         for column, cell in cells:
             fig, problem = to_figure(self.table, row, column, cell, kind(column), column in yuan)
-            fig.flags += ["ocr_uncertain"] if cell.source.get("ocr_uncertain") else []  # unconfirmed scan
+            unsure = cell.source.get("ocr_uncertain") or (
+                kind(column) == SIGNED and cell.source.get("ocr_sign_unsure")  # a mark not clearly a minus
+            )
+            fig.flags += ["ocr_uncertain"] if unsure else []  # unconfirmed scan
             figures.append(fig)
             if problem:
                 self.problems.append(problem)
@@ -365,6 +370,7 @@ def read_active(rows: list[Row]) -> TableRead:
     layout = ACTIVE_LAYOUT_2019 if out.template == "2019" else ACTIVE_LAYOUT_2021
     columns: list[str] = []
     yuan: set[str] = set()
+    unsure: set[str] = set()
     for row in rows:
         key = row.label_key()
         if "第二十条" in key:
@@ -375,6 +381,7 @@ def read_active(rows: list[Row]) -> TableRead:
             if header:
                 columns = header
                 yuan = _yuan_columns(row.split()[0])
+                unsure = _unsure_unit(row.split()[0])
             continue
         code = _first(key, _ACTIVE_ROWS)
         if code is None:
@@ -393,20 +400,47 @@ def read_active(rows: list[Row]) -> TableRead:
                 f"active table: row {code} has {len(cells)} values for {len(use)} columns; not read"
             )
             continue
-        out.add_row(
-            code,
-            out.figures_of(
-                code, zip(use, cells, strict=True), kind=lambda c: _ACTIVE_KIND.get(c, COUNT), yuan=yuan
-            ),
+        figures = out.figures_of(
+            code, zip(use, cells, strict=True), kind=lambda c: _ACTIVE_KIND.get(c, COUNT), yuan=yuan
         )
+        for fig in figures:
+            if fig.column in unsure and "ocr_uncertain" not in fig.flags:
+                fig.flags.append("ocr_uncertain")
+                out.problems.append(
+                    f"active table: {code}/{fig.column}: the unit in the scanned header is neither 万元 nor 元 as "
+                    "read; the figure is flagged ocr_uncertain"
+                )
+        out.add_row(code, figures)
     return out
 
 
+# 元 stated as the unit: in brackets or after 单位/a colon, not glued to a character OCR may have misread (万)
+_YUAN_UNIT = re.compile(r"(?:^|[(（:：/、]|单位)元")
+
+
 def _yuan_columns(labels: list[RowCell]) -> set[str]:
-    """Money columns whose header states the unit as 元 rather than 万元."""
+    """Money columns whose header states the unit as 元 rather than 万元. In a scan's header "X元" may be a
+    misread "万元" (a factor of 10 000): only a 元 that stands as the unit counts; see `_unsure_unit`."""
     out: set[str] = set()
     for cell in labels:
         if "元" in cell.key and "万元" not in cell.key:
+            if cell.source.get("ocr") and not _YUAN_UNIT.search(cell.key):
+                continue
+            out.update(c for c in _tokens_in_order([cell], _ACTIVE_COLUMNS) if _ACTIVE_KIND.get(c) == MONEY)
+    return out
+
+
+def _unsure_unit(labels: list[RowCell]) -> set[str]:
+    """Money columns of a scan whose unit was read as neither 万元 nor a plain 元 ("方元": 万 misread?): their
+    figures are flagged `ocr_uncertain`, never silently taken in one unit."""
+    out: set[str] = set()
+    for cell in labels:
+        if (
+            cell.source.get("ocr")
+            and "元" in cell.key
+            and "万元" not in cell.key
+            and not _YUAN_UNIT.search(cell.key)
+        ):
             out.update(c for c in _tokens_in_order([cell], _ACTIVE_COLUMNS) if _ACTIVE_KIND.get(c) == MONEY)
     return out
 
@@ -514,7 +548,12 @@ def row_by_position(key: str, previous: str | None) -> str | None:
 
 def _applicant_columns(header: list[RowCell], max_len: int = 40) -> list[str]:
     """Columns in template order: 自然人, the 法人或其他组织 sub-columns as printed, 总计."""
-    codes = _tokens_in_order(header, _APPLICANT_HEADER, drop=("法人或其他组织",), max_len=max_len)
+    codes = _tokens_in_order(
+        header,
+        _APPLICANT_HEADER,
+        drop=("法人或其他组织", "或其他组织", "法人或其他"),
+        max_len=max_len,
+    )
     middle = [c for c in codes if c not in ("natural_person", "total")]
     return [c for c in ("natural_person",) if c in codes] + middle + [c for c in ("total",) if c in codes]
 
@@ -552,6 +591,53 @@ def _typical_width(rows: list[Row]) -> int | None:
     return max(set(widths), key=widths.count) if widths else None
 
 
+_DIGIT = re.compile(r"\d")
+
+
+def _scanned(row: Row) -> bool:
+    """A row of a grid recognised from an image (OCR): its geometry is exact, its words are not."""
+    return row.from_grid and any(c.source.get("ocr") for c in row.cells)
+
+
+_TEMPLATE_ROWS = {
+    "2021": ("new_received", "carried_over", *RESULT_ROWS_2021, "total_handled", "carried_forward"),
+    "2019": ("new_received", "carried_over", *RESULT_ROWS_2019, "total_handled", "carried_forward"),
+}
+
+
+def rows_by_position(rows: list[Row]) -> dict[int, str]:
+    """Row codes of a scanned table 3 by position: the template fixes the order and number of its value rows,
+    so when the grid holds exactly that many, the n-th is the template's n-th — provided the labels OCR did
+    read agree (at least 3 of them, and 4 in 5 of those that name a row). A misread label ("1.属于国家秘",
+    "(人直人开") then cannot drop or shift a row. {} when the count or the labels do not fit a template."""
+    width = len(APPLICATION_COLUMN_CODES)  # a continued row's piece (specks, no digits) is not a value row
+    data = [
+        i
+        for i, row in enumerate(rows)
+        if row.has_values() and sum(bool(_DIGIT.search(c.text)) for c in row.cells[-width:]) * 2 >= width
+    ]
+    if len(data) - 1 in {len(t) for t in _TEMPLATE_ROWS.values()}:
+        # one row too many: a piece of a row cut by the page break whose specks read as digits, every one
+        # of them unconfirmed, is not a value row (a real row wholly unconfirmed is kept when counts fit)
+        doubtful = [i for i in data if all(c.source.get("ocr_uncertain") for c in rows[i].cells[-width:])]
+        if len(doubtful) == 1:
+            data.remove(doubtful[0])
+    labels: list[str | None] = []
+    previous: str | None = None
+    for i in data:
+        code = application_row(rows[i].label_key(), previous)
+        labels.append(code)
+        previous = code or previous
+    for template_rows in _TEMPLATE_ROWS.values():
+        if len(template_rows) != len(data):
+            continue
+        named = [(got, want) for got, want in zip(labels, template_rows, strict=True) if got]
+        agree = sum(got == want for got, want in named)
+        if agree >= 3 and agree * 5 >= len(named) * 4:
+            return dict(zip(data, template_rows, strict=True))
+    return {}
+
+
 def read_applications(rows: list[Row]) -> TableRead:
     """Table 3: applicant columns from the header rows, rows by label, numbers left to right."""
     out = TableRead("applications")
@@ -559,7 +645,8 @@ def read_applications(rows: list[Row]) -> TableRead:
     columns: list[str] = []
     previous: str | None = None
     loose: list[str] = []  # label-only lines since the last value row (a converter put the values below)
-    for row in rows:
+    by_position = rows_by_position(rows) if any(_scanned(r) for r in rows) else {}
+    for at, row in enumerate(rows):
         if not row.has_values():
             if not columns:
                 header.extend(row.split()[0])
@@ -571,6 +658,15 @@ def read_applications(rows: list[Row]) -> TableRead:
         group = loose[-1] if loose and any(word in loose[-1] for word, _ in _GROUP_WORDS) else ""
         loose = []
         code = application_row(key, previous)
+        if by_position and at not in by_position:
+            continue  # no digits in its value cells: the piece of a row the page break cut off
+        if at in by_position:
+            if code != by_position[at]:
+                out.problems.append(
+                    f"applications table: row {by_position[at]} identified by its position in the template "
+                    f"(label read as {key[-24:]!r})"
+                )
+            code = by_position[at]
         if (
             not code
         ):  # a garbled item: its number within the group label printed above it, or the previous row's
@@ -598,7 +694,20 @@ def read_applications(rows: list[Row]) -> TableRead:
                     f"carry {width} numbers; assumed the template's 7 columns (garbled header, e.g. OCR)"
                 )
                 columns = list(APPLICATION_COLUMN_CODES)
+            elif columns != list(APPLICATION_COLUMN_CODES) and any(_scanned(r) for r in rows):
+                # Both templates print the same 7 applicant columns in one order; a scan's header words may
+                # be garbled or placed in another cell (法人或其他组织 read short: its 其他 taken for a
+                # column), and a column out of order would move every figure silently.
+                out.problems.append(
+                    f"applications table: scanned header read as {', '.join(columns)}; taken as the template's "
+                    "7 columns in their printed order"
+                )
+                columns = list(APPLICATION_COLUMN_CODES)
         cells = row.values(len(columns))
+        if _scanned(
+            row
+        ):  # the value columns are the grid's last ones: a junk cell is a bad cell, not a label
+            cells = _grid_value_cells(row, len(columns)) or cells
         if is_run([c.text for c in cells], len(columns)):
             out.add_run(code, columns, cells)
             continue

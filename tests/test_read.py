@@ -116,3 +116,20 @@ def test_table_lines_from_pdfium_text() -> None:
 def test_scanned_pdf_has_no_text_only_reading() -> None:
     reader = PdfReader((FIX / "r2021_ok.scan.pdf").read_bytes())
     assert reader.image_pages() and reader.text_only() is None
+
+
+def test_a_hinted_date_fills_what_the_document_leaves_empty() -> None:
+    """The crawler's date for a document (its landing page's, or the list's) is the publication date of a
+    report that states none itself, with its source; a date inside the year reported on is not one."""
+    from pipelines.read import ReadHints
+
+    body = (FIX / "r2021_ok.docx").read_bytes()  # a 2024 report with no date line
+    hinted = read_report(
+        body, "r.docx", hints=ReadHints(published="2025-01-18", published_source="landing_page_meta")
+    )
+    assert hinted.meta["published_date"] == "2025-01-18"
+    assert hinted.meta["published_date_source"] == "landing_page_meta"
+    listed = read_report(body, "r.docx", hints=ReadHints(published="2025-01-20"))
+    assert listed.meta["published_date_source"] == "list"
+    inside = read_report(body, "r.docx", hints=ReadHints(published="2024-06-30"))
+    assert "published_date" not in inside.meta and inside.meta["published_date_hint"] == "2024-06-30"

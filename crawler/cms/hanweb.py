@@ -10,6 +10,7 @@ resolve against the column page that renders them.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
@@ -17,6 +18,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 from parsel import Selector
 from scrapy.http import Response, TextResponse
 
+from ..pages import list_date
 from .base import MAX_LIST_PAGES, CMSFamily, DataRequest, Link, anchors
 
 DATAPROXY = "/module/web/jpage/dataproxy.jsp"
@@ -65,9 +67,17 @@ def ajax_params(text: str) -> dict[str, str]:
 
 
 def record_links(text: str, base: str) -> list[Link]:
+    """The links of the records; a record holding one link and a date (`<span>2024-01-25</span>`) gives the
+    link that date, as a list's line does (the only date a file linked straight from the list has)."""
     links: list[Link] = []
     for fragment in _RECORD.findall(text):
-        links.extend(anchors(Selector(text=f"<div>{fragment}</div>"), base))
+        sel = Selector(text=f"<div>{fragment}</div>")
+        found = anchors(sel, base)
+        if len(found) == 1:
+            date = list_date(" ".join(sel.xpath("//text()").getall()))
+            if date:
+                found = [dataclasses.replace(found[0], date=date)]
+        links.extend(found)
     return links
 
 

@@ -55,6 +55,7 @@ from ..pages import (
     is_html,
     is_wrapper,
     list_date,
+    page_date,
     redirect_target,
     site_name,
 )
@@ -300,6 +301,7 @@ class DisclosureSpider(scrapy.Spider):
             last_modified=(headers.get(b"Last-Modified") or b"").decode("latin-1") or None,
             warc=dict(meta.get("nb_warc") or {}),
             published=meta.get("nb_date"),
+            published_source=(meta.get("nb_date_source") or "list") if meta.get("nb_date") else None,
             column=meta.get("nb_column"),
             foreign_place=meta.get("nb_foreign"),
             **extra,
@@ -451,7 +453,9 @@ class DisclosureSpider(scrapy.Spider):
             text=meta.get("nb_text") or "",
             source=page.url,
             priority_key=kind if kind in PRIORITY else "page",
-            extra={k: v for k, v in meta.items() if k in ("nb_entry", "nb_date", "nb_column")},
+            extra={
+                k: v for k, v in meta.items() if k in ("nb_entry", "nb_date", "nb_date_source", "nb_column")
+            },
         )
         if req:
             yield req
@@ -789,13 +793,18 @@ class DisclosureSpider(scrapy.Spider):
         other report it links to. Attachments of another place's report are that place's too."""
         depth = meta.get("nb_depth", 0)
         attachment_kind = "foreign" if meta.get("nb_kind") == "foreign" else "attachment"
+        # The page's own date (its <meta>, its 发布日期 field) beats the list's for its attachments: an
+        # attachment-only report has no other (the document's own date line, when it has one, still wins).
+        links = anchors(page.selector, page.url)
+        stated = page_date(page) if any(is_attachment_url(link.url) for link in links) else None
         inherited = {
-            "nb_date": meta.get("nb_date"),
+            "nb_date": stated[0] if stated else meta.get("nb_date"),
+            "nb_date_source": stated[1] if stated else meta.get("nb_date_source"),
             "nb_column": meta.get("nb_column"),
             "nb_title": meta.get("nb_title") or meta.get("nb_text"),
             "nb_foreign": meta.get("nb_foreign"),
         }
-        for link in anchors(page.selector, page.url):
+        for link in links:
             if link.url == page.url:
                 continue
             if is_attachment_url(link.url) and url_extension(link.url) not in ("zip", "rar", "7z"):

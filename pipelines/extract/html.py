@@ -312,6 +312,20 @@ def _meta_tags(root: etree._Element) -> dict[str, str]:
     return out
 
 
+def page_statements(text: str) -> page_meta.PageMeta:
+    """What a decoded page states about its document (<meta> tags, labelled fields, date elements), without
+    reading it as a report: the crawler hands a landing page's date to the attachment it points at. No
+    guessed (htmldate) date: a landing page's unlabelled date is no better than the list's."""
+    try:
+        root = lxml.html.document_fromstring(text)
+    except (etree.ParserError, ValueError):
+        return page_meta.PageMeta()
+    meta = _meta_tags(root)
+    for bad in root.xpath("//script|//style|//noscript|//template"):
+        bad.drop_tree()
+    return page_meta.read_page(root, meta, _linearise_all(root))
+
+
 def extract_html(data: bytes, content_type: str | None = None, nested: bool = False) -> Extracted:
     text, encoding, problems = decode_html(data, content_type)
     if len(text) > limits.MAX_HTML_CHARS:

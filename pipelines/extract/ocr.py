@@ -219,8 +219,34 @@ def _number_cells(
         if (
             found is not None
             and _needs_digit_pass(found.text)
-            and bbox[2] - bbox[0] < 0.3 * w
+            and bbox[2] - bbox[0] < 0.5 * w  # a value merged over two columns (本年增/减 of 收费) is wide
             and bbox[3] - bbox[1] < 0.25 * h  # a row grows with its wrapped label
+        ):
+            cells.append(numbers.NumberCell((r, c), scan.cell_ink(clean, bbox)))
+    # Data rows: at least two of their cells, and half of them, are number cells. A cell of a data row in
+    # a number column is a number cell whatever the Chinese model made of it ("27" read as 尼克): it is read
+    # as digits, never kept as text. A number column has two number cells, or one in a data row (a table
+    # with a single data row: table 4).
+    size = collections.Counter(r for r, _c, _rs, _cs, _b in origins)
+    per_row = collections.Counter(c.key[0] for c in cells if c.ink is not None)
+    data_rows = {r for r, n in per_row.items() if n >= 2 and n * 2 >= size[r]}
+    inked = collections.Counter(c.key[1] for c in cells if c.ink is not None)
+    number_cols = {c for c, n in inked.items() if n >= 2} | {
+        c.key[1] for c in cells if c.ink is not None and c.key[0] in data_rows
+    }
+    # a row's labels stand left of its numbers, never between them
+    span = {
+        r: (min(c.key[1] for c in cells if c.key[0] == r), max(c.key[1] for c in cells if c.key[0] == r))
+        for r in data_rows
+    }
+    keys = {c.key for c in cells}
+    for r, c, _rs, _cs, bbox in origins:
+        if (
+            (r, c) not in keys
+            and (c in number_cols or (r in span and span[r][0] < c < span[r][1]))
+            and r in data_rows
+            and bbox[2] - bbox[0] < 0.3 * w
+            and bbox[3] - bbox[1] < 0.25 * h
         ):
             cells.append(numbers.NumberCell((r, c), scan.cell_ink(clean, bbox)))
     keys = {c.key for c in cells}
@@ -229,8 +255,7 @@ def _number_cells(
         "".join(cell.text for row in grid if (cell := row[c]) is not None and not _is_num(cell, keys))
         for c in range(ncols)
     ]
-    inked = collections.Counter(c.key[1] for c in cells if c.ink is not None)
-    numeric = [c for c in range(ncols) if inked[c] >= 2]
+    numeric = sorted(number_cols | {c.key[1] for c in cells if c.key[0] in data_rows})
     return cells, header, numeric
 
 
@@ -310,6 +335,8 @@ def ocr_image(image: Image.Image, page: int | None = None, table_index: int = 0)
                     cell.source["ocr_readings"] = sorted({t for t, _ in nc.readings})
                 if nc.how:
                     cell.source["ocr_check"] = nc.how
+                if nc.sign_unsure:  # a column that may be negative (增/减) cannot trust this cell's sign
+                    cell.source["ocr_sign_unsure"] = True
                 if not nc.confirmed:
                     cell.source["ocr_uncertain"] = True
                     if not cell.source.get("merged"):

@@ -112,18 +112,98 @@ def cell_ink(clean: Gray, bbox: tuple[float, float, float, float], inset: int = 
     xs1 = max(stats[i, cv2.CC_STAT_LEFT] + stats[i, cv2.CC_STAT_WIDTH] for i in keep)
     ys1 = max(stats[i, cv2.CC_STAT_TOP] + stats[i, cv2.CC_STAT_HEIGHT] for i in keep)
     tall = ys1 - ys0
-    for i in range(1, n):  # a minus sign: a flat dash just left of the digits, at their middle
-        x, y, cw, ch = (int(stats[i, k]) for k in range(4))
-        if (
-            cw >= 3
-            and ch <= max(3, tall // 3)
-            and ys0 + tall * 0.25 <= y + ch / 2 <= ys0 + tall * 0.75
-            and xs0 - 1.5 * tall <= x + cw <= xs0
-        ):
-            xs0 = x
+    # a minus sign (or something else) left of the digits is kept in the crop: sign_mark judges it
+    mark, start = _left_mark(faint_ink(crop), xs0, ys0, tall)
+    if mark != "none":
+        xs0 = start
     pad = 2
     out = crop[max(0, ys0 - pad) : ys1 + pad, max(0, xs0 - pad) : xs1 + pad]
     return np.asarray(out, np.uint8)
+
+
+def faint_ink(gray: Gray) -> Gray:
+    """Ink mask (255 = ink) that keeps faint strokes: darker than 60 % of the way from the ink
+    (median of what Otsu calls ink) to the paper (median of the rest); empty where there is no contrast."""
+    t, _ = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    dark, light = gray[gray <= t], gray[gray > t]
+    if dark.size == 0 or light.size == 0:
+        return np.zeros_like(gray)
+    lo, hi = float(np.median(dark)), float(np.median(light))
+    if hi - lo < 40:
+        return np.zeros_like(gray)
+    return np.asarray(np.where(gray < lo + 0.6 * (hi - lo), 255, 0), np.uint8)
+
+
+def _left_mark(faint: Gray, x_digits: int, top: int, tall: int) -> tuple[str, int]:
+    """What stands left of the digits (columns up to 1.5 digit heights away): "none", "dash" (a run of
+    columns inked only at the digits' middle height, a quarter of their height long at least, thin, ending
+    just before them — touching them too) or "unsure" (ink there that is not clearly a dash); and where it
+    starts. Column profiles rather than components: under blur a dash touches the digit or a speck."""
+    x_from = max(0, x_digits - int(1.5 * tall))
+    if x_from >= x_digits or tall < 6:
+        return "none", x_digits
+    box: NDArray[np.bool_] = np.asarray(faint[top : top + tall, x_from:x_digits] > 0)
+    b0, b1 = int(tall * 0.3), int(tall * 0.75) + 1
+    in_band: list[bool] = np.asarray(box[b0:b1].any(axis=0)).tolist()
+    if box[b0:b1].sum() < max(4, tall * 0.3):
+        return "none", x_digits
+    x = len(in_band) - 1
+    while x >= 0 and not in_band[x] and len(in_band) - 1 - x < 4:  # the gap between sign and digit
+        x -= 1
+    end = x
+    while x >= 0 and in_band[x]:
+        x -= 1
+    run = slice(x + 1, end + 1)
+    width = end - x
+    if width <= 0:
+        return "unsure", x_from
+    rows = np.flatnonzero(box[:, run].any(axis=1))
+    outside = box[:b0, run].sum() + box[b1:, run].sum()
+    thick = rows.size and rows.max() - rows.min() + 1
+    dash = (
+        width >= max(3, tall / 4, thick + 1)  # flat: a blot or a round speck is not a minus
+        and thick <= max(3, tall / 3)
+        and outside <= 0.2 * box[b0:b1, run].sum()
+    )
+    return ("dash" if dash else "unsure"), x_from + x + 1
+
+
+def sign_mark(ink: Gray) -> str:
+    """Is the cell's number negative: "dash" when a minus sign stands before its digits, "none" when
+    nothing does, "unsure" when something does that is not clearly a minus. Tesseract drops a lone short
+    dash before a digit ("-3" read as 3), so the sign is taken from the geometry, never from the reading."""
+    if ink.size == 0:
+        return "none"
+    _, bw = cv2.threshold(ink, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    n, _labels, stats, _ = cv2.connectedComponentsWithStats(bw, connectivity=8)
+    parts = [tuple(int(v) for v in stats[i, :4]) for i in range(1, n) if stats[i, 4] >= 4]
+    biggest = max((p[3] for p in parts), default=0)
+    tall = [p for p in parts if p[3] >= max(6, biggest / 2)]  # the digits
+    if not tall:
+        return "none"
+    top = min(p[1] for p in tall)
+    height = max(p[1] + p[3] for p in tall) - top
+    first = min(p[0] for p in tall)
+    mark = _left_mark(faint_ink(ink), first, top, height)[0]
+    if mark == "none":
+        # a dash blurred into the first digit: its leftmost columns are inked only at mid height. Not
+        # taken for a minus (a 4's bar can look alike), only doubted.
+        cols = bw[top : top + height, first : first + height] > 0
+        b0, b1 = int(height * 0.3), int(height * 0.75) + 1
+        run = 0
+        for x in range(cols.shape[1]):
+            rows = np.flatnonzero(cols[:, x])
+            # a dash's column: one thin run of ink at mid height (a 4's diagonal meets its bar: thicker)
+            if not rows.size or rows[0] < b0 or rows[-1] >= b1 or rows[-1] - rows[0] + 1 > max(3, height / 4):
+                break
+            run += 1
+        if run >= max(3, height / 4):
+            mark = "unsure"
+    return mark
+
+
+def leading_dash(ink: Gray) -> bool:
+    return sign_mark(ink) == "dash"
 
 
 def prepare(crop: Gray, variant: int) -> Gray:
@@ -182,3 +262,19 @@ def stack(images: list[Gray], gap: int = 24) -> tuple[Gray, list[tuple[int, int]
         spans.append((y, y + im.shape[0]))
         y += im.shape[0] + gap
     return strip, spans
+
+
+def line_up(images: list[Gray], gap: int = 60) -> tuple[Gray, list[tuple[int, int]]]:
+    """Cell images side by side on white, centred on one line, far enough apart to stay separate words,
+    and each one's (left, right) in the line: one single-line reading (psm 7) of many cells."""
+    height = max(im.shape[0] for im in images) + 2 * 8
+    width = sum(im.shape[1] + gap for im in images) + gap
+    line = np.full((height, width), 255, np.uint8)
+    spans = []
+    x = gap
+    for im in images:
+        y = (height - im.shape[0]) // 2
+        line[y : y + im.shape[0], x : x + im.shape[1]] = im
+        spans.append((x, x + im.shape[1]))
+        x += im.shape[1] + gap
+    return line, spans
