@@ -24,6 +24,7 @@ from pipelines.report import Check
 from pipelines.rules import severity_of
 from pipelines.similarity import MIN_CHARS, NEAR_IDENTICAL, copied
 
+from .db import BEST_REPORT_ORDER
 from .timeliness import is_government_report
 
 AUDIT_RULE_PREFIXES = ("cross_year.", "copied.")
@@ -53,9 +54,8 @@ AGENCY_MATCH = "replace(replace(agency, ' ', ''), '　', '') = :key"
 def _reports_of(db: sqlite_utils.Database, key: str, year: int) -> list[int]:
     """The agency's reports on `year`, the best latest first (complete before partial before failed)."""
     rows = db.execute(
-        "SELECT id FROM reports WHERE agency_id IN (SELECT id FROM agencies WHERE key = :key) AND year = :year"
-        " ORDER BY is_latest DESC, CASE status WHEN 'complete' THEN 0 WHEN 'partial' THEN 1 ELSE 2 END,"
-        " id DESC",
+        "SELECT r.id FROM reports r WHERE r.agency_id IN (SELECT id FROM agencies WHERE key = :key)"
+        f" AND r.year = :year ORDER BY r.is_latest DESC, {BEST_REPORT_ORDER}",
         {"key": key, "year": year},
     ).fetchall()
     return [int(r[0]) for r in rows]

@@ -626,6 +626,29 @@ def m013_search_filters(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX idx_reports_search_filters ON reports(is_latest, region, level, status, year)")
 
 
+# Which of an agency's reports for a year stands for it, from what the reports say, never from the order in
+# which reads happened to finish: complete before partial before failed, fewer problems, then the URL.
+BEST_REPORT_ORDER = (
+    "CASE r.status WHEN 'complete' THEN 0 WHEN 'partial' THEN 1 ELSE 2 END, r.problem_count,"
+    " r.source_url, r.id DESC"
+)
+
+
+@migrations()
+def m014_stable_best_report(db: sqlite_utils.Database) -> None:
+    """`reports_latest` picked between two complete reports of one agency and year (a page and its
+    attachment) by row id, i.e. by which read finished last: two crawls of the same portal could publish
+    different figures. The view now ranks them by `BEST_REPORT_ORDER`."""
+    row = db.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'view' AND name = 'reports_latest'"
+    ).fetchone()
+    old_order = "ORDER BY CASE r.status WHEN 'complete' THEN 0 WHEN 'partial' THEN 1 ELSE 2 END, r.id DESC"
+    if row is None or old_order not in row[0]:
+        raise RuntimeError("reports_latest is not the view m003 created; refusing to rewrite it")
+    db.execute("DROP VIEW reports_latest")
+    db.execute(row[0].replace(old_order, f"ORDER BY {BEST_REPORT_ORDER}"))
+
+
 def open_db(path: str | Path) -> sqlite_utils.Database:
     """Open (creating if needed) an archive and bring its schema up to date."""
     db = sqlite_utils.Database(path)

@@ -218,3 +218,26 @@ def test_migration_backfills_an_archive_written_before_it(tmp_path: Path) -> Non
     assert db.execute("SELECT severity FROM checks").fetchone()[0] == "hard"
     card = db["scorecards"].get(rid)
     assert card["hard_failed"] == 1 and card["on_time"] is None
+
+
+def test_the_report_standing_for_a_year_does_not_depend_on_which_read_finished_last(tmp_path: Path) -> None:
+    """A page and its attachment, both complete, for one agency and year: the archive must pick the same one
+    (and hang the cross-year checks on it) whichever report was written first."""
+    page = ("https://x.gov.cn/2024.html", make(2024, 2, 0, 22, PROBLEMS))
+    attachment = ("https://x.gov.cn/2024.pdf", make(2024, 5, 0, 22, PROBLEMS))
+    picked = []
+    for name, order in (("a.db", (page, attachment)), ("b.db", (attachment, page))):
+        db = open_db(tmp_path / name)
+        ingest(db, "https://x.gov.cn/2023.html", make(2023, 0, 2, 20, PROBLEMS))
+        for url, rep in order:
+            ingest(db, url, rep)
+        [latest] = db.execute(
+            "SELECT source_url, applications_carried_over FROM reports_latest WHERE year = 2024"
+        ).fetchall()
+        failed = db.execute(
+            "SELECT r.source_url FROM checks c JOIN reports r ON r.id = c.report_id"
+            " WHERE c.rule = 'cross_year.carried_over' AND c.ok = 0"
+        ).fetchall()
+        picked.append((latest, failed))
+    assert picked[0] == picked[1]
+    assert picked[0][0] == ("https://x.gov.cn/2024.html", 2)  # same status and problems: the URL decides
