@@ -19,6 +19,22 @@ from .db import insert_row
 from .store import find_document, now_iso
 
 
+def portal_row(portal: dict[str, Any]) -> dict[str, Any]:
+    """The `portals` row of a registry entry given as a dict (`Portal.as_dict()` plus its `name`): the same
+    row whether a crawl registers its portal itself or queue mode's writer does it from a message."""
+    return {
+        "id": portal["name"],
+        "name": portal.get("title") or portal["agency"],
+        "agency": portal["agency"],
+        "region": portal.get("region"),
+        "level": portal.get("level"),
+        "cms": portal.get("cms"),
+        "start_urls": json.dumps(portal.get("start_urls", []), ensure_ascii=False),
+        "allowed_domains": json.dumps(portal.get("allowed_domains", [])),
+        "hints": json.dumps(portal.get("hints", {}), ensure_ascii=False),
+    }
+
+
 def register_portal(db: sqlite_utils.Database, row: dict[str, Any]) -> None:
     """Insert or refresh one registry entry (`row` has the `portals` columns; `id` is the portal name)."""
     db.table("portals").upsert({**row, "registered_at": now_iso()}, pk="id")

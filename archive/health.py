@@ -58,13 +58,7 @@ def crawl_health(db: sqlite_utils.Database, crawl_id: int) -> dict[str, Any]:
         " WHERE document_id = v.document_id)",
         [crawl_id],
     ).fetchone()[0]
-    reports = dict(
-        db.execute(
-            "SELECT r.status, count(*) FROM reports r JOIN versions v ON v.id = r.version_id"
-            " WHERE v.crawl_id = ? GROUP BY r.status",
-            [crawl_id],
-        ).fetchall()
-    )
+    reports = crawl_reports_by_status(db, crawl_id)
     checks: list[dict[str, Any]] = []
     previous = db.execute(
         "SELECT id, reports_found FROM crawls WHERE portal_id = ? AND id < ? AND status = 'finished'"
@@ -105,6 +99,17 @@ def crawl_health(db: sqlite_utils.Database, crawl_id: int) -> dict[str, Any]:
         "health": json.dumps(checks, ensure_ascii=False),
         "health_ok": int(all(c["ok"] for c in checks)),
     }
+
+
+def crawl_reports_by_status(db: sqlite_utils.Database, crawl_id: int) -> dict[str, int]:
+    """How many reports of each status the versions a crawl stored have (reports may arrive after the close)."""
+    return dict(
+        db.execute(
+            "SELECT r.status, count(*) FROM reports r JOIN versions v ON v.id = r.version_id"
+            " WHERE v.crawl_id = ? GROUP BY r.status",
+            [crawl_id],
+        ).fetchall()
+    )
 
 
 def record_health(db: sqlite_utils.Database, crawl_id: int) -> dict[str, Any]:

@@ -31,10 +31,11 @@ from .crawls import (
     mark_gone_unseen,
     mark_seen_unchanged,
     open_crawl,
+    portal_row,
     record_error,
     register_portal,
 )
-from .health import record_health
+from .health import crawl_reports_by_status, record_health
 from .reparse import replace_report
 from .spool import Spool
 from .store import FetchMeta, StoreResult, attach_report, now_iso, write_version
@@ -104,20 +105,7 @@ def ensure_run(db: sqlite_utils.Database, msg: dict[str, Any]) -> int:
     if row is not None:
         return int(row[0])
     portal = msg["portal"]
-    register_portal(
-        db,
-        {
-            "id": portal["name"],
-            "name": portal.get("title") or portal["agency"],
-            "agency": portal["agency"],
-            "region": portal.get("region"),
-            "level": portal.get("level"),
-            "cms": portal.get("cms"),
-            "start_urls": json.dumps(portal.get("start_urls", []), ensure_ascii=False),
-            "allowed_domains": json.dumps(portal.get("allowed_domains", [])),
-            "hints": json.dumps(portal.get("hints", {}), ensure_ascii=False),
-        },
-    )
+    register_portal(db, portal_row(portal))
     crawl_id = open_crawl(db, portal["name"])
     db.table("crawls").update(
         crawl_id,
@@ -279,13 +267,7 @@ def apply_report(db: sqlite_utils.Database, msg: dict[str, Any]) -> int | None:
 
 def refresh_reports_by_status(db: sqlite_utils.Database, crawl_id: int) -> None:
     """Reports arrive after a queue crawl closes: keep its `reports_by_status` up to date."""
-    reports = dict(
-        db.execute(
-            "SELECT r.status, count(*) FROM reports r JOIN versions v ON v.id = r.version_id"
-            " WHERE v.crawl_id = ? GROUP BY r.status",
-            [crawl_id],
-        ).fetchall()
-    )
+    reports = crawl_reports_by_status(db, crawl_id)
     db.table("crawls").update(crawl_id, {"reports_by_status": json.dumps(reports, sort_keys=True)})
 
 

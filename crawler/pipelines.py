@@ -32,6 +32,7 @@ from archive.crawls import (
     mark_seen_unchanged,
     open_crawl,
     portal_report_urls,
+    portal_row,
     record_error,
     register_portal,
 )
@@ -130,9 +131,8 @@ class ArchiveStage:
         self.crawl_id: int | None = None
         self.seen: set[str] = set()
         self.facts = CrawlFacts()
-        self.known_reports: set[str] = (
-            set()
-        )  # the portal's reports in the archive, not gone, before this crawl
+        # The portal's reports in the archive, not gone, before this crawl (what a full walk should reach).
+        self.known_reports: set[str] = set()
         self.started = time.monotonic()
         self.reactor_cpu = time.thread_time()  # the reactor thread's CPU time at the start
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
@@ -149,17 +149,7 @@ class ArchiveStage:
         # Created like the WARC folder: a fresh deployment has neither.
         path.parent.mkdir(parents=True, exist_ok=True)
         self.writer = SharedWriters.acquire(path)
-        row = {
-            "id": portal.name,
-            "name": portal.title or portal.agency,
-            "agency": portal.agency,
-            "region": portal.region,
-            "level": portal.level,
-            "cms": portal.cms,
-            "start_urls": json.dumps(portal.start_urls, ensure_ascii=False),
-            "allowed_domains": json.dumps(portal.allowed_domains),
-            "hints": json.dumps(portal.hints, ensure_ascii=False),
-        }
+        row = portal_row({**portal.as_dict(), "name": portal.name})
 
         def start(db: sqlite_utils.Database) -> tuple[set[str], int]:
             register_portal(db, row)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import collections
 import itertools
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from . import limits
@@ -94,35 +94,38 @@ def _tesseract(img: Gray, psm: int) -> list[tuple[str, float, int, int, int, int
 
 
 def _read_strip(cells: list[NumberCell], variant: int) -> None:
-    """One batch reading of every cell: prepared images stacked a line each; a word belongs to the line
-    its middle falls in."""
-    todo = [c for c in cells if c.ink is not None]
-    for chunk in (todo[i : i + 80] for i in range(0, len(todo), 80)):
-        strip, spans = stack([prepare(c.ink, variant) for c in chunk if c.ink is not None])
-        found: dict[int, list[tuple[str, float]]] = collections.defaultdict(list)
-        for t, conf, top, bottom, _left, _right in _tesseract(strip, 6):
-            mid = (top + bottom) / 2
-            for k, (a, b) in enumerate(spans):
-                if a - 12 <= mid <= b + 12:
-                    found[k].append((t, conf))
-                    break
-        for k, c in enumerate(chunk):
-            words = found.get(k, [])
-            text = _signed(c, _clean("".join(w for w, _ in words)))
-            c.readings.append((text, min((x for _, x in words), default=0.0)))
+    """One batch reading of every cell: prepared images stacked a line each (`--psm 6`); a word belongs to
+    the line its middle falls in."""
+    _read_batch(cells, variant, stack, per_call=80, psm=6, across=False, slack=12)
 
 
 def _read_line(cells: list[NumberCell], variant: int) -> None:
     """One batch reading of cells set side by side on one line (`--psm 7`: another segmentation than the
     stacked strip's); a word belongs to the cell its middle falls in."""
+    _read_batch(cells, variant, line_up, per_call=30, psm=7, across=True, slack=25)
+
+
+def _read_batch(
+    cells: list[NumberCell],
+    variant: int,
+    arrange: Callable[[list[Gray]], tuple[Gray, list[tuple[int, int]]]],
+    *,
+    per_call: int,
+    psm: int,
+    across: bool,
+    slack: int,
+) -> None:
+    """Add one reading to every cell with ink: `per_call` prepared cells arranged into one image per
+    Tesseract call, each word given to the cell whose span (plus `slack` pixels) holds the word's middle,
+    measured across the line (`across`) or down the strip."""
     todo = [c for c in cells if c.ink is not None]
-    for chunk in (todo[i : i + 30] for i in range(0, len(todo), 30)):
-        line, spans = line_up([prepare(c.ink, variant) for c in chunk if c.ink is not None])
+    for chunk in (todo[i : i + per_call] for i in range(0, len(todo), per_call)):
+        image, spans = arrange([prepare(c.ink, variant) for c in chunk if c.ink is not None])
         found: dict[int, list[tuple[str, float]]] = collections.defaultdict(list)
-        for t, conf, _top, _bottom, left, right in _tesseract(line, 7):
-            mid = (left + right) / 2
+        for t, conf, top, bottom, left, right in _tesseract(image, psm):
+            mid = (left + right) / 2 if across else (top + bottom) / 2
             for k, (a, b) in enumerate(spans):
-                if a - 25 <= mid <= b + 25:
+                if a - slack <= mid <= b + slack:
                     found[k].append((t, conf))
                     break
         for k, c in enumerate(chunk):
