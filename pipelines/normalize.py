@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 _BOOKMARK = re.compile(r"\[bookmark:[^\]]*\]")
 _WS = re.compile(r"\s+")
@@ -52,8 +53,10 @@ def clean(text: str) -> str:
     return _WS.sub(" ", unicodedata.normalize("NFKC", strip_artifacts(text))).strip()
 
 
+@lru_cache(maxsize=1 << 16)
 def compact(text: str) -> str:
-    """Matching form: NFKC, no whitespace at all, one spelling of brackets, quotes and list marks."""
+    """Matching form: NFKC, no whitespace at all, one spelling of brackets, quotes and list marks.
+    Cached: the table readers ask for the same cell's form many times while they try each layout."""
     return _WS.sub("", unicodedata.normalize("NFKC", strip_artifacts(text))).translate(_UNIFY)
 
 
@@ -71,8 +74,10 @@ def is_blank(text: str) -> bool:
     return compact(text) == ""
 
 
+@lru_cache(maxsize=1 << 16)
 def parse_value(text: str) -> Parsed | None:
-    """Read one cell as a number, a dash meaning 0, or nothing (None: the cell is a label or prose)."""
+    """Read one cell as a number, a dash meaning 0, or nothing (None: the cell is a label or prose).
+    Cached like `compact` (`Parsed` is frozen, so sharing one is safe)."""
     flags: list[str] = []
     if _CIRCLED.search(text):
         text = _CIRCLED.sub("", text)
