@@ -6,7 +6,8 @@ of the `sqlite_utils.Database` and get a `concurrent.futures.Future`. Python's s
 SQLite works, so the B-tree and FTS work runs beside the reactor on the other core.
 
 Group commit: the thread opens one transaction, runs the jobs that arrive within `latency` seconds (at most
-`batch` of them), each in its own SAVEPOINT, then COMMITs once. A job's future resolves only after the COMMIT
+`batch` of them, and none started after the window closed, so a backlog is committed in short transactions
+rather than one that holds every waiting caller for seconds), each in its own SAVEPOINT, then COMMITs once. A job's future resolves only after the COMMIT
 that holds its writes, so "archived" still means "on disk": nothing is acknowledged that a kill -9 could
 take back. A job that raises is rolled back to its savepoint (never half a write) and its future carries the
 exception; the other jobs of the batch are unaffected. A commit that fails fails every future of its batch.
@@ -122,8 +123,8 @@ class ArchiveWriter:
         db.conn.execute("BEGIN")
         while job is not None:
             self._step(db, job, done)
-            if len(done) >= self.batch:
-                break
+            if len(done) >= self.batch or time.monotonic() >= deadline:
+                break  # a backlog must not grow one transaction: every caller waits for its COMMIT
             try:
                 if any(j.urgent for j in done):
                     job = self._queue.get_nowait()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -43,6 +44,34 @@ def test_jobs_share_a_transaction_and_resolve_after_its_commit(tmp_path: Path) -
     # The first job's future resolved when all twenty were on disk: one transaction, one commit.
     assert seen_at_resolution == [[(20,)]]
     assert writer.commits == 1 and writer.jobs == 20
+    writer.close()
+
+
+def test_a_backlog_is_committed_in_short_transactions(tmp_path: Path) -> None:
+    """Jobs queued faster than they run must not pile into one long transaction: every caller waits for its
+    COMMIT, so a crawl's items would stall for the whole backlog (seconds) and then finish all at once."""
+    db = tmp_path / "a.db"
+    writer = ArchiveWriter(db, latency=0.02)
+    gate = threading.Event()
+    writer.submit(lambda d: gate.wait(30))  # holds the thread while the backlog queues up behind it
+
+    def slow(i: int):
+        def job(d: sqlite_utils.Database) -> int:
+            time.sleep(0.01)
+            return record_error(d, None, f"https://x.gov.cn/{i}", stage="fetch", reason="test")
+
+        return job
+
+    futures = [writer.submit(slow(i)) for i in range(30)]
+    seen_when_second_resolved: list[list[tuple]] = []
+    futures[1].add_done_callback(
+        lambda f: seen_when_second_resolved.append(committed(db, "SELECT count(*) FROM crawl_errors"))
+    )
+    gate.set()
+    assert len({f.result(timeout=60) for f in futures}) == 30
+    assert writer.commits >= 5  # 30 jobs of ≥ 10 ms in windows of 20 ms
+    [[(count,)]] = seen_when_second_resolved
+    assert 2 <= count < 30  # the second caller did not wait for the whole backlog
     writer.close()
 
 
