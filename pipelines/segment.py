@@ -91,10 +91,20 @@ def _jieba() -> Any:
 
 
 def words_stream(folded: str) -> str:
-    """jieba ``cut_for_search`` tokens of the folded text (punctuation dropped)."""
+    """jieba ``cut_for_search`` tokens of the folded text (punctuation dropped).
+
+    jieba segments each run of its block characters (Han, letters, digits) on its own, so the text is cut
+    block by block through a cache: the same tokens as one call, but the boilerplate sentences that recur
+    across reports (and the labels of the national format) are segmented once per worker."""
     if not folded:
         return ""
-    return " ".join(t for t in _jieba().cut_for_search(folded) if t.strip() and not _only_punct(t))
+    blocks = _jieba().re_han_default.split(folded)
+    return " ".join(token for block in blocks if block for token in _block_words(block))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _block_words(block: str) -> tuple[str, ...]:
+    return tuple(t for t in _jieba().cut_for_search(block) if t.strip() and not _only_punct(t))
 
 
 def _only_punct(token: str) -> bool:

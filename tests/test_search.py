@@ -39,6 +39,42 @@ def test_words_stream_uses_jieba_search_mode() -> None:
     assert "复议" in tokens and "行政复议" in tokens
 
 
+def _jieba_in_one_call(folded: str) -> str:
+    """What words_stream gave before it cut block by block through its cache: one jieba call, filtered."""
+    import jieba
+
+    return " ".join(t for t in jieba.cut_for_search(folded) if t.strip() and any(ch.isalnum() for ch in t))
+
+
+WORDS_SAMPLES = (
+    "本机关2023年度收到政府信息公开申请15件，其中：当面申请3件、网络申请12件。",
+    "政府 信息\r\n公开　ＡＢＣ abc 123.45% 〇㐀𠀀 c++ a#b  x&y_z 一、二。（三）",
+    "依申请公开政府信息情况（单位：件）：本年新收政府信息公开申请数量 本年新收政府信息公开申请数量",
+    "",
+    "。，、",
+)
+
+
+def assert_words_as_one_call(texts: list[str]) -> None:
+    for text in texts:
+        folded = fold(text)
+        assert words_stream(folded) == _jieba_in_one_call(folded), text
+        assert words_stream(folded) == _jieba_in_one_call(folded), text  # again, from the cache
+
+
+def test_words_stream_cached_by_block_gives_the_tokens_of_one_jieba_call() -> None:
+    """jieba cuts each run of block characters on its own, so cutting block by block (cached) must give
+    exactly the tokens of one call: odd characters, spaces and line breaks, a repeated sentence."""
+    assert_words_as_one_call(list(WORDS_SAMPLES))
+
+
+@pytest.mark.corpus
+def test_words_stream_by_block_on_every_line_of_the_seeds(seeds_dir: Path) -> None:
+    texts = [t for p in sorted(seeds_dir.glob("*.txt")) for t in p.read_text(encoding="utf-8").splitlines()]
+    assert len(texts) > 100
+    assert_words_as_one_call(texts)
+
+
 def test_query_rewriting() -> None:
     assert match_expression("税") == '"税"'
     assert match_expression("许可") == '("许可" OR "许 可")'
