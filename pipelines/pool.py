@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import multiprocessing
 import os
 import signal
@@ -55,6 +56,13 @@ def read_with_limit(
         signal.signal(signal.SIGALRM, previous)
 
 
+def _lower_priority(niceness: int) -> None:
+    """Run a worker below the crawl: reading is background work, while the fetching threads set the pace."""
+    if niceness > 0:
+        with contextlib.suppress(OSError):  # not allowed here (some containers): read at normal priority
+            os.nice(niceness)
+
+
 def warm_worker() -> None:
     """Load what every read needs once per worker process (jieba's dictionary takes ~1 s)."""
     from .segment import warm
@@ -89,6 +97,8 @@ class ReaderPool:
         self.workers = max(1, workers or os.cpu_count() or 1)
         self.time_limit = time_limit
         self.task = task
+        self.niceness = int(os.environ.get("NIANBAO_READ_NICE", "0"))
+        self._slots: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
         self._executor: concurrent.futures.ProcessPoolExecutor | None = None
         self.recycled = 0
 
@@ -96,7 +106,9 @@ class ReaderPool:
         if self._executor is None:
             ctx = multiprocessing.get_context("forkserver")
             ctx.set_forkserver_preload(["pipelines.read", "pipelines.segment"])
-            self._executor = concurrent.futures.ProcessPoolExecutor(self.workers, mp_context=ctx)
+            self._executor = concurrent.futures.ProcessPoolExecutor(
+                self.workers, mp_context=ctx, initializer=_lower_priority, initargs=(self.niceness,)
+            )
         return self._executor
 
     def _submit(self, job: _Job) -> concurrent.futures.Future[Report]:
@@ -141,8 +153,19 @@ class ReaderPool:
         content_type: str | None = None,
         hints: ReadHints | None = None,
     ) -> Report:
-        """As `read`, awaited on the running asyncio loop (Scrapy's asyncio reactor)."""
-        job = _Job(body, filename, content_type, hints)
+        """As `read`, awaited on the running asyncio loop (Scrapy's asyncio reactor). A document is handed to
+        the executor only when a worker is free, so its time limit measures reading, not the queue of
+        documents before it (a crawl submits every report it finds)."""
+        async with self._free_worker():
+            return await self._read_async(_Job(body, filename, content_type, hints), filename)
+
+    def _free_worker(self) -> asyncio.Semaphore:
+        loop = asyncio.get_running_loop()
+        if self._slots is None or self._slots[0] is not loop:
+            self._slots = (loop, asyncio.Semaphore(self.workers))
+        return self._slots[1]
+
+    async def _read_async(self, job: _Job, filename: str | None) -> Report:
         for attempt in (1, 2):
             pool = self._pool()
             try:

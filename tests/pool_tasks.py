@@ -21,6 +21,7 @@ STUCK = b"nianbao-test: the reader never returns and never sees its alarm"
 EXIT = b"nianbao-test: the worker exits"
 ABORT = b"nianbao-test: the worker aborts"
 RAISE = b"nianbao-test: the reader raises"
+SLOW = b"nianbao-test: the reader takes one second"
 
 
 def _never_returns(*args: object, **kwargs: object) -> NoReturn:
@@ -39,6 +40,9 @@ def task(
         os.abort()
     if body == RAISE:
         raise ValueError("a reader bug")
+    if body == SLOW:
+        time.sleep(1.0)
+        return Report(status="partial", problems=["a slow reader stand-in"])
     if body == STUCK:
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})  # like C code that never yields
         _never_returns()

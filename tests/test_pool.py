@@ -13,6 +13,7 @@ import pytest
 import pipelines.pool as pool_module
 from pipelines.pool import ReaderPool
 from pipelines.read import ReadHints, read_report
+from pipelines.report import Report
 
 from . import pool_tasks
 
@@ -98,4 +99,19 @@ def test_reader_exception_is_that_documents_problem(pool: ReaderPool) -> None:
     report = pool.read(pool_tasks.RAISE, "bug.docx")
     assert report.status == "failed"
     assert report.problems == ["bug.docx: reader error: ValueError: a reader bug"]
+    assert pool.recycled == 0
+
+
+def test_a_queue_of_documents_does_not_count_against_their_time_limit(
+    pool: ReaderPool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A crawl hands the pool every report it finds at once: a document waiting for a free worker is not
+    being read, so that wait must not make it 'stuck' (4 one-second reads, one worker, a 2.5 s hard limit)."""
+    monkeypatch.setattr(pool_module, "HARD_LIMIT_GRACE", 0.5)
+
+    async def four() -> list[Report]:
+        return await asyncio.gather(*(pool.read_async(pool_tasks.SLOW, f"r{i}.pdf") for i in range(4)))
+
+    reports = asyncio.run(four())
+    assert [r.problems for r in reports] == [["a slow reader stand-in"]] * 4
     assert pool.recycled == 0
