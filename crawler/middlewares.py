@@ -3,11 +3,11 @@ honoured); the `*.localhost` resolver."""
 
 from __future__ import annotations
 
-import asyncio
 import email.utils
 import functools
 import logging
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from http.client import responses as REASONS
 from pathlib import Path
@@ -65,7 +65,10 @@ class WarcMiddleware:
     recorded: `scrapy shell`, `bench` and `check` (no portal) leave no WARC file behind.
 
     The records are written by one thread of their own, in arrival order (gzip, hashing and the file write
-    release the GIL: they run beside the reactor); the response moves on once its record is written.
+    release the GIL: they run beside the reactor). The response does not wait for its record: the spider
+    parses it while the thread writes (a list walk would otherwise wait on every record in turn), and
+    `request.meta['nb_warc_written']` (a future of the `nb_warc` place) is what the archive stage awaits
+    before it writes the version. Closing the spider waits for every record queued.
     """
 
     def __init__(self, crawler: Crawler):
@@ -102,7 +105,7 @@ class WarcMiddleware:
         if self.writer is not None:
             self.writer.close()
 
-    async def process_response(self, request: Request, response: Response) -> Response:
+    def process_response(self, request: Request, response: Response) -> Response:
         if self.writer is None or self.thread is None:
             return response
         status = response.status
@@ -120,20 +123,27 @@ class WarcMiddleware:
             ip_address=str(response.ip_address) if getattr(response, "ip_address", None) else None,
             date=warc_date(),
         )
-        record = await asyncio.wrap_future(self.thread.submit(write))
-        request.meta["nb_warc"] = {
-            "warc_file": record.warc_file,
-            "warc_offset": record.offset,
-            "warc_record_id": record.record_id,
-            "record_type": record.record_type,
-        }
+        place: dict[str, Any] = {}  # filled by the warc thread once the record is written
+        request.meta["nb_warc"] = place
+        request.meta["nb_warc_written"] = self.thread.submit(self._write, write, place, len(response.body))
+        return response
+
+    def _write(self, write: Callable[[], Any], place: dict[str, Any], size: int) -> dict[str, Any]:
+        """On the warc thread: write one exchange and say where it went (its stats keys are this thread's)."""
+        record = write()
+        place.update(
+            warc_file=record.warc_file,
+            warc_offset=record.offset,
+            warc_record_id=record.record_id,
+            record_type=record.record_type,
+        )
         stats = self.crawler.stats
         assert stats is not None
         stats.inc_value("nianbao/warc_records")
-        stats.inc_value("nianbao/bytes_received", len(response.body))
+        stats.inc_value("nianbao/bytes_received", size)
         if record.record_type == "revisit":
             stats.inc_value("nianbao/warc_revisits")
-        return response
+        return place
 
 
 class ConditionalRequestMiddleware:

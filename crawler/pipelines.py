@@ -59,6 +59,20 @@ async def _written(writer: ArchiveWriter, fn: Callable[[sqlite_utils.Database], 
     return await asyncio.wrap_future(writer.submit(fn))
 
 
+async def warc_written(item: DocumentItem) -> str | None:
+    """Wait until the response's WARC record is written (the warc thread writes it while the spider parses
+    the page, so `item.warc` is complete after this); why it could not be, or None."""
+    pending, item.warc_written = item.warc_written, None
+    if pending is None:
+        return None
+    try:
+        await asyncio.wrap_future(pending)
+    except Exception as exc:  # disk full, file closed: the bytes still go into the archive
+        log.error("WARC record of %s not written: %s", item.url, exc)
+        return f"WARC record not written: {type(exc).__name__}: {exc}"
+    return None
+
+
 def _portal_of(crawler: Crawler) -> Any:
     """The spider's registry entry, or None for spiders that do not archive (shell, bench, check, others)."""
     if not getattr(crawler.spider, "archiving", False):
@@ -172,6 +186,9 @@ class ArchiveStage:
         self.facts.note(item)
         url, when, status = item.url, item.fetched_at, item.http_status
         try:
+            warc_problem = await warc_written(item)
+            if warc_problem is not None:
+                await self.record(url, "store", warc_problem, item.kind, status, None)
             if item.event == "error":
                 await self.record(
                     url, item.stage or "fetch", item.evidence or "", item.kind, status, item.attempts

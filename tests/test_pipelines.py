@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import sqlite3
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +98,50 @@ def test_archive_stage_stores_the_bytes_once(tmp_path: Path) -> None:
     assert rows(db, "SELECT sha256, size, content FROM blobs") == [(sha, len(body), body)]
     assert crawler.stats.get_value("nianbao/new_versions") == 1
     assert crawler.stats.get_value("nianbao/unchanged") == 1
+
+
+def test_archive_stage_waits_for_the_warc_record_the_spider_did_not(tmp_path: Path) -> None:
+    """The WARC thread writes a response's record while the spider parses it; the version row must still
+    get the record's place, so the archive stage waits for it before writing."""
+    db = tmp_path / "a.db"
+    crawler = archiving_crawler(db)
+    stage = ArchiveStage.from_crawler(crawler)
+    stage.open_spider()
+    doc = item(crawler, REPORT_FILE.read_bytes())
+    place: dict[str, Any] = {}
+
+    def write_record() -> dict[str, Any]:
+        time.sleep(0.3)  # still being written when the item reaches the stage
+        place.update(warc_file="nianbao-x-00000.warc.gz", warc_offset=4321, warc_record_id="<urn:uuid:1>")
+        return place
+
+    with ThreadPoolExecutor(1) as warc_thread:
+        doc.warc, doc.warc_written = place, warc_thread.submit(write_record)
+        archive(stage, doc)
+    assert doc.warc_written is None
+    assert rows(db, "SELECT warc_file, warc_offset, warc_record_id FROM versions") == [
+        ("nianbao-x-00000.warc.gz", 4321, "<urn:uuid:1>")
+    ]
+
+
+def test_a_warc_record_that_failed_is_on_record_and_the_bytes_still_archived(tmp_path: Path) -> None:
+    db = tmp_path / "a.db"
+    crawler = archiving_crawler(db)
+    stage = ArchiveStage.from_crawler(crawler)
+    stage.open_spider()
+    doc = item(crawler, REPORT_FILE.read_bytes())
+
+    def disk_full() -> dict[str, Any]:
+        raise OSError(28, "No space left on device")
+
+    with ThreadPoolExecutor(1) as warc_thread:
+        doc.warc_written = warc_thread.submit(disk_full)
+        archive(stage, doc)
+    assert doc.stored is not None and doc.stored.new_version
+    assert rows(db, "SELECT warc_file FROM versions") == [(None,)]
+    [(stage_name, reason)] = rows(db, "SELECT stage, reason FROM crawl_errors WHERE url = ?", REPORT_URL)
+    assert stage_name == "store" and reason.startswith("WARC record not written: OSError")
+    assert "No space left on device" in reason
 
 
 def test_archive_stage_opens_and_closes_the_crawl_row(tmp_path: Path) -> None:

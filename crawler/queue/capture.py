@@ -23,7 +23,15 @@ from archive.store import now_iso
 
 from ..items import DocumentItem
 from ..outcome import CrawlFacts, safe_filename
-from ..pipelines import READ_KINDS, _portal_of, closing_facts, read_hints, read_name, stored_kind
+from ..pipelines import (
+    READ_KINDS,
+    _portal_of,
+    closing_facts,
+    read_hints,
+    read_name,
+    stored_kind,
+    warc_written,
+)
 from .broker import make_broker, send
 
 if TYPE_CHECKING:
@@ -70,9 +78,10 @@ class CaptureStage:
         assert self.broker is not None
         send(self.broker, actor, {**self.run, "portal": self.portal, **body})
 
-    def process_item(self, item: Any) -> Any:
+    async def process_item(self, item: Any) -> Any:
         if self.broker is None or not isinstance(item, DocumentItem):
             return item
+        await warc_written(item)  # a record that could not be written leaves `warc` empty: the log says why
         if item.event != "error":
             self.seen.add(item.url)
         self.facts.note(item)

@@ -299,7 +299,8 @@ class DisclosureSpider(scrapy.Spider):
             discovered_from=meta.get("nb_from"),
             etag=(headers.get(b"ETag") or b"").decode("latin-1") or None,
             last_modified=(headers.get(b"Last-Modified") or b"").decode("latin-1") or None,
-            warc=dict(meta.get("nb_warc") or {}),
+            warc=meta.get("nb_warc") or {},  # the WARC thread's place for this response, filled when written
+            warc_written=meta.get("nb_warc_written"),
             published=meta.get("nb_date"),
             published_source=(meta.get("nb_date_source") or "list") if meta.get("nb_date") else None,
             column=meta.get("nb_column"),
