@@ -4,6 +4,7 @@ its worker becomes that document's `failed` report while the pool goes on."""
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -55,13 +56,21 @@ def test_default_task_reads_like_read_report() -> None:
         readers.close()
 
 
+def test_workers_read_below_the_crawl_s_priority(pool: ReaderPool) -> None:
+    """Readers run niced (NIANBAO_READ_NICE, default 10) so the reactor thread keeps its pace."""
+    expected = min(19, os.nice(0) + pool.niceness)
+    assert pool.niceness == 10
+    assert pool.read(pool_tasks.NICENESS, "x.html").problems == [f"nice {expected}"]
+
+
 def test_hang_past_the_time_limit_fails_that_document_only(pool: ReaderPool) -> None:
-    """The soft limit (SIGALRM in the worker) stops a stuck reader; the worker survives."""
+    """The soft limit (SIGPROF after 2 s of the worker's processor time) stops a reader caught in a loop;
+    the worker survives."""
     started = time.monotonic()
     report = pool.read(pool_tasks.HANG, "stuck.pdf")
-    assert time.monotonic() - started < 10
+    assert time.monotonic() - started < 20
     assert report.status == "failed"
-    assert report.problems == ["stuck.pdf: reading took longer than 2 s; stopped"]
+    assert report.problems == ["stuck.pdf: reading used more than 2 s of processor time; stopped"]
     assert pool.recycled == 0
     assert_reads_normally(pool)
 
@@ -69,11 +78,24 @@ def test_hang_past_the_time_limit_fails_that_document_only(pool: ReaderPool) -> 
 def test_reader_deaf_to_its_alarm_is_killed(pool: ReaderPool, monkeypatch: pytest.MonkeyPatch) -> None:
     """Past the hard limit the pool kills the worker (C code that never returns to Python), then goes on."""
     monkeypatch.setattr(pool_module, "HARD_LIMIT_GRACE", 1.0)
+    monkeypatch.setattr(pool_module, "WALL_FACTOR", 1.0)
     report = pool.read(pool_tasks.STUCK, "deaf.pdf")
     assert report.status == "failed"
     assert report.problems == ["deaf.pdf: reading did not stop within 3 s; the worker was killed"]
     assert pool.recycled == 1
     monkeypatch.undo()  # the short grace was for the deaf reader; the fresh worker gets the usual one
+    assert_reads_normally(pool)
+
+
+def test_reader_blocked_without_using_the_processor_is_killed_by_the_wall_clock(
+    pool: ReaderPool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Waiting (a pipe that never answers) costs no processor time, so only the wall-clock limit ends it."""
+    monkeypatch.setattr(pool_module, "HARD_LIMIT_GRACE", 0.5)
+    report = pool.read(pool_tasks.BLOCKED, "blocked.doc")
+    assert report.problems == ["blocked.doc: reading did not stop within 6.5 s; the worker was killed"]
+    assert pool.recycled == 1
+    monkeypatch.undo()
     assert_reads_normally(pool)
 
 
@@ -108,6 +130,7 @@ def test_a_queue_of_documents_does_not_count_against_their_time_limit(
     """A crawl hands the pool every report it finds at once: a document waiting for a free worker is not
     being read, so that wait must not make it 'stuck' (4 one-second reads, one worker, a 2.5 s hard limit)."""
     monkeypatch.setattr(pool_module, "HARD_LIMIT_GRACE", 0.5)
+    monkeypatch.setattr(pool_module, "WALL_FACTOR", 1.0)
 
     async def four() -> list[Report]:
         return await asyncio.gather(*(pool.read_async(pool_tasks.SLOW, f"r{i}.pdf") for i in range(4)))
