@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 _CN_DIGITS = str.maketrans("〇零一二三四五六七八九○Ｏ", "001234567890" + "0")
@@ -144,8 +145,12 @@ _DOWNLOAD_TOKENS = re.compile(
 HTML_EXT = {"html", "htm", "shtml", "jsp", "asp", "aspx", "php", "do", "action", "xhtml"}
 
 
+@lru_cache(maxsize=1 << 14)
 def normalize(text: str | None) -> str:
-    """Fold spacing, full-width digits/brackets and Chinese-numeral years, for matching."""
+    """Fold spacing, full-width digits/brackets and Chinese-numeral years, for matching.
+
+    This module's pure functions are cached: a portal repeats its menus, footers and list links on every
+    page, and the spider asks about each of them on every page it parses."""
     if not text:
         return ""
     t = text.translate(_FULLWIDTH)
@@ -179,6 +184,7 @@ class Verdict:
 _ABOUT_RE = re.compile(r"^关于|的(?:函|通知|批复|请示|意见|复函)$")
 
 
+@lru_cache(maxsize=1 << 14)
 def classify_title(title: str | None, *, in_report_column: bool = False) -> Verdict:
     """Is `title` (link text or title attribute) a 政府信息公开工作年度报告?
 
@@ -214,6 +220,7 @@ def url_tokens(url: str) -> set[str]:
     return {tok for tok in _TOKEN_SPLIT.split(path) if tok}
 
 
+@lru_cache(maxsize=1 << 14)
 def column_kind(text: str | None, url: str) -> str | None:
     """'annual' for an annual-report column link, 'disclosure' for a disclosure column, else None."""
     t = normalize(text)
@@ -252,11 +259,13 @@ def column_kind(text: str | None, url: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=1 << 14)
 def url_extension(url: str) -> str:
     name = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
     return name.rsplit(".", 1)[-1].lower() if "." in name else ""
 
 
+@lru_cache(maxsize=1 << 14)
 def is_attachment_url(url: str) -> bool:
     """A file (pdf/doc/docx/wps/xls/xlsx/et/images/…) rather than a page, by extension or download-ish path."""
     ext = url_extension(url)
@@ -271,6 +280,7 @@ def is_attachment_url(url: str) -> bool:
     )
 
 
+@lru_cache(maxsize=1 << 14)
 def page_param(url: str) -> tuple[str, int] | None:
     """The pagination query parameter of `url` and its value, e.g. ('page', 3)."""
     for key, value in parse_qsl(urlsplit(url).query, keep_blank_values=True):
