@@ -156,16 +156,17 @@ class ReaderPool:
         content_type: str | None = None,
         hints: ReadHints | None = None,
     ) -> Report:
-        """As `read`, awaited on the running asyncio loop (Scrapy's asyncio reactor). A document is handed to
-        the executor only when a worker is free, so its time limit measures reading, not the queue of
-        documents before it (a crawl submits every report it finds)."""
+        """As `read`, awaited on the running asyncio loop (Scrapy's asyncio reactor). The executor holds at
+        most one document more than it has workers (so a worker that finishes starts the next at once), so a
+        document's wall-clock limit covers its reading and at most one other document's, never the queue of
+        every report a crawl found. If that other document is the one killed, this one is read again."""
         async with self._free_worker():
             return await self._read_async(_Job(body, filename, content_type, hints), filename)
 
     def _free_worker(self) -> asyncio.Semaphore:
         loop = asyncio.get_running_loop()
         if self._slots is None or self._slots[0] is not loop:
-            self._slots = (loop, asyncio.Semaphore(self.workers))
+            self._slots = (loop, asyncio.Semaphore(self.workers + 1))
         return self._slots[1]
 
     async def _read_async(self, job: _Job, filename: str | None) -> Report:
