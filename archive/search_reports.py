@@ -218,17 +218,24 @@ def _count_more(
     or COUNT_SCAN more hits were read. Returns (how many, whether that is all of them)."""
     limit = COUNT_CAP + 1  # distinct reports, some of which may be in `have` (a report straddles chunks)
     where, params = _where(query)
+    # One pass over the hits, stopped as soon as enough reports are counted (a second pass to learn how
+    # many hits were read cost as much as the first).
     below, below_params = hits_query(p, "rowid < ?", [before], f"ORDER BY rowid DESC LIMIT {COUNT_SCAN}")
-    rows = conn.execute(
-        f"SELECT DISTINCT s.report_id FROM ({below}) h CROSS JOIN sections s"
-        f" ON s.id = h.rowid CROSS JOIN reports r ON r.id = s.report_id WHERE {where} LIMIT ?",
-        [*below_params, *params, limit],
-    ).fetchall()
-    more = sum(1 for (rid,) in rows if rid not in have)
-    if len(rows) == limit:
-        return more, False
-    scanned = conn.execute(f"SELECT count(*) FROM ({below})", below_params).fetchone()[0]
-    return more, scanned < COUNT_SCAN
+    cursor = conn.execute(
+        f"SELECT CASE WHEN {where} THEN s.report_id END FROM ({below}) h CROSS JOIN sections s"
+        " ON s.id = h.rowid CROSS JOIN reports r ON r.id = s.report_id",
+        [*params, *below_params],
+    )
+    found: set[int] = set()
+    scanned = 0
+    for (rid,) in cursor:
+        scanned += 1
+        if rid is not None:
+            found.add(rid)
+            if len(found) == limit:
+                cursor.close()
+                return len(found - have), False
+    return len(found - have), scanned < COUNT_SCAN
 
 
 # ---------------------------------------------------------------- the search
