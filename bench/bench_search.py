@@ -304,7 +304,7 @@ def measure(db_path: Path, n: int, quick: bool = False) -> None:
         ),
         "search page, one agency": (
             lambda q: page + quote(q) + "&agency=" + quote(agency),
-            ("1 char", "4 chars"),
+            ("1 char", "4 chars", "rare (1-96 hits)"),
         ),
         "search page, page 5": (lambda q: page + quote(q) + "&page=5", ("1 char", "2 chars")),
         "search page, versions=all": (lambda q: page + quote(q) + "&versions=all", ("2 chars",)),
@@ -314,7 +314,7 @@ def measure(db_path: Path, n: int, quick: bool = False) -> None:
         ),
         "sections table JSON": (
             lambda q: f"{base}/{name}/sections.json?_search={quote(q)}",
-            ("1 char", "4 chars"),
+            ("1 char", "2 chars", "4 chars", "rare (1-96 hits)"),
         ),
     }
     if quick:

@@ -253,3 +253,28 @@ def test_sections_search_box_page_keeps_the_query(box) -> None:
         + urllib.parse.quote("罚")
     )
     assert len(again["rows"]) == len(_truth(texts, "罚"))
+
+
+@pytest.mark.parametrize("rare_candidates", [0, 2000])
+def test_filtered_search_finds_the_same_either_index(small, monkeypatch, rare_candidates: int) -> None:
+    """A filter leaving few reports looks hits up run by run: through sections_tri (rare terms) or
+    sections_seg (frequent ones); both give the same reports."""
+    import archive.search_reports as sr
+
+    db, _ = small
+    monkeypatch.setattr(sr, "RARE_CANDIDATES", rare_candidates)
+    found = {
+        (q, agency): [
+            r["agency"] for r in search_reports(db.conn, SearchQuery(q=q, filters={"agency": agency})).reports
+        ]
+        for q in ("申请公开", "政府资讯公开", "请申开公")
+        for agency in ("示例县第2局", "示例县第3局")
+    }
+    assert found == {
+        ("申请公开", "示例县第2局"): ["示例县第2局"],
+        ("申请公开", "示例县第3局"): [],
+        ("政府资讯公开", "示例县第2局"): [],
+        ("政府资讯公开", "示例县第3局"): ["示例县第3局"],
+        ("请申开公", "示例县第2局"): [],
+        ("请申开公", "示例县第3局"): [],
+    }
