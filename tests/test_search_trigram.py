@@ -278,3 +278,13 @@ def test_filtered_search_finds_the_same_either_index(small, monkeypatch, rare_ca
         ("请申开公", "示例县第2局"): [],
         ("请申开公", "示例县第3局"): [],
     }
+
+
+def test_next_page_links_of_a_search_are_not_for_crawlers(box) -> None:
+    from protego import Protego
+
+    client, _ = box
+    robots = Protego.parse(client.get("/robots.txt").text)
+    for path in ("/box/sections?_nianbao_search=x&_next=4", "/box/sections?_size=4&_nianbao_search=x"):
+        assert not robots.can_fetch("http://localhost" + path, "*"), path
+    assert robots.can_fetch("http://localhost/box/sections", "*")
