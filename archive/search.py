@@ -19,9 +19,10 @@ phrase of frequent characters is found without intersecting those (`hits_query` 
 
 Folding (NFKC: full-width → half-width, Kangxi radicals → ordinary characters; traditional → simplified,
 character by character with OpenCC's t2s table; lower case) is applied to the text when it is indexed and to
-the query when it is searched. Datasette's own ``?_search=`` runs ``<table>_seg MATCH escape_fts(:search)``
-(metadata ``fts_table``); the plugin replaces ``escape_fts`` with `escape_fts_cjk`, which rewrites a query
-containing Han characters and leaves any other query exactly as Datasette would.
+the query when it is searched. Datasette's own ``?_search=`` on ``reports`` runs ``reports_seg MATCH
+escape_fts(:search)`` (metadata ``fts_table``); the plugin replaces ``escape_fts`` with `escape_fts_cjk`, which
+rewrites a query containing Han characters and leaves any other query exactly as Datasette would. A search
+of ``sections`` (the table page and the search page) goes through `plan` and `hits_query`.
 """
 
 from __future__ import annotations

@@ -1,15 +1,18 @@
 """Chinese search for Datasette (archive/search.py explains the index).
 
-- ``?_search=`` on ``sections`` and ``reports``: metadata points their ``fts_table`` at ``sections_seg`` /
-  ``reports_seg``, and this plugin replaces Datasette's ``escape_fts`` SQL function (registered *after*
-  Datasette's own, hence ``trylast``) with one that rewrites queries containing Han characters into
-  single-character phrases. Queries without Han characters are escaped exactly as Datasette does.
+- ``?_search=`` on ``reports``: metadata points its ``fts_table`` at ``reports_seg``, and this plugin replaces
+  Datasette's ``escape_fts`` SQL function (registered *after* Datasette's own, hence ``trylast``) with one
+  that rewrites queries containing Han characters into single-character phrases. Queries without Han
+  characters are escaped exactly as Datasette does.
+- ``?_search=`` on ``sections``: answered by this plugin (`asgi_wrapper` renames it `SEARCH_ARG`,
+  `filters_from_request` adds the routed hits, only the page's in table order; archive/search.py ``plan``).
 - ``/-/search`` (``.json``): reports whose sections contain the query, one row per report, latest versions
   by default, with filters, highlighted snippets, paging and a capped count (archive/search_reports.py).
 - ``sections`` table searches skip Datasette's exact count and facet suggestions (``asgi_wrapper``), which
   scan every hit; a capped count is shown instead (``filters_from_request``). ``_count=1`` asks for the
   exact count.
-- SQL functions for canned queries: ``nianbao_fold(text)``, ``nianbao_match(query)``, ``nianbao_db()``.
+- SQL functions for canned queries: ``nianbao_fold(text)``, ``nianbao_match(query)``, ``nianbao_has(text,
+  needles)`` (folded substring check, newline-separated needles), ``nianbao_db()``.
 """
 
 from __future__ import annotations
