@@ -283,11 +283,13 @@ def filters_from_request(request, database, table, datasette):
             )
         filtered = any(not k.startswith("_") for k in request.args)
         size = _page_size(request, datasette, database, table)
+        meta = datasette.table_metadata(database, table)
         after = request.args.get("_next") or "0"
         fast = (
             not filtered
             and size is not None
             and after.isdigit()
+            and not (meta.get("sort") or meta.get("sort_desc"))  # a default order other than the table's
             and not any(k.startswith(b) for k in request.args for b in _FAST_BLOCKERS)
         )
         if fast:
