@@ -106,6 +106,28 @@ def test_trigram_text_keeps_han_adjacency_only() -> None:
     assert trigram_needle("2023年度") is None
 
 
+def test_trigram_text_equals_the_character_rule() -> None:
+    """The regular expressions of trigram_text against the rule spelled out one character at a time."""
+    import random
+
+    from pipelines.segment import _HAN
+
+    def rule(folded: str) -> str:
+        out: list[str] = []
+        for ch in folded:
+            if _HAN.match(ch):
+                out.append(ch)
+            elif not ch.isspace() and out and out[-1] != " ":
+                out.append(" ")
+        return "".join(out).strip()
+
+    rng = random.Random(5)
+    alphabet = list("政府信息公开〇\U00020000 ，。、；ab12\n\t\u3000ＡＢ-")
+    for _ in range(3000):
+        text = fold("".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40))))
+        assert trigram_text(text) == rule(text), repr(text)
+
+
 def test_terms_are_routed_by_length() -> None:
     p = plan("许可 政府信息公开")
     assert p.seg is not None and "许" in p.seg and "政" not in p.seg
