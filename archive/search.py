@@ -106,7 +106,8 @@ _BREAKS = re.compile("\x00+")
 def trigram_text(folded: str) -> str:
     """What sections_tri indexes: the Han characters of folded text, whitespace dropped (as in the `chars`
     stream, layout spaces do not break a phrase), any other run of characters one space (a break).
-    Regular expressions, not a loop over characters: this runs on the single writer (≈ 0.2 ms a report)."""
+    Regular expressions, not a loop over characters: this runs on the single writer (fold + this: 0.6 ms
+    for 2,800 characters; the loop took 3 times as long)."""
     marked = _SPACE.sub("", _NOT_HAN_OR_SPACE.sub("\x00", folded))
     return _BREAKS.sub(" ", marked).strip()
 
