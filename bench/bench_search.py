@@ -396,7 +396,7 @@ def main() -> int:
     if seg_bytes:
         print(
             f"  sections_seg (jieba words + characters): {seg_bytes / 1e6:,.1f} MB; "
-            f"sections_fts (trigram): {fts_bytes / 1e6:,.1f} MB; "
+            f"sections_fts (trigram): {(fts_bytes or 0) / 1e6:,.1f} MB; "
             f"sections_tri (folded trigram, detail=none): {(tri_bytes or 0) / 1e6:,.1f} MB"
         )
     measure(args.db, args.queries, args.quick)
