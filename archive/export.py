@@ -93,7 +93,7 @@ def data_dictionary(conn: sqlite3.Connection | None = None) -> str:
         " do not edit by hand. -->",
         "",
         "The archive's tables and views, in the order researchers usually join them. Names are a contract:",
-        "they change only with a migration and a changelog entry. Full-text search indexes (`*_fts`, `*_seg`)",
+        "they change only with a migration and a changelog entry. Full-text search indexes (`*_fts`, `*_seg`, `*_tri`)",
         "are not listed; they are rebuilt from `sections` and `reports`.",
         "",
     ]
@@ -356,6 +356,16 @@ spaces:
 
 Fold traditional or full-width queries first (`python -c "from archive.search import fold; print(fold('許可'))"`
 in the nianbao package; `nianbao serve` does it for you). `reports_seg` does the same for titles and agencies.
+In this published copy the `words` column of `sections_seg` is empty (only `chars` is indexed).
+
+For 3+ characters `sections_tri` is faster (a trigram index of the folded text's Han characters, `detail=none`):
+match the term's trigrams, then check the phrase on the text (here 政府信息公开 = 政府信 + 息公开):
+
+    SELECT s.report_id, s.section, s.text FROM sections_tri JOIN sections s ON s.id = sections_tri.rowid
+    WHERE sections_tri MATCH '"政府信" AND "息公开"' AND instr(s.text, '政府信息公开') > 0;
+
+(`instr` on the raw text misses traditional or spaced spellings; `nianbao_has(s.text, '政府信息公开')` under
+`nianbao serve` checks the folded text.)
 
 ## How to cite / 引用
 nianbao 政府信息公开工作年度报告档案 ({db_name}, data fetched up to {fetched[1]}). Cite a report by its

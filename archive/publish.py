@@ -8,8 +8,10 @@ only (docs/archive.md, "Publishing"):
   they are also in the crawl's WARC/WACZ); `blobs` keeps sha256 and size;
 - one copy of the text: `reports.text` is emptied where the report has sections (their concatenation in
   `position` order is the text); reports without sections keep it;
-- one search index per table: `sections_seg` / `reports_seg` (any length, folded); the trigram
-  `sections_fts` is dropped;
+- the folded search indexes only: `sections_tri` (3+ Han characters) and `sections_seg` / `reports_seg`
+  (any length), without the raw-text trigram `sections_fts`; `sections_seg` keeps its `chars` stream only
+  (the jieba `words` stream is emptied: it adds no hits, only bm25 order, which no search uses), and every
+  index is merged into one b-tree (FTS5 'optimize');
 - figures stored once: `figures` is rebuilt WITHOUT ROWID on its natural key (report_id, table, row,
   column), so neither a rowid table beside a UNIQUE index nor the (table, row, column) lookup index is kept
   (together two thirds of the figures' bytes); `source` JSON is written compact;
@@ -72,6 +74,36 @@ def _drop_trigram_index(conn: sqlite3.Connection) -> None:
         if "sections_fts" in sql:
             conn.execute(f"DROP TRIGGER [{trigger}]")
     conn.execute("DROP TABLE IF EXISTS sections_fts")
+
+
+def _slim_search_indexes(conn: sqlite3.Connection) -> None:
+    """Re-index sections_seg with its `chars` stream only, then merge each FTS5 index's segments."""
+    import sqlite_utils
+
+    from pipelines.segment import chars_stream, fold
+
+    from .search import flush_pending
+
+    names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if "search_pending" in names:
+        flush_pending(sqlite_utils.Database(conn))  # both indexes forget edited or deleted sections
+    if "sections_seg" in names:
+        conn.execute("INSERT INTO sections_seg (sections_seg) VALUES ('delete-all')")
+        last = 0
+        while True:
+            rows = conn.execute(
+                "SELECT id, text FROM sections WHERE id > ? ORDER BY id LIMIT 5000", [last]
+            ).fetchall()
+            if not rows:
+                break
+            conn.executemany(
+                "INSERT INTO sections_seg (rowid, words, chars) VALUES (?, '', ?)",
+                [(sid, chars_stream(fold(text))) for sid, text in rows],
+            )
+            last = rows[-1][0]
+    for table in ("sections_seg", "sections_tri", "reports_seg"):
+        if table in names:
+            conn.execute(f"INSERT INTO [{table}] ([{table}]) VALUES ('optimize')")
 
 
 def _json_compact(column: str) -> str:
@@ -141,6 +173,7 @@ def lean_copy(src: Path, target: Path, originals: Path, journal_mode: str = "DEL
             " AND EXISTS (SELECT 1 FROM sections s WHERE s.report_id = reports.id)"
         )
         _drop_trigram_index(conn)
+        _slim_search_indexes(conn)
         _compact_figures(conn)
         _slim_checks(conn)
         import sqlite_utils

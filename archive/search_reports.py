@@ -24,7 +24,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
-from archive.search import match_expression, query_terms
+from archive.search import Plan, hits_query, match_expression, plan, query_terms, register_functions
 from pipelines.segment import fold
 
 FILTERS = ("agency", "year", "region", "level", "status")
@@ -35,6 +35,7 @@ MAX_CHUNK = 16_000
 COUNT_CAP = 1000  # reports counted exactly up to this
 COUNT_SCAN = 3_000  # section hits read at most to count them
 FILTER_FIRST_MAX = 400  # a filter matching at most this many reports is applied before the index
+RARE_CANDIDATES = 2000  # fewer trigram candidates than this: the filtered lookup uses sections_tri
 SNIPPETS_PER_REPORT = 2
 SNIPPET_WIDTH = 50
 
@@ -117,8 +118,22 @@ def _filtered_reports(conn: sqlite3.Connection, query: SearchQuery) -> list[int]
     return ids if len(ids) <= FILTER_FIRST_MAX else None
 
 
+def _subset_plan(conn: sqlite3.Connection, p: Plan, q: str) -> Plan:
+    """The plan for looking a query up run by run among a few reports' sections. FTS5 seeks per run of ids:
+    sections_tri is fast for rare terms (sections_seg took seconds there: a phrase of frequent characters
+    walks their co-occurrences), sections_seg for frequent ones (47 vs 64 ms at 1M sections for 4
+    characters and one agency). A term is rare if its trigrams' candidates are fewer than RARE_CANDIDATES."""
+    if p.tri is None:
+        return p
+    n = conn.execute(
+        f"SELECT count(*) FROM (SELECT rowid FROM sections_tri WHERE sections_tri MATCH ? LIMIT {RARE_CANDIDATES})",
+        [p.tri],
+    ).fetchone()[0]
+    return p if n < RARE_CANDIDATES else plan(q, trigram=False)
+
+
 def _hits_in_reports(
-    conn: sqlite3.Connection, match: str, report_ids: list[int], q: str
+    conn: sqlite3.Connection, p: Plan, report_ids: list[int], q: str
 ) -> list[tuple[int, float, int]]:
     """(section id, score, report id) of every hit among the sections of `report_ids`.
 
@@ -139,13 +154,7 @@ def _hits_in_reports(
             runs.append([sid, sid])
     found: list[int] = []
     for lo, hi in runs:
-        found += [
-            r[0]
-            for r in conn.execute(
-                "SELECT rowid FROM sections_seg WHERE sections_seg MATCH ? AND rowid BETWEEN ? AND ?",
-                [match, lo, hi],
-            ).fetchall()
-        ]
+        found += [r[0] for r in conn.execute(*hits_query(p, "rowid BETWEEN ? AND ?", [lo, hi])).fetchall()]
     rows = conn.execute(
         "SELECT s.id, s.report_id, s.text FROM json_each(?) j CROSS JOIN sections s ON s.id = j.value",
         [json.dumps(found)],
@@ -154,17 +163,15 @@ def _hits_in_reports(
 
 
 def _chunk(
-    conn: sqlite3.Connection, match: str, before: int | None, query: SearchQuery, size: int
+    conn: sqlite3.Connection, p: Plan, before: int | None, query: SearchQuery, size: int
 ) -> tuple[list[tuple[int, float, int]], int | None]:
     """One tier: the next `size` hits below rowid `before`, kept if their report passes the filters, scored.
     Returns the kept hits and the rowid to continue below (None when the index has no more hits)."""
+    below = ("rowid < ?", [before]) if before is not None else ("", [])
     raw = [
         r[0]
         for r in conn.execute(
-            "SELECT rowid FROM sections_seg WHERE sections_seg MATCH ?"
-            + (" AND rowid < ?" if before is not None else "")
-            + f" ORDER BY rowid DESC LIMIT {int(size)}",
-            [match] + ([before] if before is not None else []),
+            *hits_query(p, *below, tail=f"ORDER BY rowid DESC LIMIT {int(size)}")
         ).fetchall()
     ]
     if not raw:
@@ -220,28 +227,41 @@ def _rank(hits: list[tuple[int, float, int]], seen: set[int]) -> list[tuple[int,
 
 
 def _count_more(
-    conn: sqlite3.Connection, match: str, before: int, query: SearchQuery, have: set[int]
+    conn: sqlite3.Connection, p: Plan, before: int, query: SearchQuery, have: set[int]
 ) -> tuple[int, bool]:
     """Filtered reports with hits below rowid `before` not in `have`, read until the count reaches COUNT_CAP
     or COUNT_SCAN more hits were read. Returns (how many, whether that is all of them)."""
     limit = COUNT_CAP + 1  # distinct reports, some of which may be in `have` (a report straddles chunks)
     where, params = _where(query)
-    below = "SELECT rowid FROM sections_seg WHERE sections_seg MATCH ? AND rowid < ? ORDER BY rowid DESC"
-    rows = conn.execute(
-        f"SELECT DISTINCT s.report_id FROM ({below} LIMIT {COUNT_SCAN}) h CROSS JOIN sections s"
-        f" ON s.id = h.rowid CROSS JOIN reports r ON r.id = s.report_id WHERE {where} LIMIT ?",
-        [match, before, *params, limit],
-    ).fetchall()
-    more = sum(1 for (rid,) in rows if rid not in have)
-    if len(rows) == limit:
-        return more, False
-    scanned = conn.execute(f"SELECT count(*) FROM ({below} LIMIT {COUNT_SCAN})", [match, before]).fetchone()[
-        0
-    ]
-    return more, scanned < COUNT_SCAN
+    # One pass over the hits, stopped as soon as enough reports are counted (a second pass to learn how
+    # many hits were read cost as much as the first).
+    below, below_params = hits_query(p, "rowid < ?", [before], f"ORDER BY rowid DESC LIMIT {COUNT_SCAN}")
+    cursor = conn.execute(
+        f"SELECT CASE WHEN {where} THEN s.report_id END FROM ({below}) h CROSS JOIN sections s"
+        " ON s.id = h.rowid CROSS JOIN reports r ON r.id = s.report_id",
+        [*params, *below_params],
+    )
+    found: set[int] = set()
+    scanned = 0
+    for (rid,) in cursor:
+        scanned += 1
+        if rid is not None:
+            found.add(rid)
+            if len(found) == limit:
+                cursor.close()
+                return len(found - have), False
+    return len(found - have), scanned < COUNT_SCAN
 
 
 # ---------------------------------------------------------------- the search
+
+
+def _has_trigram(conn: sqlite3.Connection) -> bool:
+    """sections_tri exists (m015); a published copy made before it has only sections_seg."""
+    row = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sections_tri'"
+    ).fetchone()
+    return row is not None
 
 
 def search_reports(conn: sqlite3.Connection, query: SearchQuery) -> SearchResult:
@@ -250,19 +270,25 @@ def search_reports(conn: sqlite3.Connection, query: SearchQuery) -> SearchResult
     empty = SearchResult(query, match, [], 0, True, False, {}, [])
     if not query.q or match == '""':
         return empty
+    register_functions(conn)
+    p = plan(query.q, trigram=_has_trigram(conn))
     want = query.page * query.per_page + 1  # one more than the page's end tells whether a next page exists
     ranked: list[tuple[int, float, list[int]]] = []
     seen: set[int] = set()
     exhausted = True
     subset = _filtered_reports(conn, query)
     if subset is not None:
-        ranked = _rank(_hits_in_reports(conn, match, subset, query.q), seen) if subset else []
+        ranked = (
+            _rank(_hits_in_reports(conn, _subset_plan(conn, p, query.q), subset, query.q), seen)
+            if subset
+            else []
+        )
         seen = {rid for rid, _, _ in ranked}
     else:
         before: int | None = None
         size = CHUNK
         while True:
-            hits, before = _chunk(conn, match, before, query, size)
+            hits, before = _chunk(conn, p, before, query, size)
             size = min(size * 2, MAX_CHUNK)  # a filter that skips most hits needs few, growing, steps
             tier = _rank(hits, seen)
             ranked += tier
@@ -274,7 +300,7 @@ def search_reports(conn: sqlite3.Connection, query: SearchQuery) -> SearchResult
                 break
     total, exact = len(ranked), exhausted
     if not exhausted and before is not None:
-        more, exact = _count_more(conn, match, before, query, seen)
+        more, exact = _count_more(conn, p, before, query, seen)
         total += more
     if not exact:
         total = min(total, COUNT_CAP)

@@ -47,15 +47,20 @@ def sources() -> list[tuple[str, bytes, object]]:
 
 
 def per_table(path: Path) -> list[tuple[str, int]]:
+    """Bytes per table and index; an FTS5 table's shadow tables (_data, _idx, _docsize …) under its name."""
     conn = sqlite3.connect(path)
     try:
-        return conn.execute(
-            "SELECT name, sum(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC LIMIT 14"
-        ).fetchall()
+        rows = conn.execute("SELECT name, sum(pgsize) FROM dbstat GROUP BY name").fetchall()
+        fts = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE sql LIKE 'CREATE VIRTUAL%'")]
     except sqlite3.OperationalError:
         return []
     finally:
         conn.close()
+    sizes: dict[str, int] = {}
+    for name, size in rows:
+        owner = next((f for f in fts if name.startswith(f + "_")), name)
+        sizes[owner] = sizes.get(owner, 0) + size
+    return sorted(sizes.items(), key=lambda kv: -kv[1])[:14]
 
 
 def du(path: Path) -> int:

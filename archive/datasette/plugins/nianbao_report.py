@@ -459,6 +459,8 @@ Disallow: /*&sql=
 Disallow: /*.csv
 Disallow: /*?_search
 Disallow: /*&_search
+Disallow: /*?_nianbao_search
+Disallow: /*&_nianbao_search
 Disallow: /*?_sort
 Disallow: /*&_sort
 Disallow: /*?_filter_

@@ -1,15 +1,18 @@
 """Chinese search for Datasette (archive/search.py explains the index).
 
-- ``?_search=`` on ``sections`` and ``reports``: metadata points their ``fts_table`` at ``sections_seg`` /
-  ``reports_seg``, and this plugin replaces Datasette's ``escape_fts`` SQL function (registered *after*
-  Datasette's own, hence ``trylast``) with one that rewrites queries containing Han characters into
-  single-character phrases. Queries without Han characters are escaped exactly as Datasette does.
+- ``?_search=`` on ``reports``: metadata points its ``fts_table`` at ``reports_seg``, and this plugin replaces
+  Datasette's ``escape_fts`` SQL function (registered *after* Datasette's own, hence ``trylast``) with one
+  that rewrites queries containing Han characters into single-character phrases. Queries without Han
+  characters are escaped exactly as Datasette does.
+- ``?_search=`` on ``sections``: answered by this plugin (`asgi_wrapper` renames it `SEARCH_ARG`,
+  `filters_from_request` adds the routed hits, only the page's in table order; archive/search.py ``plan``).
 - ``/-/search`` (``.json``): reports whose sections contain the query, one row per report, latest versions
   by default, with filters, highlighted snippets, paging and a capped count (archive/search_reports.py).
 - ``sections`` table searches skip Datasette's exact count and facet suggestions (``asgi_wrapper``), which
   scan every hit; a capped count is shown instead (``filters_from_request``). ``_count=1`` asks for the
   exact count.
-- SQL functions for canned queries: ``nianbao_fold(text)``, ``nianbao_match(query)``, ``nianbao_db()``.
+- SQL functions for canned queries: ``nianbao_fold(text)``, ``nianbao_match(query)``, ``nianbao_has(text,
+  needles)`` (folded substring check, newline-separated needles), ``nianbao_db()``.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from datasette.filters import FilterArguments
 from datasette.utils.asgi import Response
 
 from archive.codes_table import STATUS
-from archive.search import escape_fts_cjk, fold, match_expression
+from archive.search import escape_fts_cjk, fold, has_terms, hits_query, match_expression, plan
 from archive.search_reports import (
     COUNT_CAP,
     FILTERS,
@@ -44,6 +47,7 @@ def prepare_connection(conn, database):
     conn.create_function("escape_fts", 1, escape_fts_cjk)
     conn.create_function("nianbao_fold", 1, fold, deterministic=True)
     conn.create_function("nianbao_match", 1, match_expression, deterministic=True)
+    conn.create_function("nianbao_has", 2, has_terms, deterministic=True)
     conn.create_function("nianbao_db", 0, lambda: database)
 
 
@@ -194,58 +198,113 @@ def menu_links(datasette, actor):
 # ---------------------------------------------------------------- the sections table's own search box
 
 COUNTED_TABLES = {"sections": "sections_seg"}
+SEARCH_ARG = (
+    "_nianbao_search"  # `_search` on `sections`, renamed so that Datasette does not add its own clause
+)
 _TABLE_PATH = re.compile(r"^/[^/]+/(?P<table>[^/.]+)(\.json)?$")
+_FAST_BLOCKERS = ("_sort", "_sort_desc", "_facet", "_where", "_count")
 
 
 @hookimpl
 def asgi_wrapper(datasette):
-    """On a `sections` search, skip Datasette's exact count and facet suggestions: both read every hit, which
-    for a frequent character is most of a million sections (1-2 s). `_count=1` keeps the exact count."""
+    """A `sections` search is answered by this plugin's `filters_from_request`, not by Datasette's own
+    clause ``rowid IN (select rowid from fts where fts match …)``, which reads every hit before ``LIMIT``
+    (300 ms to 1.5 s for a frequent character on a million sections): `_search` is renamed `SEARCH_ARG`.
+    Datasette's exact count and facet suggestions, which also read every hit, are skipped (``_nocount``,
+    ``_nosuggest``); `_count=1` keeps the exact count. ``_searchmode=raw`` and ``_search_<column>`` are
+    left to Datasette."""
 
     def wrap(app):
-        async def add_nocount(scope, receive, send):
+        async def search_sections(scope, receive, send):
             if scope.get("type") == "http":
                 match = _TABLE_PATH.match(scope.get("path", ""))
                 if match and urllib.parse.unquote(match["table"]) in COUNTED_TABLES:
-                    args = urllib.parse.parse_qs(scope.get("query_string", b"").decode("latin-1"))
-                    if args.get("_search") and "_count" not in args and "_nocount" not in args:
-                        extra = b"_nocount=1&_nosuggest=1"
-                        qs = scope.get("query_string", b"")
-                        scope = {**scope, "query_string": qs + b"&" + extra if qs else extra}
+                    qs = scope.get("query_string", b"").decode("latin-1")
+                    pairs = urllib.parse.parse_qsl(qs, keep_blank_values=True)
+                    keys = {k for k, _ in pairs}
+                    if "_search" in keys and SEARCH_ARG in keys:  # a new query typed into the box
+                        pairs = [(k, v) for k, v in pairs if k != SEARCH_ARG]
+                        keys.discard(SEARCH_ARG)
+                    raw = dict(pairs).get("_searchmode") == "raw"
+                    if "_search" in keys and not raw:
+                        pairs = [(SEARCH_ARG if k == "_search" else k, v) for k, v in pairs]
+                        keys.add(SEARCH_ARG)
+                    searched = any(v for k, v in pairs if k in ("_search", SEARCH_ARG))
+                    if searched and "_count" not in keys:
+                        pairs += [(k, "1") for k in ("_nocount", "_nosuggest") if k not in keys]
+                    new = urllib.parse.urlencode(pairs).encode("latin-1")
+                    if new != qs.encode("latin-1"):
+                        scope = {**scope, "query_string": new}
             await app(scope, receive, send)
 
-        return add_nocount
+        return search_sections
 
     return wrap
 
 
+def _named(sql: str, params: list[Any], prefix: str) -> tuple[str, dict[str, Any]]:
+    """`?` placeholders as named ones (Datasette's where clauses share one dict of parameters)."""
+    parts = sql.split("?")
+    out = parts[0]
+    named: dict[str, Any] = {}
+    for i, part in enumerate(parts[1:]):
+        out += f":{prefix}{i}{part}"
+        named[f"{prefix}{i}"] = params[i]
+    return out, named
+
+
+def _page_size(request, datasette, database: str, table: str) -> int | None:
+    size = request.args.get("_size") or datasette.table_metadata(database, table).get("size")
+    if size == "max":
+        return int(datasette.max_returned_rows)
+    try:
+        n = int(size) if size else int(datasette.page_size)
+    except ValueError:
+        return None  # Datasette reports the bad _size itself
+    return n if 0 < n <= datasette.max_returned_rows else None
+
+
 @hookimpl
 def filters_from_request(request, database, table, datasette):
-    """The capped count of a `sections` search without other filters, as words under the table's title."""
-    if table not in COUNTED_TABLES or not request.args.get("_search") or request.args.get("_count"):
+    """The search of a `sections` table page (`SEARCH_ARG`): the sections whose text holds every term,
+    routed like the search page (archive/search.py `plan`: 3+ Han characters through sections_tri). In
+    table order without other filters, sorts or facets, only the page's hits are read: FTS5 returns them
+    in rowid order and stops at ``LIMIT`` (after `_next`). Also a capped count as words under the title."""
+    q = request.args.get(SEARCH_ARG)
+    if table not in COUNTED_TABLES or not q:
         return None
-    if any(not k.startswith("_") for k in request.args):
-        return None  # other filters narrow the rows: a count of the search alone would mislead
 
     async def inner():
-        q = request.args["_search"]
-        expr = q if request.args.get("_searchmode") == "raw" else escape_fts_cjk(q)
-        fts = COUNTED_TABLES[table]
-        try:
-            n = (
-                await datasette.get_database(database).execute(
-                    f"SELECT count(*) FROM (SELECT rowid FROM [{fts}] WHERE [{fts}] MATCH ? LIMIT {COUNT_CAP + 1})",
-                    [expr],
-                )
-            ).first()[0]
-        except Exception:  # a malformed raw query: Datasette reports it for the rows query itself
-            return None
-        label = f"{n:,}" if n <= COUNT_CAP else f"{COUNT_CAP:,}+"
-        return FilterArguments(
-            [],
-            human_descriptions=[
-                f"{label} 条匹配 / {label} matching rows (计数上限 {COUNT_CAP:,}；_count=1 精确计数)"
-            ],
+        db = datasette.get_database(database)
+        p = plan(q, trigram=await db.table_exists("sections_tri"))
+        if p.empty:
+            return FilterArguments(
+                ["0 = 1"], human_descriptions=[f'search matches "{q}"'], extra_context={"search": q}
+            )
+        filtered = any(not k.startswith("_") for k in request.args)
+        size = _page_size(request, datasette, database, table)
+        meta = datasette.table_metadata(database, table)
+        after = request.args.get("_next") or "0"
+        fast = (
+            not filtered
+            and size is not None
+            and after.isdigit()
+            and not (meta.get("sort") or meta.get("sort_desc"))  # a default order other than the table's
+            and not any(k.startswith(b) for k in request.args for b in _FAST_BLOCKERS)
         )
+        if fast:
+            sql, params = hits_query(p, "rowid > ?", [int(after)], f"ORDER BY rowid LIMIT {size + 1}")
+        else:
+            sql, params = hits_query(p)
+        clause, named = _named(f"id IN ({sql})", params, "nbs")
+        descriptions = [f'search matches "{q}"']
+        if not filtered and not request.args.get("_count"):
+            count_sql, count_params = hits_query(p, tail=f"LIMIT {COUNT_CAP + 1}")
+            n = (await db.execute(f"SELECT count(*) FROM ({count_sql})", count_params)).first()[0]
+            label = f"{n:,}" if n <= COUNT_CAP else f"{COUNT_CAP:,}+"
+            descriptions.append(
+                f"{label} 条匹配 / {label} matching rows (计数上限 {COUNT_CAP:,}；_count=1 精确计数)"
+            )
+        return FilterArguments([clause], named, human_descriptions=descriptions, extra_context={"search": q})
 
     return inner
