@@ -15,6 +15,8 @@ import contextlib
 import multiprocessing
 import os
 import signal
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -59,11 +61,25 @@ def read_with_limit(
         signal.signal(signal.SIGPROF, previous)
 
 
-def _lower_priority(niceness: int) -> None:
-    """Run a worker below the crawl: reading is background work, while the fetching threads set the pace."""
+def _start_worker(niceness: int, owner: int) -> None:
+    """Run a worker below the crawl (reading is background work, while the fetching threads set the pace),
+    and make it follow its owner out: a crawl killed with SIGKILL cannot stop its workers, which would
+    wait on their queue forever (and keep the forkserver alive with them)."""
     if niceness > 0:
         with contextlib.suppress(OSError):  # not allowed here (some containers): read at normal priority
             os.nice(niceness)
+    threading.Thread(target=_exit_with, args=(owner,), name="owner-watch", daemon=True).start()
+
+
+def _exit_with(owner: int, interval: float = 1.0) -> None:
+    while True:
+        time.sleep(interval)
+        try:
+            os.kill(owner, 0)
+        except ProcessLookupError:
+            os._exit(0)
+        except PermissionError:  # alive, under another user (cannot happen for our own parent; harmless)
+            pass
 
 
 def warm_worker() -> None:
@@ -110,7 +126,7 @@ class ReaderPool:
             ctx = multiprocessing.get_context("forkserver")
             ctx.set_forkserver_preload(["pipelines.read", "pipelines.segment"])
             self._executor = concurrent.futures.ProcessPoolExecutor(
-                self.workers, mp_context=ctx, initializer=_lower_priority, initargs=(self.niceness,)
+                self.workers, mp_context=ctx, initializer=_start_worker, initargs=(self.niceness, os.getpid())
             )
         return self._executor
 

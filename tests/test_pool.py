@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -138,3 +140,47 @@ def test_a_queue_of_documents_does_not_count_against_their_time_limit(
     reports = asyncio.run(four())
     assert [r.problems for r in reports] == [["a slow reader stand-in"]] * 4
     assert pool.recycled == 0
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    return "\nState:\tZ" not in status
+
+
+def test_workers_exit_when_their_crawl_is_killed(tmp_path: Path) -> None:
+    """kill -9 of the process that owns the pool: its workers must not wait on their queue forever."""
+    owner = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import time\n"
+            "from pipelines.pool import ReaderPool\n"
+            "pool = ReaderPool(2)\n"
+            "pool.read(b'<html><body>x</body></html>', 'x.html')\n"
+            "pool.read(b'<html><body>y</body></html>', 'y.html')\n"
+            "print(' '.join(str(p) for p in pool._executor._processes), flush=True)\n"
+            "time.sleep(600)\n",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    try:
+        assert owner.stdout is not None
+        workers = [int(p) for p in owner.stdout.readline().split()]
+        assert workers and all(_running(p) for p in workers)
+        # The forkserver the workers were forked from stays up as long as a worker holds its pipe.
+        forkservers = {int(Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()[1]) for p in workers}
+        assert owner.pid not in forkservers
+    finally:
+        owner.kill()
+        owner.wait()
+    processes = workers + sorted(forkservers)
+    deadline = time.monotonic() + 30
+    while any(_running(p) for p in processes) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not [p for p in processes if _running(p)]
