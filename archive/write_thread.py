@@ -50,7 +50,7 @@ class _Job:
 class ArchiveWriter:
     """The archive's single writer for one process: a thread, a queue, group commits."""
 
-    def __init__(self, path: str | Path, *, batch: int = 200, latency: float = 0.02):
+    def __init__(self, path: str | Path, *, batch: int = 200, latency: float = 0.1):
         self.path = Path(path)
         self.batch = batch
         self.latency = latency
