@@ -30,8 +30,7 @@ from .portals import (
     RegistryError,
     import_csv,
     is_loopback,
-    load_registry,
-    portal_for_url,
+    select_portals,
     validate_registry,
 )
 
@@ -272,14 +271,7 @@ def crawl(
     response in WARC files. Exit code: 0 finished, 1 failed, 3 blocked, 4 interrupted, 5 partial (the
     worst portal's); every failed fetch or read is in the `crawl_errors` table."""
     try:
-        if url:
-            portals = [portal_for_url(url, agency, name=names[0] if names else None)]
-        else:
-            registry_portals = load_registry(registry)
-            unknown = [n for n in names if n not in registry_portals]
-            if unknown:
-                raise click.UsageError(f"not in the registry: {', '.join(unknown)}")
-            portals = [registry_portals[n] for n in names] if names else list(registry_portals.values())
+        portals = select_portals(url, agency, names, registry)
     except RegistryError as exc:
         raise click.UsageError(str(exc)) from exc
     overrides = _parse_overrides(settings)

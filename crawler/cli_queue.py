@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from .portals import RegistryError, load_registry, portal_for_url
+from .portals import RegistryError, select_portals
 
 REDIS_OPTION = click.option(
     "--redis", "redis", envvar="NIANBAO_REDIS_URL", help="Redis URL (default: NIANBAO_REDIS_URL)."
@@ -99,14 +99,7 @@ def schedule(
     from .queue.jobs import schedule as enqueue
 
     try:
-        if url:
-            portals = [portal_for_url(url, agency, name=names[0] if names else None)]
-        else:
-            reg = load_registry(registry)
-            unknown = [n for n in names if n not in reg]
-            if unknown:
-                raise click.UsageError(f"not in the registry: {', '.join(unknown)}")
-            portals = [reg[n] for n in names] if names else list(reg.values())
+        portals = select_portals(url, agency, names, registry)
     except RegistryError as exc:
         raise click.UsageError(str(exc)) from exc
     cadence = Cadence(

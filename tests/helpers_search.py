@@ -80,3 +80,32 @@ def build_search_archive(path: Path) -> dict[str, list[int]]:
             ids.setdefault(name, []).append(result.report_id)
     db.close()
     return ids
+
+
+def add_version(db, url: str, n: int) -> int:
+    """A bare version (a one-byte blob) of `url`, for tests that write reports with `store.write_report`."""
+    doc = db.execute("SELECT id FROM documents WHERE url = ?", [url]).fetchone()
+    if doc is None:
+        doc_id = (
+            db["documents"]
+            .insert({"url": url, "kind": "report", "first_seen": "x", "last_seen": "x"})
+            .last_pk
+        )
+    else:
+        doc_id = doc[0]
+    sha = f"{n:064d}"
+    db.execute("INSERT OR IGNORE INTO blobs VALUES (?, 1, x'00')", [sha])
+    return (
+        db["versions"]
+        .insert(
+            {
+                "document_id": doc_id,
+                "sha256": sha,
+                "fetched_at": "x",
+                "size": 1,
+                "first_seen": "x",
+                "last_seen": "x",
+            }
+        )
+        .last_pk
+    )

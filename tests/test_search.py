@@ -20,6 +20,7 @@ from archive.search import (
 from archive.store import write_report
 from pipelines.report import Report
 from pipelines.segment import BREAK, chars_stream, fold, words_stream
+from tests.helpers_search import add_version
 
 
 def test_fold_width_traditional_and_case() -> None:
@@ -100,34 +101,6 @@ def _report(sections: dict[str, str], agency: str = "某局", year: int = 2023) 
     )
 
 
-def _add_version(db, url: str, n: int) -> int:
-    doc = db.execute("SELECT id FROM documents WHERE url = ?", [url]).fetchone()
-    if doc is None:
-        doc_id = (
-            db["documents"]
-            .insert({"url": url, "kind": "report", "first_seen": "x", "last_seen": "x"})
-            .last_pk
-        )
-    else:
-        doc_id = doc[0]
-    sha = f"{n:064d}"
-    db.execute("INSERT OR IGNORE INTO blobs VALUES (?, 1, x'00')", [sha])
-    return (
-        db["versions"]
-        .insert(
-            {
-                "document_id": doc_id,
-                "sha256": sha,
-                "fetched_at": "x",
-                "size": 1,
-                "first_seen": "x",
-                "last_seen": "x",
-            }
-        )
-        .last_pk
-    )
-
-
 def _hits(db, query: str) -> set[int]:
     return {
         r[0]
@@ -141,7 +114,7 @@ def _hits(db, query: str) -> set[int]:
 
 def test_write_report_indexes_and_reparse_replaces_rows() -> None:
     db = memory_db()
-    v1 = _add_version(db, "https://a.gov.cn/1.html", 1)
+    v1 = add_version(db, "https://a.gov.cn/1.html", 1)
     rid = write_report(db, v1, _report({"overview": "行政許可与處罰。", "other": "其他事项"}))
     assert _hits(db, "许可") == {rid}
     assert _hits(db, "处罚") == {rid}
@@ -168,16 +141,16 @@ def test_write_report_indexes_and_reparse_replaces_rows() -> None:
 def test_phrase_does_not_cross_punctuation() -> None:
     db = memory_db()
     a = write_report(
-        db, _add_version(db, "https://a.gov.cn/a", 1), _report({"overview": "依法公开，申请人提交。"})
+        db, add_version(db, "https://a.gov.cn/a", 1), _report({"overview": "依法公开，申请人提交。"})
     )
-    b = write_report(db, _add_version(db, "https://a.gov.cn/b", 2), _report({"overview": "收到公开申请。"}))
+    b = write_report(db, add_version(db, "https://a.gov.cn/b", 2), _report({"overview": "收到公开申请。"}))
     assert _hits(db, "公开申请") == {b}
     assert _hits(db, "公开") == {a, b}
 
 
 def test_index_report_is_idempotent_and_rebuild_matches() -> None:
     db = memory_db()
-    rid = write_report(db, _add_version(db, "https://a.gov.cn/a", 1), _report({"overview": "许可"}))
+    rid = write_report(db, add_version(db, "https://a.gov.cn/a", 1), _report({"overview": "许可"}))
     index_report(db, rid)
     index_report(db, rid)
     assert db.execute("SELECT count(*) FROM sections_seg_docsize").fetchone()[0] == 1
@@ -260,7 +233,7 @@ def test_recall_on_seed_reports_is_complete(tmp_path: Path, seeds_dir: Path) -> 
 
 def test_trigram_table_is_kept_for_sql_users() -> None:
     db = memory_db()
-    rid = write_report(db, _add_version(db, "https://a.gov.cn/a", 1), _report({"overview": "行政复议决定"}))
+    rid = write_report(db, add_version(db, "https://a.gov.cn/a", 1), _report({"overview": "行政复议决定"}))
     rows = db.execute(
         "SELECT s.report_id FROM sections_fts f JOIN sections s ON s.id = f.rowid WHERE sections_fts MATCH ?",
         [trigram_expression("行政复议")],

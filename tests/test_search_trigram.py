@@ -28,6 +28,7 @@ from archive.search_reports import SearchQuery, search_reports
 from pipelines.report import Report
 from pipelines.segment import fold
 from tests.conftest import DatasetteClient
+from tests.helpers_search import add_version
 
 # Every character of 公开申请信息 is in every section; the orders differ. Fictional agencies, real shapes.
 TEXTS = {
@@ -54,25 +55,9 @@ def _report(i: int, sections: dict[str, str]) -> Report:
 
 
 def _write(db, i: int, sections: dict[str, str]) -> int:
-    url = f"https://example-{i}.gov.cn/{i}.html"
-    doc = db["documents"].insert({"url": url, "kind": "report", "first_seen": "x", "last_seen": "x"}).last_pk
-    sha = f"{i:064d}"
-    db.execute("INSERT OR IGNORE INTO blobs VALUES (?, 1, x'00')", [sha])
-    version = (
-        db["versions"]
-        .insert(
-            {
-                "document_id": doc,
-                "sha256": sha,
-                "fetched_at": "x",
-                "size": 1,
-                "first_seen": "x",
-                "last_seen": "x",
-            }
-        )
-        .last_pk
+    return store.write_report(
+        db, add_version(db, f"https://example-{i}.gov.cn/{i}.html", i), _report(i, sections)
     )
-    return store.write_report(db, version, _report(i, sections))
 
 
 def _sections(db, q: str) -> set[int]:

@@ -242,6 +242,19 @@ def portal_for_url(url: str, agency: str | None = None, name: str | None = None)
     )
 
 
+def select_portals(
+    url: str | None, agency: str | None, names: tuple[str, ...] | list[str], registry: Path | str | None
+) -> list[Portal]:
+    """What a command acts on: one --url portal, or the registry's portals (all, or those `names`)."""
+    if url:
+        return [portal_for_url(url, agency, name=names[0] if names else None)]
+    portals = load_registry(registry)
+    unknown = [n for n in names if n not in portals]
+    if unknown:
+        raise RegistryError(f"not in the registry: {', '.join(unknown)}")
+    return [portals[n] for n in names] if names else list(portals.values())
+
+
 def normalize_level(value: str | None) -> str | None:
     v = (value or "").strip()
     return _LEVEL_ALIASES.get(v, v or None)
