@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import pytest
 from click.testing import CliRunner
 
 from crawler.cli import main
 from crawler.portals import (
     REGISTRY_DIR,
     Portal,
+    RegistryError,
     host_allowed,
     import_csv,
     load_registry,
     portal_for_url,
+    select_portals,
     validate,
     validate_registry,
 )
@@ -101,3 +104,15 @@ def test_cli_portals_list_and_validate(tmp_path):
         main, ["portals", "import", str(csv_file), "--out", str(tmp_path / "import-p.toml")]
     )
     assert result.exit_code == 0 and "1 portals written" in result.output
+
+
+def test_select_portals_for_url_registry_and_names() -> None:
+    """What `nianbao crawl` and `nianbao queue schedule` act on: --url, all of the registry, or NAMED."""
+    [one] = select_portals("http://127.0.0.1:8790/", "示例县人民政府", (), None)
+    assert one.start_urls == ["http://127.0.0.1:8790/"] and one.agency == "示例县人民政府"
+    everything = select_portals(None, None, (), REGISTRY_DIR)
+    assert everything and len(everything) == len(load_registry(REGISTRY_DIR))
+    name = everything[0].name
+    assert [p.name for p in select_portals(None, None, (name,), REGISTRY_DIR)] == [name]
+    with pytest.raises(RegistryError, match="not in the registry: no-such-portal"):
+        select_portals(None, None, (name, "no-such-portal"), REGISTRY_DIR)
