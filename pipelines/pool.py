@@ -30,7 +30,7 @@ DEFAULT_TIME_LIMIT = 120.0
 # The limit counts the worker's processor time (what a document costs, whatever else the machine runs; the
 # workers may run at a lower priority than the crawl). A worker that does not stop by itself — C code
 # (pdfium) that never returns to Python, a read blocked without using the processor — is killed once
-# WALL_FACTOR × the limit + HARD_LIMIT_GRACE seconds have passed since it started the document.
+# WALL_FACTOR × the limit + HARD_LIMIT_GRACE seconds have passed since the document was handed over.
 WALL_FACTOR = 3.0
 HARD_LIMIT_GRACE = 15.0
 
@@ -78,7 +78,7 @@ def _exit_with(owner: int, interval: float = 1.0) -> None:
             os.kill(owner, 0)
         except ProcessLookupError:
             os._exit(0)
-        except PermissionError:  # alive, under another user (cannot happen for our own parent; harmless)
+        except PermissionError:  # alive (signalling it is not allowed, which says it exists)
             pass
 
 
@@ -177,7 +177,7 @@ class ReaderPool:
         document's wall-clock limit covers its reading and at most one other document's, never the queue of
         every report a crawl found. If that other document is the one killed, this one is read again."""
         async with self._free_worker():
-            return await self._read_async(_Job(body, filename, content_type, hints), filename)
+            return await self._read_async(_Job(body, filename, content_type, hints))
 
     def _free_worker(self) -> asyncio.Semaphore:
         loop = asyncio.get_running_loop()
@@ -185,7 +185,7 @@ class ReaderPool:
             self._slots = (loop, asyncio.Semaphore(self.workers + 1))
         return self._slots[1]
 
-    async def _read_async(self, job: _Job, filename: str | None) -> Report:
+    async def _read_async(self, job: _Job) -> Report:
         for attempt in (1, 2):
             pool = self._pool()
             try:
@@ -193,7 +193,7 @@ class ReaderPool:
                     asyncio.wrap_future(self._submit(job)), timeout=self.wall_limit()
                 )
             except Exception as exc:
-                failed = self._failure(pool, exc, filename, attempt)
+                failed = self._failure(pool, exc, job.filename, attempt)
                 if failed is not None:
                     return failed
         raise AssertionError("unreachable")
