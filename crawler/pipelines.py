@@ -66,10 +66,12 @@ async def warc_written(item: DocumentItem) -> str | None:
     if pending is None:
         return None
     try:
-        await asyncio.wrap_future(pending)
+        place = await asyncio.wrap_future(pending)
     except Exception as exc:  # disk full, file closed: the bytes still go into the archive
         log.error("WARC record of %s not written: %s", item.url, exc)
         return f"WARC record not written: {type(exc).__name__}: {exc}"
+    if isinstance(place, dict):  # the record's place, whichever dict the item was given
+        item.warc.update(place)
     return None
 
 

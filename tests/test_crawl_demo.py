@@ -133,6 +133,8 @@ def test_versions_point_into_warc(demo):
         " JOIN documents d ON d.id = v.document_id WHERE d.kind = 'report' LIMIT 5",
     )
     assert rows
+    # every version fetched points at its record (the WARC thread and the spider race; the place must win)
+    assert query(demo["db"], "SELECT count(*) FROM versions WHERE warc_file IS NULL") == [(0,)]
     import hashlib
 
     for url, warc_file, offset, record_id, sha in rows:

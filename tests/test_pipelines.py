@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import sqlite3
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -121,6 +122,38 @@ def test_archive_stage_waits_for_the_warc_record_the_spider_did_not(tmp_path: Pa
     assert doc.warc_written is None
     assert rows(db, "SELECT warc_file, warc_offset, warc_record_id FROM versions") == [
         ("nianbao-x-00000.warc.gz", 4321, "<urn:uuid:1>")
+    ]
+
+
+def test_an_item_the_spider_made_before_its_record_was_written_gets_the_place(tmp_path: Path) -> None:
+    """The race CI once lost: the spider builds its item while the WARC thread still writes, so the place
+    in `response.meta` is an empty dict then; the version row must still point at the record."""
+    db = tmp_path / "a.db"
+    crawler = archiving_crawler(db)
+    stage = ArchiveStage.from_crawler(crawler)
+    stage.open_spider()
+    started, release = threading.Event(), threading.Event()
+    place: dict[str, Any] = {}
+
+    def write_record() -> dict[str, Any]:
+        started.set()
+        release.wait(10)  # not written until the item exists
+        place.update(warc_file="nianbao-x-00007.warc.gz", warc_offset=99, warc_record_id="<urn:uuid:7>")
+        return place
+
+    with ThreadPoolExecutor(1) as warc_thread:
+        request = scrapy.Request(REPORT_URL, meta={"nb_warc": place})
+        request.meta["nb_warc_written"] = warc_thread.submit(write_record)
+        started.wait(10)
+        response = scrapy.http.HtmlResponse(
+            REPORT_URL, body=REPORT_FILE.read_bytes(), headers={"Content-Type": HTML}, request=request
+        )
+        doc = crawler.spider._item(response, "report", body=response.body)
+        assert doc.warc == {}  # still being written
+        release.set()
+        archive(stage, doc)
+    assert rows(db, "SELECT warc_file, warc_offset, warc_record_id FROM versions") == [
+        ("nianbao-x-00007.warc.gz", 99, "<urn:uuid:7>")
     ]
 
 
