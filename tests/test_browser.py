@@ -5,6 +5,7 @@ Screenshots are saved under artifacts/ (gitignored) as test artifacts.
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -83,9 +84,21 @@ def test_search_report_and_history_in_a_browser(
     assert (ARTIFACTS / "browser-report.png").stat().st_size > 10_000
 
 
+def agency_path(db_path: Path, report_id: int) -> str:
+    """The agency page of the report's agency, as the report page links it (Datasette's tilde encoding)."""
+    from datasette.utils import tilde_encode
+
+    conn = sqlite3.connect(db_path)
+    try:
+        (agency,) = conn.execute("SELECT agency FROM reports WHERE id = ?", [report_id]).fetchone()
+    finally:
+        conn.close()
+    return "/nb/-/agency/" + tilde_encode("".join(agency.split()))
+
+
 def test_pages_fit_a_phone_and_a_desktop(tmp_path: Path) -> None:
     """At 400 px no page scrolls sideways (wide tables scroll in their own box); long report texts are cut on
-    table pages; every page (report, table, database, row, SQL, home) is `lang="zh-CN"`. Screenshots at 1400
+    table pages; every page (report, agency, compare, table, database, row, SQL, home) is `lang="zh-CN"`. Screenshots at 1400
     and 400 px go to artifacts/."""
     from tests.helpers_archive import build_sample_archive, datasette_server
 
@@ -102,6 +115,8 @@ def test_pages_fit_a_phone_and_a_desktop(tmp_path: Path) -> None:
         "database": "/nb",
         "row": f"/nb/reports/{ids['xicheng'][1]}",
         "query": "/nb?sql=select+*+from+reports_latest",
+        "agency": agency_path(db_path, ids["xicheng"][1]),
+        "compare": "/nb/-/compare?year=",
     }
     with datasette_server(db_path) as base, sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)

@@ -439,6 +439,11 @@ dl.column-descriptions { max-height: 7em; overflow-y: auto; font-size: 0.85em; b
   .hd, .ft, section.content { max-width: 100vw; overflow-x: hidden; }
   form.sql textarea, input[type=search] { max-width: 100%; }
 }
+@media only screen and (max-width: 576px) {
+  /* A phone shows each row as a card, a line per column: empty (null) fields are left out of the card (the
+     row page still lists every field), so a card shows what the row says. */
+  .rows-and-columns td.type-none { display: none; }
+}
 """
 
 
