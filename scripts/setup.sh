@@ -30,3 +30,11 @@ if command -v apt-get >/dev/null 2>&1; then
 fi
 
 python3 -m pip install --disable-pip-version-check -q -e ".[test]"
+
+# pywb (the Webrecorder replay tool) in a venv of its own, outside the project: it pins its own warcio and
+# gevent. tests/test_warc.py replays a 304 capture with it; NIANBAO_PYWB_BIN overrides the place.
+PYWB_VENV="${NIANBAO_PYWB_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/nianbao/pywb-venv}"
+if [ ! -x "$PYWB_VENV/bin/wayback" ]; then
+  python3 -m venv "$PYWB_VENV"
+  "$PYWB_VENV/bin/pip" install --disable-pip-version-check -q pywb
+fi
