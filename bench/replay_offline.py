@@ -1,7 +1,7 @@
 """Which replay tool shows a 304 capture offline: ReplayWeb.page (its npm package served locally) and pywb.
 
     npm pack replaywebpage && tar xzf replaywebpage-*.tgz        # → package/ (ui.js, sw.js, index.html)
-    python -m venv pywb-venv && pywb-venv/bin/pip install pywb     # optional
+    python -m venv pywb-venv && pywb-venv/bin/pip install pywb     # or the venv scripts/setup.sh made
     python bench/replay_offline.py --rwp package --pywb-bin pywb-venv/bin
 
 Writes one report page captured twice by nianbao's WARC writer (200, then a 304 revisit naming it), packs
@@ -21,13 +21,11 @@ import tempfile
 import threading
 import time
 import urllib.request
-from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from crawler.warc import WarcWriter, warc_date
-from tests.helpers_archive import free_port
+from tests.helpers_archive import free_port, write_200_then_304
 
 CHROMIUM = "/usr/bin/chromium"
 URL = "http://xxgk.example.gov.cn/2025/report.html"
@@ -36,24 +34,8 @@ TS = "20250601000000"
 
 
 def write_captures(folder: Path) -> list[Path]:
-    writer = WarcWriter(folder)
     body = f"<html><head><meta charset='utf-8'></head><body><h1>{TEXT}</h1></body></html>".encode()
-    headers = [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(body)))]
-    for status, payload, when in ((200, body, datetime(2025, 1, 1)), (304, b"", datetime(2025, 6, 1))):
-        writer.write_exchange(
-            url=URL,
-            method="GET",
-            request_headers=[],
-            request_body=b"",
-            status=status,
-            reason="OK" if status == 200 else "Not Modified",
-            protocol="HTTP/1.1",
-            response_headers=headers if status == 200 else [("ETag", '"v1"')],
-            body=payload,
-            date=warc_date(when.replace(tzinfo=UTC)),
-        )
-    writer.close()
-    return writer.paths()
+    return write_200_then_304(folder, URL, body)
 
 
 def write_bare_304(folder: Path) -> list[Path]:

@@ -13,11 +13,13 @@ import subprocess
 import time
 import urllib.request
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 from archive import store
 from archive.cli import datasette_command
 from archive.db import open_db
+from crawler.warc import WarcWriter, warc_date
 from pipelines.report import Check, Figure, Report
 
 
@@ -210,3 +212,25 @@ def datasette_server(db_path: Path, immutable: bool = False) -> Iterator[str]:
     port = free_port()
     with running_server(datasette_command(db_path, port=port, immutable=immutable), port) as base:
         yield base
+
+
+def write_200_then_304(folder: Path, url: str, body: bytes) -> list[Path]:
+    """One page captured twice by nianbao's WARC writer: a 200 on 2025-01-01, then a 304 on 2025-06-01 (a
+    revisit naming the 200). What a replay tool must show at the 304's time is `body`."""
+    writer = WarcWriter(folder)
+    headers = [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(body)))]
+    for status, payload, when in ((200, body, datetime(2025, 1, 1)), (304, b"", datetime(2025, 6, 1))):
+        writer.write_exchange(
+            url=url,
+            method="GET",
+            request_headers=[],
+            request_body=b"",
+            status=status,
+            reason="OK" if status == 200 else "Not Modified",
+            protocol="HTTP/1.1",
+            response_headers=headers if status == 200 else [("ETag", '"v1"')],
+            body=payload,
+            date=warc_date(when.replace(tzinfo=UTC)),
+        )
+    writer.close()
+    return writer.paths()

@@ -124,18 +124,16 @@ def test_304_revisit_names_the_capture_it_confirms(tmp_path):
 
 
 def test_pywb_replays_a_304_capture_as_the_content_it_confirms(tmp_path):
-    """Real pywb (installed by scripts/setup.sh in a venv of its own, or `wayback` on PATH) replays the 304 revisit's timestamp
-    with the confirmed payload, not an empty page."""
+    """Real pywb (installed by scripts/setup.sh in a venv of its own, or `wayback` on PATH) replays the 304
+    revisit's timestamp with the confirmed payload, not an empty page."""
     import os
     import shutil
     import subprocess
     import urllib.request
-    from datetime import UTC, datetime
 
     import pytest
 
-    from crawler.warc import warc_date
-    from tests.helpers_archive import free_port
+    from tests.helpers_archive import free_port, write_200_then_304
 
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     venv = Path(os.environ.get("NIANBAO_PYWB_VENV") or cache / "nianbao" / "pywb-venv")
@@ -147,28 +145,11 @@ def test_pywb_replays_a_304_capture_as_the_content_it_confirms(tmp_path):
             pytest.fail(missing)  # CI set it up: a replay that is not tested is not known to work
         pytest.skip(missing)
     manager = str(Path(wayback).with_name("wb-manager"))
-    writer = WarcWriter(tmp_path / "warcs")
     url = "http://a.localhost/report.html"
     body = "<html><body>某某县2024年政府信息公开工作年度报告</body></html>".encode()
-    headers = [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(body)))]
-    for status, payload, when in ((200, body, datetime(2025, 1, 1)), (304, b"", datetime(2025, 6, 1))):
-        writer.write_exchange(
-            url=url,
-            method="GET",
-            request_headers=[],
-            request_body=b"",
-            status=status,
-            reason="OK" if status == 200 else "Not Modified",
-            protocol="HTTP/1.1",
-            response_headers=headers if status == 200 else [("ETag", '"v1"')],
-            body=payload,
-            date=warc_date(when.replace(tzinfo=UTC)),
-        )
-    writer.close()
+    warcs = write_200_then_304(tmp_path / "warcs", url, body)
     subprocess.run([manager, "init", "c"], cwd=tmp_path, check=True, capture_output=True)
-    subprocess.run(
-        [manager, "add", "c", *map(str, writer.paths())], cwd=tmp_path, check=True, capture_output=True
-    )
+    subprocess.run([manager, "add", "c", *map(str, warcs)], cwd=tmp_path, check=True, capture_output=True)
     port = free_port()
     proc = subprocess.Popen(
         [wayback, "-b", "127.0.0.1", "-p", str(port)],
