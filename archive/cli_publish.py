@@ -37,19 +37,17 @@ def export(db_path: Path, out_dir: Path, parquet: bool) -> None:
     (Chinese and English), a datapackage.json and SHA256SUMS; with --parquet, typed Parquet files too."""
     from .db import open_db
     from .export import export as run_export
-    from .parquet import ParquetUnavailable, require_pyarrow
+    from .parquet import ParquetUnavailable
 
     if not db_path.exists():
         raise click.UsageError(f"no archive at {db_path}")
-    if parquet:
-        try:
-            require_pyarrow()
-        except ParquetUnavailable as exc:
-            raise click.UsageError(str(exc)) from exc
     open_db(db_path).close()  # schema up to date (search index included) before copying
-    result = run_export(
-        db_path, out_dir, progress=lambda name: err.print(f"csv {name}", highlight=False), parquet=parquet
-    )
+    try:  # a missing pyarrow stops the export before anything is written
+        result = run_export(
+            db_path, out_dir, progress=lambda name: err.print(f"csv {name}", highlight=False), parquet=parquet
+        )
+    except ParquetUnavailable as exc:
+        raise click.UsageError(str(exc)) from exc
     total = sum(result.rows.values())
     out.print(
         f"exported {len(result.csv_files)} tables and views ({total} rows) to {out_dir} "

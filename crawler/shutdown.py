@@ -4,8 +4,8 @@ Scrapy's first signal stops gracefully: it waits for every download in flight (a
 for DOWNLOAD_TIMEOUT), every retry backoff and every read in the pool. That can be minutes, and a
 supervisor then sends SIGKILL and the row stays `running`. This extension lets Scrapy begin its graceful
 stop and, NIANBAO_STOP_GRACE seconds (default 5) later, closes the rows still open (through the archive
-stage, status `interrupted`) and stops the reactor. Everything archived before is committed (the archive's writer thread commits what
-is queued before the row is closed).
+stage, status `interrupted`) and stops the reactor. Everything archived before is committed (the archive's
+writer thread commits what is queued before the row is closed).
 """
 
 from __future__ import annotations
