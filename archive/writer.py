@@ -38,7 +38,7 @@ from .crawls import (
 from .health import crawl_reports_by_status, record_health
 from .reparse import replace_report
 from .spool import Spool
-from .store import FetchMeta, StoreResult, attach_report, now_iso, write_version
+from .store import FetchMeta, StoreResult, attach_report, now_iso, previous_version, write_version
 
 log = logging.getLogger(__name__)
 
@@ -212,6 +212,9 @@ def apply_capture(db: sqlite_utils.Database, cap: dict[str, Any], spool: Spool) 
         return None
     if db.execute("SELECT 1 FROM reports WHERE version_id = ?", [result.version_id]).fetchone():
         return None
+    # A version stored before (a redelivery, or an earlier crawl killed before its read): what it changed
+    # from is the version stored just before it, as ReadStage finds it, so its `changes` row is written.
+    previous = result.previous_version_id if result.new_version else previous_version(db, result.version_id)
     return ReadRequest(
         version_id=result.version_id,
         document_id=result.document_id,
@@ -219,7 +222,7 @@ def apply_capture(db: sqlite_utils.Database, cap: dict[str, Any], spool: Spool) 
         filename=cap.get("read_name") or cap["url"].rsplit("/", 1)[-1],
         content_type=cap.get("content_type"),
         hints=dict(cap.get("hints") or {}),
-        previous_version_id=result.previous_version_id,
+        previous_version_id=previous,
     )
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+import archive.writer as writer_module
 from archive.db import open_db
 from archive.spool import Spool
 from archive.writer import (
@@ -188,7 +189,7 @@ def test_queued_reparse_reads_what_nianbao_reparse_reads_and_replaces_in_place(a
     assert reparse_requests(tmp_path / "archive.db", other, "pdf", None, None) == []
 
 
-def test_a_busy_archive_is_retried_not_recorded(archive, tmp_path):
+def test_a_busy_archive_is_retried_not_recorded(archive, tmp_path, monkeypatch):
     """'database is locked' is the moment, not the capture: the message is retried (raised), nothing recorded."""
     import sqlite3
 
@@ -200,11 +201,43 @@ def test_a_busy_archive_is_retried_not_recorded(archive, tmp_path):
     other = sqlite3.connect(tmp_path / "archive.db")
     other.execute("BEGIN IMMEDIATE")  # another writer holds the file
     db.execute("PRAGMA busy_timeout = 0")
+    recorded: list[str] = []
+    monkeypatch.setattr(writer_module, "_record", lambda *a, **k: recorded.append(a[-1]))
     with pytest.raises(sqlite3.OperationalError, match="locked"):
         apply_capture(db, cap, spool)
+    assert recorded == []  # raised for a retry, not taken for a refused capture
+    monkeypatch.undo()
     other.rollback()
     other.close()
     assert db.execute("SELECT count(*) FROM crawl_errors").fetchone()[0] == 0
     apply_capture(db, cap, spool)  # the retry
     assert db.execute("SELECT count(*) FROM documents WHERE url = ?", [cap["url"]]).fetchone()[0] == 1
     assert db.execute("SELECT count(*) FROM queue_captures").fetchone()[0] == 2
+
+
+def test_a_redelivered_capture_still_records_what_the_new_version_changed(archive):
+    """The writer died after storing a new version and before its read was queued: the capture comes again,
+    and the read it asks for still knows the version before it, so the `changes` row is written."""
+    from pipelines.read import ReadHints, read_report
+
+    db, spool = archive
+    url = "http://qingshan.localhost/nb/2024.html"
+
+    def body(n: int) -> bytes:
+        return f"<html><body><p>青山县人民政府2024年政府信息公开工作年度报告 受理申请{n}件</p></body></html>".encode()
+
+    def report_msg(data: bytes, request) -> dict:
+        report = read_report(data, "2024.html", None, ReadHints(**request.hints))
+        return {"request": request.to_message(), "report": report_to_message(report)}
+
+    first = apply_capture(db, capture(0, url, "report", sha256=spool.put(body(1))), spool)
+    assert first is not None
+    apply_report(db, report_msg(body(1), first))
+    second = capture(1, url, "report", sha256=spool.put(body(2)))
+    assert apply_capture(db, second, spool) is not None
+    again = apply_capture(db, second, spool)  # redelivered: already stored, never read
+    assert again is not None and again.previous_version_id == first.version_id
+    apply_report(db, report_msg(body(2), again))
+    assert db.execute("SELECT old_version_id, new_version_id FROM changes").fetchall() == [
+        (first.version_id, again.version_id)
+    ]
