@@ -221,7 +221,7 @@ def _attach_report(
     result.report_id = write_report(db, result.version_id, report)
     result.status = report.status
     result.problems = list(report.problems)
-    if result.previous_version_id is not None and result.previous_version_id != result.version_id:
+    if result.previous_version_id is not None:
         result.change_id = record_change(
             db, result.document_id, result.previous_version_id, result.version_id, now_iso()
         )
@@ -249,8 +249,11 @@ def _seen_again(
         _mark_latest(db, doc_id)
         audit_document(db, doc_id)
     rid = db.execute("SELECT id, status FROM reports WHERE version_id = ?", [version_id]).fetchone()
+    # Never read (an earlier crawl was killed before its read; a queue capture redelivered): when it is read,
+    # its change is from the version stored just before it. A revert has its change recorded above.
+    previous = previous_version(db, version_id) if rid is None and change_id is None else None
     return StoreResult(
-        doc_id, version_id, False, current, rid[0] if rid else None, change_id, rid[1] if rid else None
+        doc_id, version_id, False, previous, rid[0] if rid else None, change_id, rid[1] if rid else None
     )
 
 

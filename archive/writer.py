@@ -193,7 +193,7 @@ def apply_capture(db: sqlite_utils.Database, cap: dict[str, Any], spool: Spool) 
                 " WHERE d.url = ? AND v.sha256 = ?",
                 [cap["url"], cap["sha256"]],
             ).fetchone()
-            result = StoreResult(row[0], row[1], False) if row else None
+            result = StoreResult(row[0], row[1], False, previous_version(db, row[1])) if row else None
     else:
         try:
             result = _archive_event(db, cap, crawl_id, spool)
@@ -212,9 +212,6 @@ def apply_capture(db: sqlite_utils.Database, cap: dict[str, Any], spool: Spool) 
         return None
     if db.execute("SELECT 1 FROM reports WHERE version_id = ?", [result.version_id]).fetchone():
         return None
-    # A version stored before (a redelivery, or an earlier crawl killed before its read): what it changed
-    # from is the version stored just before it, as ReadStage finds it, so its `changes` row is written.
-    previous = result.previous_version_id if result.new_version else previous_version(db, result.version_id)
     return ReadRequest(
         version_id=result.version_id,
         document_id=result.document_id,
@@ -222,7 +219,7 @@ def apply_capture(db: sqlite_utils.Database, cap: dict[str, Any], spool: Spool) 
         filename=cap.get("read_name") or cap["url"].rsplit("/", 1)[-1],
         content_type=cap.get("content_type"),
         hints=dict(cap.get("hints") or {}),
-        previous_version_id=previous,
+        previous_version_id=result.previous_version_id,
     )
 
 

@@ -37,7 +37,7 @@ from archive.crawls import (
     register_portal,
 )
 from archive.health import record_health
-from archive.store import FetchMeta, StoreResult, attach_report, previous_version, write_version
+from archive.store import FetchMeta, StoreResult, attach_report, write_version
 from archive.write_thread import ArchiveWriter, SharedWriters
 from pipelines.pool import ReaderPool
 from pipelines.read import ReadHints, read_report
@@ -407,15 +407,15 @@ class ReadStage:
         if not isinstance(item, DocumentItem):
             return item
         stored: StoreResult | None = item.stored
-        if self.writer is not None and stored is not None and item.kind in READ_KINDS:
-            if stored.new_version:
-                await self._read(item, stored)
-            elif stored.report_id is None:
-                # Archived by an earlier crawl that was killed before its report was written: read it now
-                # (the same bytes are never stored twice, so nothing else would ever read them).
-                previous = await _written(self.writer, lambda db: previous_version(db, stored.version_id))
-                stored.previous_version_id = previous
-                await self._read(item, stored)
+        # A new version, or one an earlier crawl archived and was killed before reading (the same bytes are
+        # never stored twice, so nothing else would ever read them).
+        if (
+            self.writer is not None
+            and stored is not None
+            and item.kind in READ_KINDS
+            and (stored.new_version or stored.report_id is None)
+        ):
+            await self._read(item, stored)
         item.body = b""  # the bytes are archived; do not keep them in memory or feeds
         return item
 

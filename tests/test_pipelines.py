@@ -318,6 +318,27 @@ def test_read_stage_ignores_spiders_that_do_not_archive(tmp_path: Path) -> None:
     assert not db.exists()
 
 
+def test_a_new_version_a_killed_crawl_left_unread_is_read_as_a_change(tmp_path: Path) -> None:
+    """v1 read; v2 archived and the crawl killed before its read; the next crawl fetches v2's bytes again
+    (no new version): reading it then records the change v1 → v2, as reading it the first time would have."""
+    db = tmp_path / "a.db"
+    crawler = archiving_crawler(db, NIANBAO_READ_WORKERS=0)
+    stage = ArchiveStage.from_crawler(crawler)
+    stage.open_spider()
+    v1_body = REPORT_FILE.read_bytes()
+    v2_body = v1_body.replace(b"</body>", "<p>（本报告于发布后更正）</p></body>".encode())
+    assert v2_body != v1_body
+    v1 = read_one(crawler, archived_item(crawler, stage, v1_body))
+    v2 = archived_item(crawler, stage, v2_body)  # archived, never read (the process died)
+    again = archived_item(crawler, stage, v2_body)
+    assert not again.stored.new_version and again.stored.report_id is None
+    assert again.stored.previous_version_id == v1.stored.version_id
+    read_one(crawler, again)
+    assert rows(db, "SELECT old_version_id, new_version_id FROM changes") == [
+        (v1.stored.version_id, v2.stored.version_id)
+    ]
+
+
 def test_read_stage_reads_a_version_a_killed_crawl_left_unread(tmp_path: Path) -> None:
     """A crawl killed between archiving a report's bytes and writing its report: the next crawl fetches the
     same bytes (no new version) and still reads them, once, with no `changes` row against itself."""
