@@ -111,8 +111,22 @@ class ArchiveWriter:
                 if job is None:
                     break
                 stop = self._batch(db, job)
+        except BaseException as exc:  # a bug here must not leave callers waiting for ever on their futures
+            log.exception("the archive writer of %s stopped", self.path)
+            self._closed = True
+            self._fail_queued(exc)
+            raise
         finally:
             db.close()
+
+    def _fail_queued(self, exc: BaseException) -> None:
+        while True:
+            try:
+                job = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            if job is not None and job.future.set_running_or_notify_cancel():
+                job.future.set_exception(exc)
 
     def _batch(self, db: sqlite_utils.Database, first: _Job) -> bool:
         """Run `first` and what follows within the latency window in one transaction; True at the end mark."""
@@ -139,7 +153,10 @@ class ArchiveWriter:
 
     def _step(self, db: sqlite_utils.Database, job: _Job, done: list[_Job]) -> None:
         """One job in its own savepoint. A statement that ends the whole transaction (RAISE(ROLLBACK), an
-        I/O error) would silently undo the jobs before it: those are run again in a new one."""
+        I/O error) would silently undo the jobs before it: those are run again in a new one. A job whose
+        caller gave up waiting (its future cancelled, e.g. an awaiting task cancelled) is not run."""
+        if not job.future.set_running_or_notify_cancel():
+            return
         try:
             with db.atomic():
                 job.result = job.fn(db)

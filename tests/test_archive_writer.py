@@ -136,8 +136,36 @@ def test_close_commits_what_is_queued_and_runs_in_one_thread(tmp_path: Path) -> 
 def test_call_does_not_wait_for_the_window(tmp_path: Path) -> None:
     """A blocking call (opening or closing a crawl) commits as soon as nothing else is queued."""
     writer = ArchiveWriter(tmp_path / "a.db", latency=60.0)
-    assert writer.call(lambda d: d.execute("SELECT 1").fetchone()[0]) == 1
+    started = time.monotonic()
+    assert writer.submit(lambda d: d.execute("SELECT 1").fetchone()[0], urgent=True).result(timeout=10) == 1
     writer.flush()
+    assert time.monotonic() - started < 10  # not the 60 s window
+    writer.close()
+
+
+def test_a_caller_that_gives_up_does_not_stop_the_writer(tmp_path: Path) -> None:
+    """An awaiting task cancelled (a crawl shutting down) cancels its job's future: the job is skipped, the
+    thread lives on and later writes still commit (a cancelled future used to kill the thread on
+    set_result, and every later caller waited for ever)."""
+    import asyncio
+
+    db = tmp_path / "a.db"
+    writer = ArchiveWriter(db, latency=0.05)
+    gate = threading.Event()
+    blocker = writer.submit(lambda d: gate.wait(10))  # holds the thread while the next job is cancelled
+
+    async def give_up() -> None:
+        task = asyncio.ensure_future(asyncio.wrap_future(writer.submit(error_row("https://x.gov.cn/gone"))))
+        await asyncio.sleep(0.01)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(give_up())
+    gate.set()
+    assert blocker.result(timeout=10) is True
+    assert writer.submit(error_row("https://x.gov.cn/later")).result(timeout=10)
+    assert committed(db, "SELECT url FROM crawl_errors") == [("https://x.gov.cn/later",)]
     writer.close()
 
 
