@@ -680,6 +680,14 @@ def m015_folded_trigram(db: sqlite_utils.Database) -> None:
         last = rows[-1][0]
 
 
+@migrations()
+def m016_versions_by_crawl(db: sqlite_utils.Database) -> None:
+    """Versions by the crawl that stored them: a crawl's health (its reports by status, new versions and
+    documents) and the `crawl_health` view read them per crawl, and queue mode's writer refreshes a crawl's
+    counts after every report it writes; without the index each of those scanned every version."""
+    db.execute("CREATE INDEX IF NOT EXISTS idx_versions_crawl ON versions(crawl_id)")
+
+
 def open_db(path: str | Path) -> sqlite_utils.Database:
     """Open (creating if needed) an archive and bring its schema up to date."""
     db = sqlite_utils.Database(path)

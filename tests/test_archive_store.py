@@ -75,6 +75,21 @@ def test_migrations_are_recorded_and_rerunnable(tmp_path: Path) -> None:
     assert len(applied) == len(set(applied))
 
 
+def test_per_crawl_counts_read_an_index_not_every_version() -> None:
+    """A crawl's counts (health at close; queue mode's writer after every report) must not scan `versions`."""
+    from archive.health import crawl_reports_by_status
+
+    db = memory_db()
+    ran: list[str] = []
+    db.conn.set_trace_callback(ran.append)  # the statements as run, parameters filled in
+    crawl_reports_by_status(db, 1)
+    db.conn.set_trace_callback(None)
+    assert ran
+    for sql in ran:
+        plan = " | ".join(row[3] for row in db.execute("EXPLAIN QUERY PLAN " + sql).fetchall())
+        assert "idx_versions_crawl" in plan and "SCAN v" not in plan, plan
+
+
 def test_same_bytes_twice_adds_nothing_and_changed_bytes_add_a_version() -> None:
     db = memory_db()
     v1 = (FIXTURES / "report_v1.txt").read_bytes()
