@@ -15,9 +15,10 @@ from scrapy.utils.test import get_crawler
 from warcio.archiveiterator import ArchiveIterator
 
 from archive.db import open_db
-from archive.store import FetchMeta, write_version
+from archive.store import FetchMeta, attach_report, write_version
 from crawler.middlewares import BackoffRetryMiddleware, ConditionalRequestMiddleware, WarcMiddleware
 from crawler.spiders.disclosure import DisclosureSpider
+from pipelines.report import Report
 
 PORTAL = "https://www.example.gov.cn/"
 REPORT = "https://www.example.gov.cn/xxgk/ndbg/2024/report.html"
@@ -51,8 +52,9 @@ def archived(tmp_path: Path) -> Path:
     path = tmp_path / "a.db"
     db = open_db(path)
     report = FetchMeta(url=REPORT, kind="report", etag=ETAG, last_modified=LAST_MODIFIED)
-    write_version(db, b"<html>report</html>", report)
-    write_version(db, b"%PDF-1.4", FetchMeta(url=ATTACHMENT, kind="attachment", last_modified=LAST_MODIFIED))
+    attach_report(db, write_version(db, b"<html>report</html>", report), Report(status="partial"))
+    attachment = FetchMeta(url=ATTACHMENT, kind="attachment", last_modified=LAST_MODIFIED)
+    attach_report(db, write_version(db, b"%PDF-1.4", attachment), Report(status="failed"))
     write_version(db, b"<html>list</html>", FetchMeta(url=LIST, kind="list", etag='"list"'))
     db.close()
     return path
@@ -94,6 +96,26 @@ def test_list_pages_are_revalidated_and_unknown_urls_fetched_in_full(archived: P
         mw.process_request(request)
         assert b"If-None-Match" not in request.headers and b"If-Modified-Since" not in request.headers
     assert crawler.stats.get_value("nianbao/conditional_requests") == 1
+
+
+def test_a_report_never_read_is_fetched_in_full(archived: Path) -> None:
+    """A crawl killed between archiving a report and reading it: the next crawl must not be answered 304 (no
+    bytes to read), so the request goes without validators; a 200 of the same bytes is read then. Another
+    place's report (never read) keeps its validators."""
+    unread, foreign = PORTAL + "xxgk/ndbg/2023/report.html", PORTAL + "xxgk/other-county-2024.html"
+    db = open_db(archived)
+    write_version(db, b"<html>2023</html>", FetchMeta(url=unread, kind="report", etag='"u"'))
+    write_version(
+        db, b"<html>x</html>", FetchMeta(url=foreign, kind="report", etag='"f"', foreign_place="青岚县")
+    )
+    db.close()
+    _, mw = conditional(archived)
+    requests = {url: Request(url, meta={"nb_kind": "report"}) for url in (unread, foreign, REPORT)}
+    for request in requests.values():
+        mw.process_request(request)
+    assert b"If-None-Match" not in requests[unread].headers
+    assert requests[foreign].headers.get(b"If-None-Match") == b'"f"'
+    assert requests[REPORT].headers.get(b"If-None-Match") == ETAG.encode()
 
 
 def test_validators_already_set_are_kept(archived: Path) -> None:
