@@ -34,7 +34,7 @@ class DocumentItem:
     discovered_from: str | None = None
     etag: str | None = None
     last_modified: str | None = None
-    warc: dict[str, Any] = field(default_factory=dict)  # file, offset, record id: filled once written
+    warc: dict[str, Any] = field(default_factory=dict)  # file, offset, record id: set once written
     warc_written: Any = None  # concurrent.futures.Future of `warc`: the archive stage awaits it (None after)
     year: int | None = None
     evidence: str | None = None

@@ -61,13 +61,13 @@ class WarcMiddleware:
     Placed downloader-side of HttpCompressionMiddleware, so the body is still compressed and the headers
     (Content-Encoding included) are those received. Scrapy has already undone chunked framing and
     normalised header-name case; that is as close to the wire as an in-process writer gets. The written
-    record's place goes into `request.meta['nb_warc']` for the archive pipeline. Only archiving spiders are
+    record's place is the result of `request.meta['nb_warc_written']`. Only archiving spiders are
     recorded: `scrapy shell`, `bench` and `check` (no portal) leave no WARC file behind.
 
     The records are written by one thread of their own, in arrival order (gzip, hashing and the file write
     release the GIL: they run beside the reactor). The response does not wait for its record: the spider
     parses it while the thread writes (a list walk would otherwise wait on every record in turn), and
-    `request.meta['nb_warc_written']` (a future of the `nb_warc` place) is what the archive stage awaits
+    `request.meta['nb_warc_written']` (a future of the record's place) is what the archive stage awaits
     before it writes the version. Closing the spider waits for every record queued.
     """
 
@@ -123,15 +123,13 @@ class WarcMiddleware:
             ip_address=str(response.ip_address) if getattr(response, "ip_address", None) else None,
             date=warc_date(),
         )
-        place: dict[str, Any] = {}  # filled by the warc thread once the record is written
-        request.meta["nb_warc"] = place
-        request.meta["nb_warc_written"] = self.thread.submit(self._write, write, place, len(response.body))
+        request.meta["nb_warc_written"] = self.thread.submit(self._write, write, len(response.body))
         return response
 
-    def _write(self, write: Callable[[], Any], place: dict[str, Any], size: int) -> dict[str, Any]:
+    def _write(self, write: Callable[[], Any], size: int) -> dict[str, Any]:
         """On the warc thread: write one exchange and say where it went (its stats keys are this thread's)."""
         record = write()
-        place.update(
+        place = dict(
             warc_file=record.warc_file,
             warc_offset=record.offset,
             warc_record_id=record.record_id,

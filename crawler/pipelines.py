@@ -61,7 +61,7 @@ async def _written(writer: ArchiveWriter, fn: Callable[[sqlite_utils.Database], 
 
 async def warc_written(item: DocumentItem) -> str | None:
     """Wait until the response's WARC record is written (the warc thread writes it while the spider parses
-    the page, so `item.warc` is complete after this); why it could not be, or None."""
+    the page) and put its place in `item.warc`; why it could not be written, or None."""
     pending, item.warc_written = item.warc_written, None
     if pending is None:
         return None
@@ -70,8 +70,7 @@ async def warc_written(item: DocumentItem) -> str | None:
     except Exception as exc:  # disk full, file closed: the bytes still go into the archive
         log.error("WARC record of %s not written: %s", item.url, exc)
         return f"WARC record not written: {type(exc).__name__}: {exc}"
-    if isinstance(place, dict):  # the record's place, whichever dict the item was given
-        item.warc.update(place)
+    item.warc = place
     return None
 
 

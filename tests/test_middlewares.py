@@ -219,7 +219,7 @@ def test_warc_record_is_readable_at_its_offset(tmp_path: Path) -> None:
     assert mw.process_response(request, response) is response
     mw.spider_closed(crawler.spider)
 
-    where = request.meta["nb_warc"]
+    where = request.meta["nb_warc_written"].result(timeout=10)
     assert where["record_type"] == "response"
     path = tmp_path / "warc" / where["warc_file"]
     assert path.name.startswith("nianbao-") and path.name.endswith(".warc.gz")
@@ -263,5 +263,5 @@ def test_non_archiving_spider_writes_no_warc(tmp_path: Path) -> None:
     response = HtmlResponse(REPORT, body=b"<html></html>", request=request)
     assert mw.process_response(request, response) is response
     mw.spider_closed(crawler.spider)
-    assert "nb_warc" not in request.meta
+    assert "nb_warc_written" not in request.meta
     assert not (tmp_path / "warc").exists()

@@ -109,15 +109,13 @@ def test_archive_stage_waits_for_the_warc_record_the_spider_did_not(tmp_path: Pa
     stage = ArchiveStage.from_crawler(crawler)
     stage.open_spider()
     doc = item(crawler, REPORT_FILE.read_bytes())
-    place: dict[str, Any] = {}
 
     def write_record() -> dict[str, Any]:
         time.sleep(0.3)  # still being written when the item reaches the stage
-        place.update(warc_file="nianbao-x-00000.warc.gz", warc_offset=4321, warc_record_id="<urn:uuid:1>")
-        return place
+        return {"warc_file": "nianbao-x-00000.warc.gz", "warc_offset": 4321, "warc_record_id": "<urn:uuid:1>"}
 
     with ThreadPoolExecutor(1) as warc_thread:
-        doc.warc, doc.warc_written = place, warc_thread.submit(write_record)
+        doc.warc_written = warc_thread.submit(write_record)
         archive(stage, doc)
     assert doc.warc_written is None
     assert rows(db, "SELECT warc_file, warc_offset, warc_record_id FROM versions") == [
@@ -126,23 +124,21 @@ def test_archive_stage_waits_for_the_warc_record_the_spider_did_not(tmp_path: Pa
 
 
 def test_an_item_the_spider_made_before_its_record_was_written_gets_the_place(tmp_path: Path) -> None:
-    """The race CI once lost: the spider builds its item while the WARC thread still writes, so the place
-    in `response.meta` is an empty dict then; the version row must still point at the record."""
+    """The race CI once lost: the spider builds its item while the WARC thread still writes; the version row
+    must still point at the record (the place comes from the record's future, written after the item)."""
     db = tmp_path / "a.db"
     crawler = archiving_crawler(db)
     stage = ArchiveStage.from_crawler(crawler)
     stage.open_spider()
     started, release = threading.Event(), threading.Event()
-    place: dict[str, Any] = {}
 
     def write_record() -> dict[str, Any]:
         started.set()
         release.wait(10)  # not written until the item exists
-        place.update(warc_file="nianbao-x-00007.warc.gz", warc_offset=99, warc_record_id="<urn:uuid:7>")
-        return place
+        return {"warc_file": "nianbao-x-00007.warc.gz", "warc_offset": 99, "warc_record_id": "<urn:uuid:7>"}
 
     with ThreadPoolExecutor(1) as warc_thread:
-        request = scrapy.Request(REPORT_URL, meta={"nb_warc": place})
+        request = scrapy.Request(REPORT_URL)
         request.meta["nb_warc_written"] = warc_thread.submit(write_record)
         started.wait(10)
         response = scrapy.http.HtmlResponse(

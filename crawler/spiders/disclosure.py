@@ -299,8 +299,7 @@ class DisclosureSpider(scrapy.Spider):
             discovered_from=meta.get("nb_from"),
             etag=(headers.get(b"ETag") or b"").decode("latin-1") or None,
             last_modified=(headers.get(b"Last-Modified") or b"").decode("latin-1") or None,
-            warc=meta.get("nb_warc", {}),  # the WARC thread's place (the same dict, empty until written)
-            warc_written=meta.get("nb_warc_written"),
+            warc_written=meta.get("nb_warc_written"),  # `warc` is filled from it once the record is written
             published=meta.get("nb_date"),
             published_source=(meta.get("nb_date_source") or "list") if meta.get("nb_date") else None,
             column=meta.get("nb_column"),
