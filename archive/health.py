@@ -42,16 +42,11 @@ def crawl_health(db: sqlite_utils.Database, crawl_id: int) -> dict[str, Any]:
     prefix = "downloader/response_status_count/"
     by_status = {k[len(prefix) :]: v for k, v in stats.items() if k.startswith(prefix)}
     requests = int(stats.get("downloader/request_count", 0))
-    # Write errors: counted in the stats by a single-process crawl, recorded by the queue writer (both keep a
-    # `store` row in crawl_errors; `queue` rows are captures that never arrived).
-    written = db.execute(
-        "SELECT count(*) FROM crawl_errors WHERE crawl_id = ? AND stage IN ('store', 'queue')", [crawl_id]
+    # One source in both modes: the crawl's rows in crawl_errors (a failed fetch once, however many retries
+    # and log lines it took). `list` and `gone` rows are evidence of a skipped gone pass, not errors.
+    errors = db.execute(
+        "SELECT count(*) FROM crawl_errors WHERE crawl_id = ? AND stage NOT IN ('list', 'gone')", [crawl_id]
     ).fetchone()[0]
-    errors = int(
-        stats.get("log_count/ERROR", 0)
-        + max(int(stats.get("nianbao/store_errors", 0)), int(written))
-        + stats.get("downloader/exception_count", 0)
-    )
     new_versions = db.execute("SELECT count(*) FROM versions WHERE crawl_id = ?", [crawl_id]).fetchone()[0]
     new_documents = db.execute(
         "SELECT count(*) FROM versions v WHERE v.crawl_id = ? AND v.id = (SELECT min(id) FROM versions"

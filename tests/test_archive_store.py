@@ -90,6 +90,34 @@ def test_per_crawl_counts_read_an_index_not_every_version() -> None:
         assert "idx_versions_crawl" in plan and "SCAN v" not in plan, plan
 
 
+def test_crawl_health_counts_each_error_once() -> None:
+    """A fetch that failed after retries is one error, not its retries plus Scrapy's log lines; a list not
+    read completely is evidence, not an error (the error ratio once exceeded 1 on such counts)."""
+    from archive.crawls import record_error
+    from archive.health import crawl_health
+
+    db = memory_db()
+    db.table("portals").insert({"id": "p", "name": "示例县", "agency": "示例县人民政府"})
+    stats = {"downloader/request_count": 10, "downloader/exception_count": 3, "log_count/ERROR": 4}
+    crawl_id = (
+        db.table("crawls")
+        .insert(
+            {
+                "portal_id": "p",
+                "started_at": "2026-01-01T00:00:00Z",
+                "status": "partial",
+                "stats": json.dumps(stats),
+            }
+        )
+        .last_pk
+    )
+    record_error(db, crawl_id, "https://x.gov.cn/a.pdf", stage="fetch", reason="TimeoutError after 3 tries")
+    record_error(db, crawl_id, "https://x.gov.cn/list.html", stage="list", reason="list not read completely")
+    health = crawl_health(db, crawl_id)
+    assert health["errors"] == 1
+    assert {c["check"]: c["detail"] for c in json.loads(health["health"])}["error_ratio"] == "1/10 = 0.10"
+
+
 def test_same_bytes_twice_adds_nothing_and_changed_bytes_add_a_version() -> None:
     db = memory_db()
     v1 = (FIXTURES / "report_v1.txt").read_bytes()

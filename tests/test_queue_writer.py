@@ -105,7 +105,8 @@ def test_refused_capture_is_a_store_error_and_the_crawl_closes_partial(archive):
     assert "2 archive write errors" in reason and "1 failed fetches" in reason
     queue_err = db.execute("SELECT reason FROM crawl_errors WHERE stage = 'queue'").fetchone()[0]
     assert queue_err == "1 of 4 capture messages never reached the writer"
-    assert db.execute("SELECT errors FROM crawls WHERE id = ?", [crawl_id]).fetchone()[0] == 2  # store, queue
+    # store, http, queue: every crawl_errors row but evidence (the HTTP 500 was not counted before)
+    assert db.execute("SELECT errors FROM crawls WHERE id = ?", [crawl_id]).fetchone()[0] == 3
     health = json.loads(db.execute("SELECT health FROM crawls WHERE id = ?", [crawl_id]).fetchone()[0])
     assert {h["check"] for h in health} >= {"not_blocked", "budget_left", "error_ratio"}
 
