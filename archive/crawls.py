@@ -112,19 +112,6 @@ def record_error(
     )
 
 
-def portal_report_count(db: sqlite_utils.Database, portal_id: str) -> int:
-    """How many reports of `portal_id` the archive holds and believes still served (not gone)."""
-    row = db.execute(
-        "SELECT count(*) FROM documents WHERE portal_id = ? AND kind = 'report' AND gone_since IS NULL",
-        [portal_id],
-    ).fetchone()
-    return int(row[0]) if row else 0
-
-
-def update_crawl(db: sqlite_utils.Database, crawl_id: int, row: dict[str, Any]) -> None:
-    db.table("crawls").update(crawl_id, row)
-
-
 def close_crawl(db: sqlite_utils.Database, crawl_id: int, row: dict[str, Any]) -> None:
     """Record how a crawl ended (`status`, counts, stats JSON …) with its finishing time."""
     db.table("crawls").update(crawl_id, {"finished_at": now_iso(), **row})
