@@ -28,6 +28,7 @@ of ``sections`` (the table page and the search page) goes through `plan` and `hi
 from __future__ import annotations
 
 import re
+import sqlite3
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -214,8 +215,9 @@ def _indexed(db: sqlite_utils.Database, section_id: int, table: str = "sections_
     return db.execute(f"SELECT 1 FROM {table}_docsize WHERE id = ?", [section_id]).fetchone() is not None
 
 
-def has_trigram(db: sqlite_utils.Database) -> bool:
-    """Whether the archive has sections_tri (m015; m004's data step runs before it exists)."""
+def has_trigram(db: sqlite_utils.Database | sqlite3.Connection) -> bool:
+    """Whether the archive has sections_tri (m015; m004's data step runs before it exists; a published copy
+    made before it has only sections_seg). Also on a plain sqlite3 connection (the search page's)."""
     return bool(
         db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sections_tri'").fetchone()
     )

@@ -27,7 +27,15 @@ from datasette.filters import FilterArguments
 from datasette.utils.asgi import Response
 
 from archive.codes_table import STATUS
-from archive.search import escape_fts_cjk, fold, has_terms, hits_query, match_expression, plan
+from archive.search import (
+    escape_fts_cjk,
+    fold,
+    has_trigram,
+    hits_query,
+    match_expression,
+    plan,
+    register_functions,
+)
 from archive.search_reports import (
     COUNT_CAP,
     FILTERS,
@@ -47,7 +55,7 @@ def prepare_connection(conn, database):
     conn.create_function("escape_fts", 1, escape_fts_cjk)
     conn.create_function("nianbao_fold", 1, fold, deterministic=True)
     conn.create_function("nianbao_match", 1, match_expression, deterministic=True)
-    conn.create_function("nianbao_has", 2, has_terms, deterministic=True)
+    register_functions(conn)  # nianbao_has
     conn.create_function("nianbao_db", 0, lambda: database)
 
 
@@ -276,7 +284,7 @@ def filters_from_request(request, database, table, datasette):
 
     async def inner():
         db = datasette.get_database(database)
-        p = plan(q, trigram=await db.table_exists("sections_tri"))
+        p = plan(q, trigram=await db.execute_fn(has_trigram))
         if p.empty:
             return FilterArguments(
                 ["0 = 1"], human_descriptions=[f'search matches "{q}"'], extra_context={"search": q}
