@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import re
+import time
 import urllib.parse
 from collections.abc import Iterator
 
@@ -205,3 +206,26 @@ def test_frequent_terms_page_through_tiers_with_a_capped_count(searched, monkeyp
     # A selective filter is applied first: exact, whatever the tiers.
     one = search(client, "年度报告", agency="示例市第7局")
     assert one["total_exact"] and ids_of(one) == [ids["r7"][0]]
+
+
+def test_a_search_over_the_time_limit_is_a_clear_error(searched, monkeypatch) -> None:
+    """The search runs under Datasette's sql_time_limit_ms: past it, a 400 saying so, not a 500 or a result."""
+    import archive.search as search_module
+
+    client, _ = searched
+    confirm = search_module.has_terms  # nianbao_has: called per candidate section of a 4-character term
+
+    def slow(text: str | None, needles: str) -> int:
+        time.sleep(0.005)
+        return confirm(text, needles)
+
+    monkeypatch.setattr(search_module, "has_terms", slow)
+    monkeypatch.setitem(client.ds._settings, "sql_time_limit_ms", 1)
+    r = client.get("/-/search.json?q=" + urllib.parse.quote("年度报告"))
+    assert r.status_code == 400
+    assert r.json() == {"ok": False, "error": r.json()["error"]}
+    assert "检索超时" in r.json()["error"] and "took longer than 1 ms" in r.json()["error"]
+    page = client.get("/-/search?q=" + urllib.parse.quote("年度报告"))
+    assert page.status_code == 400 and "took longer than 1 ms" in page.text
+    monkeypatch.undo()
+    assert len(ids_of(search(client, "年度报告"))) == 20  # the same search within the limit
