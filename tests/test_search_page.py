@@ -229,3 +229,18 @@ def test_a_search_over_the_time_limit_is_a_clear_error(searched, monkeypatch) ->
     assert page.status_code == 400 and "took longer than 1 ms" in page.text
     monkeypatch.undo()
     assert len(ids_of(search(client, "年度报告"))) == 20  # the same search within the limit
+
+
+def test_clearing_the_sections_search_box_counts_rows_again(searched) -> None:
+    """The cleared form keeps the hidden inputs the search added (`_nianbao_search`, `_nocount`,
+    `_nosuggest`): they are dropped, so the table is counted as without a search."""
+    client, _ = searched
+    plain = client.get_json("/sp/sections.json")
+    cleared = client.get_json(
+        "/sp/sections.json?_search=&_nianbao_search="
+        + urllib.parse.quote("年度报告")
+        + "&_nocount=1&_nosuggest=1"
+    )
+    assert plain["filtered_table_rows_count"] is not None
+    assert cleared["filtered_table_rows_count"] == plain["filtered_table_rows_count"]
+    assert cleared["rows"] == plain["rows"]

@@ -251,6 +251,11 @@ def asgi_wrapper(datasette):
                     if "_search" in keys and SEARCH_ARG in keys:  # a new query typed into the box
                         pairs = [(k, v) for k, v in pairs if k != SEARCH_ARG]
                         keys.discard(SEARCH_ARG)
+                    if "_search" in keys and not any(v for k, v in pairs if k == "_search"):
+                        # The box cleared: the form copied what this wrapper added into hidden inputs.
+                        added = {SEARCH_ARG, "_nocount", "_nosuggest"}
+                        pairs = [(k, v) for k, v in pairs if k not in added]
+                        keys -= added
                     raw = dict(pairs).get("_searchmode") == "raw"
                     if "_search" in keys and not raw:
                         pairs = [(SEARCH_ARG if k == "_search" else k, v) for k, v in pairs]
