@@ -28,6 +28,7 @@ of ``sections`` (the table page and the search page) goes through `plan` and `hi
 from __future__ import annotations
 
 import re
+import sqlite3
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -35,7 +36,17 @@ from typing import Any
 
 import sqlite_utils
 
-from pipelines.segment import _HAN, REPORT_KEY, chars_stream, fold, has_han, streams
+from pipelines.segment import (
+    _HAN,
+    REPORT_KEY,
+    Streams,
+    chars_stream,
+    fold,
+    has_han,
+    section_streams,
+    streams,
+    trigram_text,
+)
 
 _ESCAPE_FTS = re.compile(r'\s+|(".*?")')
 TRIGRAM_MIN = 3  # terms of this many Han characters or more are looked up in sections_tri
@@ -96,20 +107,6 @@ def trigram_expression(query: str) -> str | None:
 
 
 # ---------------------------------------------------------------- the trigram index (sections_tri)
-
-
-_NOT_HAN_OR_SPACE = re.compile(f"[^{_HAN.pattern[1:-1]}\\s]+")
-_SPACE = re.compile(r"\s+")
-_BREAKS = re.compile("\x00+")
-
-
-def trigram_text(folded: str) -> str:
-    """What sections_tri indexes: the Han characters of folded text, whitespace dropped (as in the `chars`
-    stream, layout spaces do not break a phrase), any other run of characters one space (a break).
-    Regular expressions, not a loop over characters: this runs on the single writer (fold + this: 0.6 ms
-    for 2,800 characters; the loop took 3 times as long)."""
-    marked = _SPACE.sub("", _NOT_HAN_OR_SPACE.sub("\x00", folded))
-    return _BREAKS.sub(" ", marked).strip()
 
 
 def trigram_needle(term: str) -> str | None:
@@ -214,8 +211,9 @@ def _indexed(db: sqlite_utils.Database, section_id: int, table: str = "sections_
     return db.execute(f"SELECT 1 FROM {table}_docsize WHERE id = ?", [section_id]).fetchone() is not None
 
 
-def has_trigram(db: sqlite_utils.Database) -> bool:
-    """Whether the archive has sections_tri (m015; m004's data step runs before it exists)."""
+def has_trigram(db: sqlite_utils.Database | sqlite3.Connection) -> bool:
+    """Whether the archive has sections_tri (m015; m004's data step runs before it exists; a published copy
+    made before it has only sections_seg). Also on a plain sqlite3 connection (the search page's)."""
     return bool(
         db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sections_tri'").fetchone()
     )
@@ -247,28 +245,27 @@ def flush_pending(db: sqlite_utils.Database) -> int:
     return len(pending)
 
 
-Prepared = dict[str, tuple[str, str]]  # section name (or REPORT_KEY) → (words, chars) streams
+Prepared = dict[str, Streams]  # section name (or REPORT_KEY) → (words, chars, trigram text)
 
 
 def index_sections(
     db: sqlite_utils.Database,
     rows: Iterable[tuple[int, str]],
-    prepared: dict[int, tuple[str, str]] | None = None,
+    prepared: dict[int, Streams] | None = None,
 ) -> int:
     """(Re)index (section id, text) pairs into sections_seg and sections_tri; `prepared` streams by section
-    id are used as is."""
+    id are used as is, the others are computed here (ingest and migration paths)."""
     n = 0
     trigram = has_trigram(db)
     for section_id, text in rows:
         _unindex_section(db, section_id, text, trigram)
-        words, chars = (prepared or {}).get(section_id) or streams(text)
+        ready = (prepared or {}).get(section_id)
+        words, chars, tri = ready or (section_streams(text) if trigram else (*streams(text), ""))
         db.execute(
             "INSERT INTO sections_seg (rowid, words, chars) VALUES (?, ?, ?)", [section_id, words, chars]
         )
         if trigram:
-            db.execute(
-                "INSERT INTO sections_tri (rowid, text) VALUES (?, ?)", [section_id, trigram_text(fold(text))]
-            )
+            db.execute("INSERT INTO sections_tri (rowid, text) VALUES (?, ?)", [section_id, tri])
         n += 1
     return n
 
@@ -311,7 +308,7 @@ def index_report(db: sqlite_utils.Database, report_id: int, prepared: Prepared |
         "SELECT coalesce(title, '') || ' ' || coalesce(agency, '') FROM reports WHERE id = ?", [report_id]
     ).fetchone()
     if row is not None:
-        ready = {report_id: prepared[REPORT_KEY]} if REPORT_KEY in prepared else None
+        ready = {report_id: prepared[REPORT_KEY][:2]} if REPORT_KEY in prepared else None
         index_rows(db, "reports_seg", [(report_id, row[0])], ready)
 
 

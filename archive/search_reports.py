@@ -24,7 +24,15 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
-from archive.search import Plan, hits_query, match_expression, plan, query_terms, register_functions
+from archive.search import (
+    Plan,
+    has_trigram,
+    hits_query,
+    match_expression,
+    plan,
+    query_terms,
+    register_functions,
+)
 from pipelines.segment import fold
 
 FILTERS = ("agency", "year", "region", "level", "status")
@@ -140,14 +148,15 @@ def _hits_in_reports(
     A report's sections have consecutive ids (written together), so the sections of the subset are a few
     runs of ids, each of which FTS5 seeks to (`rowid BETWEEN`); `rowid IN (…)` instead made FTS5 walk the
     whole doclist once per id."""
-    owner = dict(
-        conn.execute(
-            "SELECT s.id, s.report_id FROM json_each(?) j CROSS JOIN sections s ON s.report_id = j.value",
+    ids = [
+        r[0]
+        for r in conn.execute(
+            "SELECT s.id FROM json_each(?) j CROSS JOIN sections s ON s.report_id = j.value ORDER BY s.id",
             [json.dumps(report_ids)],
         ).fetchall()
-    )
+    ]
     runs: list[list[int]] = []
-    for sid in sorted(owner):
+    for sid in ids:
         if runs and sid == runs[-1][1] + 1:
             runs[-1][1] = sid
         else:
@@ -256,14 +265,6 @@ def _count_more(
 # ---------------------------------------------------------------- the search
 
 
-def _has_trigram(conn: sqlite3.Connection) -> bool:
-    """sections_tri exists (m015); a published copy made before it has only sections_seg."""
-    row = conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sections_tri'"
-    ).fetchone()
-    return row is not None
-
-
 def search_reports(conn: sqlite3.Connection, query: SearchQuery) -> SearchResult:
     """Run `query` against one archive connection (read-only use)."""
     match = match_expression(query.q) if query.q else ""
@@ -271,10 +272,11 @@ def search_reports(conn: sqlite3.Connection, query: SearchQuery) -> SearchResult
     if not query.q or match == '""':
         return empty
     register_functions(conn)
-    p = plan(query.q, trigram=_has_trigram(conn))
+    p = plan(query.q, trigram=has_trigram(conn))
     want = query.page * query.per_page + 1  # one more than the page's end tells whether a next page exists
     ranked: list[tuple[int, float, list[int]]] = []
     seen: set[int] = set()
+    before: int | None = None
     exhausted = True
     subset = _filtered_reports(conn, query)
     if subset is not None:
@@ -283,9 +285,7 @@ def search_reports(conn: sqlite3.Connection, query: SearchQuery) -> SearchResult
             if subset
             else []
         )
-        seen = {rid for rid, _, _ in ranked}
     else:
-        before: int | None = None
         size = CHUNK
         while True:
             hits, before = _chunk(conn, p, before, query, size)

@@ -95,7 +95,9 @@ def report_from_message(data: dict[str, Any]) -> Report:
     report.figures = [_build(Figure, f) for f in data.get("figures") or []]
     report.checks = [_build(Check, c) for c in data.get("checks") or []]
     report.facts = [_build(Fact, f) for f in data.get("facts") or []]
-    report.search_streams = {k: (v[0], v[1]) for k, v in (data.get("search_streams") or {}).items()}
+    # (words, chars, trigram text); an older worker's pair is left out: the writer computes those streams.
+    streams = (data.get("search_streams") or {}).items()
+    report.search_streams = {k: (v[0], v[1], v[2]) for k, v in streams if len(v) == 3}
     return report
 
 

@@ -147,10 +147,10 @@ def build(db_path: Path, n_sections: int, workers: int, seed: int = 1, distinct:
                 )
     t2 = time.perf_counter()
     print(f"segmented index (jieba + characters, {workers} workers): {t2 - t1:.1f} s", flush=True)
-    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'sections_tri'").fetchone():
-        from archive.search import trigram_text
-        from pipelines.segment import fold
+    from archive.search import has_trigram, trigram_text
+    from pipelines.segment import fold
 
+    if has_trigram(conn):
         tri = {t: trigram_text(fold(t)) for t in texts}
         for start in range(1, sid + 1, step):
             rows = conn.execute(

@@ -118,7 +118,7 @@ class Report:
     text: str = ""
     # Search-index streams (pipelines/segment.py report_streams), filled by a reader worker so the archive's
     # single writer does not segment on its hot path. Not part of the JSON contract.
-    search_streams: dict[str, tuple[str, str]] = field(default_factory=dict, repr=False, compare=False)
+    search_streams: dict[str, tuple[str, str, str]] = field(default_factory=dict, repr=False, compare=False)
 
     def figure(self, table: str, row: str, column: str) -> Figure | None:
         """The figure at (table, row, column), or None when the report has no such cell."""

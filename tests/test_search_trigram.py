@@ -26,7 +26,7 @@ from archive.search import (
 )
 from archive.search_reports import SearchQuery, search_reports
 from pipelines.report import Report
-from pipelines.segment import fold
+from pipelines.segment import REPORT_KEY, fold, report_streams, streams
 from tests.conftest import DatasetteClient
 from tests.helpers_search import add_version
 
@@ -54,10 +54,12 @@ def _report(i: int, sections: dict[str, str]) -> Report:
     )
 
 
+def _write_report(db, i: int, report: Report) -> int:
+    return store.write_report(db, add_version(db, f"https://example-{i}.gov.cn/{i}.html", i), report)
+
+
 def _write(db, i: int, sections: dict[str, str]) -> int:
-    return store.write_report(
-        db, add_version(db, f"https://example-{i}.gov.cn/{i}.html", i), _report(i, sections)
-    )
+    return _write_report(db, i, _report(i, sections))
 
 
 def _sections(db, q: str) -> set[int]:
@@ -295,3 +297,30 @@ def test_next_page_links_of_a_search_are_not_for_crawlers(box) -> None:
     for path in ("/box/sections?_nianbao_search=x&_next=4", "/box/sections?_size=4&_nianbao_search=x"):
         assert not robots.can_fetch("http://localhost" + path, "*"), path
     assert robots.can_fetch("http://localhost/box/sections", "*")
+
+
+def test_reader_streams_carry_the_trigram_text() -> None:
+    """A reader worker prepares what sections_tri indexes from the same fold as the other streams."""
+    text = TEXTS["d"] + " " + TEXTS["e"]
+    prepared = report_streams({"overview": text}, "標題", "示例县")
+    assert prepared["overview"] == (*streams(text), trigram_text(fold(text)))
+    assert prepared[REPORT_KEY][:2] == streams("標題 示例县")
+
+
+def test_the_writer_indexes_the_prepared_trigram_text() -> None:
+    """store.write_report takes sections_tri's text from the report's prepared streams, not by folding
+    again; a report without them (ingest, migration) is folded on the writer."""
+    db = memory_db()
+    prepared = report_streams({"overview": TEXTS["a"]}, None, None)
+    words, chars, _ = prepared["overview"]
+    report = _report(1, {"overview": TEXTS["a"]})
+    report.search_streams = {**prepared, "overview": (words, chars, "甲乙丙丁")}  # not in the text
+    prepared_rid, plain_rid = _write_report(db, 1, report), _write(db, 2, {"overview": TEXTS["a"]})
+    section = "SELECT id FROM sections WHERE report_id = ?"
+    (sid,), (plain_sid,) = (db.execute(section, [rid]).fetchone() for rid in (prepared_rid, plain_rid))
+
+    def tri(q: str) -> set[int]:
+        return {r[0] for r in db.execute("SELECT rowid FROM sections_tri WHERE sections_tri MATCH ?", [q])}
+
+    assert tri('"甲乙丙"') == {sid}
+    assert tri('"收到信"') == {plain_sid}

@@ -7,7 +7,8 @@
 - ``?_search=`` on ``sections``: answered by this plugin (`asgi_wrapper` renames it `SEARCH_ARG`,
   `filters_from_request` adds the routed hits, only the page's in table order; archive/search.py ``plan``).
 - ``/-/search`` (``.json``): reports whose sections contain the query, one row per report, latest versions
-  by default, with filters, highlighted snippets, paging and a capped count (archive/search_reports.py).
+  by default, with filters, highlighted snippets, paging and a capped count (archive/search_reports.py),
+  within Datasette's ``sql_time_limit_ms``.
 - ``sections`` table searches skip Datasette's exact count and facet suggestions (``asgi_wrapper``), which
   scan every hit; a capped count is shown instead (``filters_from_request``). ``_count=1`` asks for the
   exact count.
@@ -18,16 +19,26 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 import time
 import urllib.parse
 from typing import Any
 
 from datasette import hookimpl
 from datasette.filters import FilterArguments
+from datasette.utils import sqlite_timelimit
 from datasette.utils.asgi import Response
 
 from archive.codes_table import STATUS
-from archive.search import escape_fts_cjk, fold, has_terms, hits_query, match_expression, plan
+from archive.search import (
+    escape_fts_cjk,
+    fold,
+    has_trigram,
+    hits_query,
+    match_expression,
+    plan,
+    register_functions,
+)
 from archive.search_reports import (
     COUNT_CAP,
     FILTERS,
@@ -47,7 +58,7 @@ def prepare_connection(conn, database):
     conn.create_function("escape_fts", 1, escape_fts_cjk)
     conn.create_function("nianbao_fold", 1, fold, deterministic=True)
     conn.create_function("nianbao_match", 1, match_expression, deterministic=True)
-    conn.create_function("nianbao_has", 2, has_terms, deterministic=True)
+    register_functions(conn)  # nianbao_has
     conn.create_function("nianbao_db", 0, lambda: database)
 
 
@@ -133,6 +144,20 @@ def _as_json(result: SearchResult, database: str) -> dict[str, Any]:
     }
 
 
+def _bounded_search(conn: sqlite3.Connection, query: SearchQuery, limit_ms: int) -> SearchResult:
+    """`search_reports` under Datasette's sql_time_limit_ms (execute_fn, unlike execute, sets no limit)."""
+    try:
+        with sqlite_timelimit(conn, limit_ms):
+            return search_reports(conn, query)
+    except sqlite3.OperationalError as exc:
+        if exc.args != ("interrupted",):
+            raise
+        raise SearchError(
+            f"检索超时（上限 {limit_ms} 毫秒），请换用更具体的词语或加筛选条件"
+            f" / the search took longer than {limit_ms} ms: try a more specific query or a filter"
+        ) from None
+
+
 async def search_page(request, datasette):
     """``/-/search``: reports whose sections contain the query, one row per report (see module docstring)."""
     names = await _searchable_databases(datasette)
@@ -146,8 +171,9 @@ async def search_page(request, datasette):
             raise SearchError(f"没有可检索的数据库 / no searchable database named {database!r}")
         query = SearchQuery.from_args(request.args)
         db = datasette.get_database(database)
+        limit_ms = datasette.setting("sql_time_limit_ms")
         started = time.perf_counter()
-        result = await db.execute_fn(lambda conn: search_reports(conn, query))
+        result = await db.execute_fn(lambda conn: _bounded_search(conn, query, limit_ms))
         ms = round((time.perf_counter() - started) * 1000, 1)
     except SearchError as exc:
         error = str(exc)
@@ -225,6 +251,11 @@ def asgi_wrapper(datasette):
                     if "_search" in keys and SEARCH_ARG in keys:  # a new query typed into the box
                         pairs = [(k, v) for k, v in pairs if k != SEARCH_ARG]
                         keys.discard(SEARCH_ARG)
+                    if "_search" in keys and not any(v for k, v in pairs if k == "_search"):
+                        # The box cleared: the form copied what this wrapper added into hidden inputs.
+                        added = {SEARCH_ARG, "_nocount", "_nosuggest"}
+                        pairs = [(k, v) for k, v in pairs if k not in added]
+                        keys -= added
                     raw = dict(pairs).get("_searchmode") == "raw"
                     if "_search" in keys and not raw:
                         pairs = [(SEARCH_ARG if k == "_search" else k, v) for k, v in pairs]
@@ -276,7 +307,7 @@ def filters_from_request(request, database, table, datasette):
 
     async def inner():
         db = datasette.get_database(database)
-        p = plan(q, trigram=await db.table_exists("sections_tri"))
+        p = plan(q, trigram=await db.execute_fn(has_trigram))
         if p.empty:
             return FilterArguments(
                 ["0 = 1"], human_descriptions=[f'search matches "{q}"'], extra_context={"search": q}
