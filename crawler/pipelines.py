@@ -188,7 +188,9 @@ class ArchiveStage:
         url, when, status = item.url, item.fetched_at, item.http_status
         try:
             warc_problem = await warc_written(item)
-            if warc_problem is not None:
+            if warc_problem is not None:  # the bytes still go into the archive; the crawl is partial
+                stats.inc_value("nianbao/store_errors")
+                self.facts.store_errors += 1
                 await self.record(url, "store", warc_problem, item.kind, status, None)
             if item.event == "error":
                 await self.record(

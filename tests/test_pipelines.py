@@ -171,6 +171,7 @@ def test_a_warc_record_that_failed_is_on_record_and_the_bytes_still_archived(tmp
     [(stage_name, reason)] = rows(db, "SELECT stage, reason FROM crawl_errors WHERE url = ?", REPORT_URL)
     assert stage_name == "store" and reason.startswith("WARC record not written: OSError")
     assert "No space left on device" in reason
+    assert stage.facts.store_errors == 1  # the crawl closes partial: a record is missing from the WARC
 
 
 def test_archive_stage_opens_and_closes_the_crawl_row(tmp_path: Path) -> None:
