@@ -308,7 +308,8 @@ class ArchiveStage:
         stats.set_value("nianbao/elapsed_seconds", round(elapsed, 3))
         stats.set_value("nianbao/pages_per_second", round(pages / elapsed, 2) if elapsed else None)
         # Where the crawl process spent its CPU: the reactor thread (the one that caps pages/s) and the
-        # archive's writer thread (bench/bench_crawl.py prints both per page).
+        # archive's writer thread (bench/bench_crawl.py prints both per page). The writer is the process's,
+        # shared by the portals crawled at once: its figures are the process's so far, not this portal's.
         stats.set_value("nianbao/reactor_cpu_seconds", round(time.thread_time() - self.reactor_cpu, 3))
         writer.flush()
         stats.set_value("nianbao/writer_cpu_seconds", round(writer.cpu_seconds, 3))
