@@ -51,7 +51,6 @@ class Context:
     settings: dict[str, str] = field(default_factory=dict)
     pool: Any = None
     local: threading.local = field(default_factory=threading.local)
-    done: list[dict[str, Any]] = field(default_factory=list)
 
     write_lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -96,7 +95,6 @@ def crawl_portal(job: dict[str, Any]) -> None:
     summary = run_job(
         CTX.broker, CTX.url, job, job_id=job_id, spool=CTX.spool, warc_dir=CTX.warc_dir, settings=CTX.settings
     )
-    CTX.done.append(summary)
     log.info("job %s: %s", job_id, summary)
 
 
