@@ -332,3 +332,25 @@ def test_until_idle_gives_up_and_names_what_is_pending(redis, tmp_path):
     proc = subprocess.run(write, env=env, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 6, proc.stderr[-2000:]
     assert "gives up" in proc.stderr and "'crawl': 1" in proc.stderr, proc.stderr[-2000:]
+
+
+def test_host_lock_keeps_refreshing_after_a_redis_blip(redis, tmp_path, monkeypatch):
+    """A connection error while refreshing must not end the refresh thread (the lock would expire mid-crawl)."""
+    from crawler.queue.broker import make_broker
+    from crawler.queue.jobs import LOCK_KEY, HostLock
+
+    monkeypatch.setenv("NIANBAO_HOST_LOCK_TTL", "1")  # refreshed every 0.5 s
+    broker = make_broker(redis.url)
+    lock = HostLock(broker, ["qingshan.localhost"], "job-1")
+    try:
+        assert lock.acquire()
+        redis.stop()
+        time.sleep(1.5)  # a few refreshes fail
+        assert lock._thread is not None and lock._thread.is_alive()
+        redis.start()
+        broker.client.set(LOCK_KEY + "qingshan.localhost", "job-1", ex=1)
+        time.sleep(1.5)  # outlives the ttl only if the thread still refreshes
+        assert broker.client.get(LOCK_KEY + "qingshan.localhost") == b"job-1"
+    finally:
+        lock.release()
+        broker.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ctypes
 import json
+import logging
 import os
 import signal
 import sqlite3
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import redis
 from dramatiq.brokers.redis import RedisBroker
 
 from archive.db import open_db
@@ -34,6 +36,7 @@ from archive.store import FetchMeta, write_version
 from ..portals import Portal, dumps_portal
 from .broker import send
 
+log = logging.getLogger(__name__)
 SCHEDULE_KEY = "nianbao:schedule:last"  # portal → ISO time of its last enqueued job
 FULL_KEY = "nianbao:schedule:full"  # portal → ISO time of its last full discovery (no validators)
 QUEUED_KEY = "nianbao:queued:"  # + portal: a job is waiting or running
@@ -169,9 +172,12 @@ class HostLock:
 
     def _refresh(self) -> None:
         while not self._stop.wait(max(self.ttl / 3, 0.5)):
-            for key in self.keys:
-                if self.client.get(key) == self.token.encode():
-                    self.client.expire(key, self.ttl)
+            try:
+                for key in self.keys:
+                    if self.client.get(key) == self.token.encode():
+                        self.client.expire(key, self.ttl)
+            except redis.RedisError as exc:  # a blip must not end the refreshing while the crawl runs
+                log.warning("host lock %s not refreshed: %s", self.keys, exc)
 
     def _release(self, key: str) -> None:
         if self.client.get(key) == self.token.encode():
