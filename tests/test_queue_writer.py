@@ -241,3 +241,34 @@ def test_a_redelivered_capture_still_records_what_the_new_version_changed(archiv
     assert db.execute("SELECT old_version_id, new_version_id FROM changes").fetchall() == [
         (first.version_id, again.version_id)
     ]
+
+
+def test_a_skipped_gone_pass_is_on_record_as_in_single_process_mode(archive):
+    """A crawl whose lists were not all read completely marks nothing gone and says so: the `gone` row
+    ArchiveStage writes at close (its start URL, kind page), written by the queue writer too."""
+    db, spool = archive
+    report_url = "http://qingshan.localhost/nb/2024.html"
+    start = PORTAL["start_urls"][0]
+    apply_capture(
+        db, capture(0, report_url, "report", sha256=spool.put(LIST.encode()), run_key="run-0"), spool
+    )
+    first = {"run_key": "run-0", "job_id": "job-0", "portal": PORTAL, "captures": 1, "present": [report_url]}
+    finish_run(db, {**first, "facts": facts()}, decide_outcome)
+    apply_capture(db, capture(0, start, "list", sha256=spool.put(LIST.encode())), spool)
+    incomplete = f"{start}: page 2 failed"
+    close = {
+        "run_key": "run-1",
+        "job_id": "job-1",
+        "portal": PORTAL,
+        "captures": 1,
+        "facts": facts(incomplete_lists=[incomplete]),
+        "present": [start, report_url],
+    }
+    crawl_id = finish_run(db, close, decide_outcome)
+    rows = db.execute(
+        "SELECT stage, url, kind, reason FROM crawl_errors WHERE crawl_id = ? ORDER BY id", [crawl_id]
+    ).fetchall()
+    assert rows == [
+        ("list", start, "list", "list not read completely: page 2 failed"),
+        ("gone", start, "page", f"gone pass skipped: 1 lists not read completely ({incomplete})"),
+    ]

@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dramatiq
 from dramatiq.brokers.redis import RedisBroker
@@ -32,6 +32,9 @@ from dramatiq.brokers.redis import RedisBroker
 from archive.spool import Spool
 
 from .broker import QUEUES, make_broker, pending, queue_depths, send
+
+if TYPE_CHECKING:
+    from archive.writer import Decision
 
 log = logging.getLogger(__name__)
 IDLE_CHECKS = 3
@@ -108,17 +111,19 @@ def store_capture(cap: dict[str, Any]) -> None:
         send(CTX.broker, "read_version", request.to_message())
 
 
-def decide_outcome(facts: dict[str, Any]) -> tuple[str, str | None, bool]:
+def decide_outcome(facts: dict[str, Any]) -> Decision:
     """crawler/outcome.py's decision for a queue crawl, from the facts its child counted and the writer
     completed: the same rule as a single-process crawl."""
     from collections import Counter
+
+    from archive.writer import Decision
 
     from ..outcome import CrawlFacts, decide
 
     known = {k: v for k, v in facts.items() if k in CrawlFacts.__dataclass_fields__}
     known["reasons"] = Counter(known.get("reasons") or {})
     outcome = decide(CrawlFacts(**known))
-    return outcome.status, outcome.reason, outcome.gone_pass
+    return Decision(outcome.status, outcome.reason, outcome.gone_pass, outcome.gone_skipped)
 
 
 def close_run(close: dict[str, Any]) -> None:
