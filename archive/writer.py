@@ -212,6 +212,8 @@ def apply_capture(db: sqlite_utils.Database, cap: dict[str, Any], spool: Spool) 
                 raise  # retried by the queue: the archive is busy, not refusing this capture
             log.exception("could not archive %s", cap["url"])
             _record(db, crawl_id, cap, "store", f"{type(exc).__name__}: {exc}")
+        if cap.get("warc_problem"):  # the WARC record was not written: the archive has the bytes, no pointer
+            _record(db, crawl_id, cap, "store", cap["warc_problem"])
         db.execute(
             "INSERT OR IGNORE INTO queue_captures (run_key, seq, crawl_id) VALUES (?, ?, ?)",
             [cap["run_key"], cap["seq"], crawl_id],
@@ -345,9 +347,13 @@ def finish_run(
             record_error(
                 db, crawl_id, key, stage="list", reason=f"list not read completely: {why}", kind="list"
             )
-        facts["store_errors"] = db.execute(
-            "SELECT count(*) FROM crawl_errors WHERE crawl_id = ? AND stage IN ('store', 'queue')", [crawl_id]
-        ).fetchone()[0]
+        # The child's own failures (captures it could not send, never in the archive) plus the archive's.
+        facts["store_errors"] = int(facts.get("store_errors") or 0) + int(
+            db.execute(
+                "SELECT count(*) FROM crawl_errors WHERE crawl_id = ? AND stage IN ('store', 'queue')",
+                [crawl_id],
+            ).fetchone()[0]
+        )
         decision = decide(facts)
     else:  # the child crawl died without closing (the crawl worker reports it)
         decision = Decision(close.get("status") or "failed", close.get("reason"), False)

@@ -354,3 +354,41 @@ def test_host_lock_keeps_refreshing_after_a_redis_blip(redis, tmp_path, monkeypa
     finally:
         lock.release()
         broker.close()
+
+
+def test_capture_stage_counts_a_capture_it_could_not_send(redis, tmp_path):
+    """The child's capture stage: a WARC record not written travels with its capture (`warc_problem`); a
+    Redis blip while sending is logged and counted (the crawl ends partial), not an exception Scrapy drops."""
+    import asyncio
+    from concurrent.futures import Future
+
+    from scrapy.utils.test import get_crawler
+
+    from crawler.items import DocumentItem
+    from crawler.queue.broker import make_broker
+    from crawler.queue.capture import CaptureStage
+
+    settings = {
+        "NIANBAO_QUEUE": redis.url,
+        "NIANBAO_RUN_KEY": "run-1",
+        "NIANBAO_SPOOL": str(tmp_path / "spool"),
+    }
+    crawler = get_crawler(settings_dict=settings)
+    stage = CaptureStage(crawler)
+    stage.broker, stage.portal = make_broker(redis.url), {"name": "qingshan", "start_urls": []}
+    failed: Future = Future()
+    failed.set_exception(OSError(28, "No space left on device"))
+    url = "http://qingshan.localhost/zfxxgk/"
+    item = DocumentItem(
+        url=url, kind="list", portal_id="qingshan", body=b"<html></html>", warc_written=failed
+    )
+    asyncio.run(stage.process_item(item))
+    (raw,) = stage.broker.client.hvals("dramatiq:write.msgs")
+    sent = json.loads(raw)["args"][0]
+    assert sent["seq"] == 0 and "No space left on device" in sent["warc_problem"]
+    redis.stop()  # the blip
+    asyncio.run(stage.process_item(DocumentItem(url=url + "2.html", kind="list", portal_id="qingshan")))
+    assert stage.facts.store_errors == 1 and crawler.stats.get_value("nianbao/store_errors") == 1
+    assert stage.seq == 1  # the close waits for the one capture sent, not for the lost one
+    redis.start()
+    stage.broker.close()
