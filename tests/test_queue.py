@@ -392,3 +392,69 @@ def test_capture_stage_counts_a_capture_it_could_not_send(redis, tmp_path):
     assert stage.seq == 1  # the close waits for the one capture sent, not for the lost one
     redis.start()
     stage.broker.close()
+
+
+def write_messages(redis: LocalRedis) -> list[dict]:
+    import redis as redis_py
+
+    client = redis_py.Redis.from_url(redis.url)
+    try:
+        return [json.loads(raw) for raw in client.hvals("dramatiq:write.msgs")]
+    finally:
+        client.close()
+
+
+def test_crawl_job_gets_redis_from_its_environment_and_a_stopped_job_closes_failed(
+    redis, tmp_path, monkeypatch
+):
+    """The Redis URL (a password) reaches the child through its environment, never its command line; a job
+    stopped mid-crawl (Dramatiq's time limit, a timeout) still sends its run's `failed` close."""
+    from archive.spool import Spool
+    from crawler.queue import jobs
+    from crawler.queue.broker import make_broker
+
+    portal = {
+        "name": "dead",
+        "agency": "青山县人民政府",
+        "start_urls": ["http://127.0.0.1:9/"],
+        "source": "--url",
+    }
+    job = {"portal": portal, "validators": [], "settings": {"RETRY_ENABLED": "False"}}
+    calls: list[dict] = []
+    real_run = subprocess.run
+
+    def spy(cmd, **kw):
+        calls.append({"cmd": cmd, "env": kw.get("env") or {}})
+        return real_run(cmd, **kw)
+
+    monkeypatch.setattr(jobs.subprocess, "run", spy)
+    broker = make_broker(redis.url)
+    kw = {"spool": Spool(tmp_path / "spool"), "warc_dir": tmp_path / "warc", "settings": {}}
+    try:
+        summary = jobs.run_job(broker, redis.url, job, job_id="job-1", **kw)
+        assert redis.url not in " ".join(calls[0]["cmd"]) and calls[0]["env"]["NIANBAO_QUEUE"] == redis.url
+        (close,) = [m["args"][0] for m in write_messages(redis) if m["actor_name"] == "close_run"]
+        assert close["facts"] is not None and close["run_key"] == summary["run_key"]  # the child's own close
+        assert "exit" not in summary  # always 1 for a child that closed its run: meaningless
+
+        with pytest.raises(subprocess.TimeoutExpired):
+            jobs.run_job(broker, redis.url, {**job, "job_id": "job-2"}, job_id="job-2", timeout=0.2, **kw)
+        closes = [m["args"][0] for m in write_messages(redis) if m["actor_name"] == "close_run"]
+        (stopped,) = [c for c in closes if c["job_id"] == "job-2"]
+        assert stopped["status"] == "failed" and "TimeoutExpired" in stopped["reason"]
+    finally:
+        broker.close()
+
+
+def test_a_crawl_job_out_of_time_is_not_retried(redis):
+    from dramatiq.middleware.time_limit import TimeLimitExceeded
+
+    from crawler.queue.broker import make_broker
+    from crawler.queue.workers import _declare
+
+    broker = make_broker(redis.url)
+    try:
+        _declare(broker)
+        assert broker.get_actor("crawl_portal").options["throws"] == (TimeLimitExceeded,)
+    finally:
+        broker.close()

@@ -165,9 +165,17 @@ def read_version(request: dict[str, Any]) -> None:
 
 
 def _declare(broker: RedisBroker) -> None:
+    from dramatiq.middleware.time_limit import TimeLimitExceeded
+
     hours = float(os.environ.get("NIANBAO_CRAWL_TIME_LIMIT_HOURS", "6"))
     opts: dict[str, dict[str, Any]] = {
-        "crawl_portal": {"time_limit": int(hours * 3600_000), "max_retries": 3, "min_backoff": 60_000},
+        # A crawl that ran out of time is closed `failed` (crawler/queue/jobs.py), not crawled again.
+        "crawl_portal": {
+            "time_limit": int(hours * 3600_000),
+            "max_retries": 3,
+            "min_backoff": 60_000,
+            "throws": (TimeLimitExceeded,),
+        },
         "store_capture": {"max_retries": 8, "min_backoff": 500, "max_backoff": 30_000},
         # A close waits for its captures: retried often, for a long time.
         "close_run": {"max_retries": CLOSE_RETRIES, "min_backoff": 200, "max_backoff": 10_000},
