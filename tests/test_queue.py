@@ -215,8 +215,16 @@ def test_two_crawl_workers_one_writer_two_readers_equal_single_process(portals, 
         assert conn.execute(missing, {"year": 2999}).fetchall() == []
     finally:
         conn.close()
-    # The writer recorded queue depths, and nothing is left in Redis.
-    assert query(db, "SELECT count(*) FROM queue_stats WHERE depth = 0 AND dead = 0")[0][0] >= 3
+    # The writer recorded queue depths, its last snapshot of each queue empty, and nothing is left in Redis.
+    last = query(db, queries["queue_depth"]["sql"])
+    assert [(r[1], r[2], r[3], r[4]) for r in last] == [(q, 0, 0, 0) for q in ("crawl", "read", "write")]
+    from crawler.queue.broker import make_broker, pending
+
+    broker = make_broker(redis.url)
+    try:
+        assert pending(broker) == {"crawl": 0, "write": 0, "read": 0}
+    finally:
+        broker.close()
 
 
 def unacked(redis: LocalRedis, queue: str) -> int:
