@@ -43,9 +43,18 @@ from .store import FetchMeta, StoreResult, attach_report, now_iso, previous_vers
 log = logging.getLogger(__name__)
 
 
-# The crawl's outcome from its facts (crawler/outcome.py `decide`, passed in by the write worker: the
-# archive does not import the crawler): (status, reason, whether unseen documents may be marked gone).
-Decide = Callable[[dict[str, Any]], tuple[str, str | None, bool]]
+@dataclass
+class Decision:
+    """A crawl's outcome, as crawler/outcome.py `Outcome` says it (the archive does not import the crawler)."""
+
+    status: str
+    reason: str | None
+    gone_pass: bool  # whether unseen documents may be marked gone
+    gone_skipped: str | None = None  # why a crawl that ended normally marks nothing gone: a `gone` row
+
+
+# The crawl's outcome from its facts (crawler/outcome.py `decide`, passed in by the write worker).
+Decide = Callable[[dict[str, Any]], Decision]
 
 
 class CapturesMissing(RuntimeError):
@@ -205,6 +214,8 @@ def apply_capture(db: sqlite_utils.Database, cap: dict[str, Any], spool: Spool) 
                 raise  # retried by the queue: the archive is busy, not refusing this capture
             log.exception("could not archive %s", cap["url"])
             _record(db, crawl_id, cap, "store", f"{type(exc).__name__}: {exc}")
+        if cap.get("warc_problem"):  # the WARC record was not written: the archive has the bytes, no pointer
+            _record(db, crawl_id, cap, "store", cap["warc_problem"])
         db.execute(
             "INSERT OR IGNORE INTO queue_captures (run_key, seq, crawl_id) VALUES (?, ?, ?)",
             [cap["run_key"], cap["seq"], crawl_id],
@@ -298,6 +309,7 @@ def finish_run(
     done = db.execute("SELECT finished_at FROM crawls WHERE id = ?", [crawl_id]).fetchone()
     if done and done[0]:
         return crawl_id  # a redelivered close
+    first_url = (close["portal"].get("start_urls") or [close["portal"]["name"]])[0]
     expected = close.get("captures")
     have = db.execute("SELECT count(*) FROM queue_captures WHERE run_key = ?", [close["run_key"]]).fetchone()[
         0
@@ -308,9 +320,7 @@ def finish_run(
         record_error(
             db,
             crawl_id,
-            close["portal"]["start_urls"][0]
-            if close["portal"].get("start_urls")
-            else close["portal"]["name"],
+            first_url,
             stage="queue",
             reason=f"{expected - have} of {expected} capture messages never reached the writer",
         )
@@ -336,18 +346,27 @@ def finish_run(
         facts["reached_reports"] = len(known & set(close.get("present") or []))
         for entry in facts.get("incomplete_lists") or []:  # the evidence, as ArchiveStage records it
             key, _, why = str(entry).partition(": ")
-            record_error(db, crawl_id, key, stage="list", reason=f"list not read completely: {why}")
-        facts["store_errors"] = db.execute(
-            "SELECT count(*) FROM crawl_errors WHERE crawl_id = ? AND stage IN ('store', 'queue')", [crawl_id]
-        ).fetchone()[0]
-        status, reason, gone_pass = decide(facts)
+            record_error(
+                db, crawl_id, key, stage="list", reason=f"list not read completely: {why}", kind="list"
+            )
+        # The child's own failures (captures it could not send, never in the archive) plus the archive's.
+        facts["store_errors"] = int(facts.get("store_errors") or 0) + int(
+            db.execute(
+                "SELECT count(*) FROM crawl_errors WHERE crawl_id = ? AND stage IN ('store', 'queue')",
+                [crawl_id],
+            ).fetchone()[0]
+        )
+        decision = decide(facts)
     else:  # the child crawl died without closing (the crawl worker reports it)
-        status, reason, gone_pass = close.get("status") or "failed", close.get("reason"), False
+        decision = Decision(close.get("status") or "failed", close.get("reason"), False)
+    status, reason = decision.status, decision.reason
     gone = 0
-    if gone_pass:
+    if decision.gone_pass:
         gone, _kept = mark_gone_unseen(
             db, portal_id, set(close.get("present") or []), set(close.get("completely_read") or [])
         )
+    if decision.gone_skipped:  # the evidence, as ArchiveStage records it
+        record_error(db, crawl_id, first_url, stage="gone", reason=decision.gone_skipped, kind="page")
     stats = dict(close.get("stats") or {})
     stats["nianbao/marked_gone"] = gone
     row: dict[str, Any] = {

@@ -21,6 +21,7 @@ import click
 from archive.cli import datasette_command
 from archive.cli import main as archive_main
 
+from .cli_queue import overrides as parse_overrides
 from .cli_queue import queue_group, schedule, worker
 from .jobdir import prepare as prepare_jobdir
 from .jobdir import write as write_jobdir
@@ -174,16 +175,6 @@ def _with_referred_files(files: list[str]) -> list[str]:
     return out
 
 
-def _parse_overrides(pairs: tuple[str, ...]) -> dict[str, str]:
-    out = {}
-    for pair in pairs:
-        if "=" not in pair:
-            raise click.UsageError(f"-s needs KEY=VALUE, got {pair!r}")
-        k, v = pair.split("=", 1)
-        out[k] = v
-    return out
-
-
 def _summary(db_path: Path, crawl_ids: list[int], elapsed: float) -> list[dict[str, Any]]:
     from archive.crawls import crawl_rows
 
@@ -274,7 +265,7 @@ def crawl(
         portals = select_portals(url, agency, names, registry)
     except RegistryError as exc:
         raise click.UsageError(str(exc)) from exc
-    overrides = _parse_overrides(settings)
+    overrides = parse_overrides(settings)
     if max_pages:
         overrides["NIANBAO_PAGE_BUDGET"] = str(max_pages)
     if max_depth:

@@ -50,12 +50,13 @@ def _url(redis: str | None) -> str:
         raise click.UsageError(str(exc)) from exc
 
 
-def _overrides(pairs: tuple[str, ...]) -> dict[str, str]:
+def overrides(pairs: tuple[str, ...]) -> dict[str, str]:
+    """`-s KEY=VALUE` options as a dict (crawl, schedule and worker share it)."""
     out = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep:
-            raise click.UsageError(f"-s wants KEY=VALUE, got {pair!r}")
+            raise click.UsageError(f"-s needs KEY=VALUE, got {pair!r}")
         out[key] = value
     return out
 
@@ -116,7 +117,7 @@ def schedule(
             db_path=db_path,
             due_only=due and not url,
             cadence=cadence,
-            settings=_overrides(settings),
+            settings=overrides(settings),
             now=datetime.now(UTC),
         )
     finally:
@@ -155,7 +156,7 @@ def worker_crawl(
 
     from .queue.workers import CTX, run_worker
 
-    CTX.spool, CTX.warc_dir, CTX.settings = Spool(spool.resolve()), warc_dir.resolve(), _overrides(settings)
+    CTX.spool, CTX.warc_dir, CTX.settings = Spool(spool.resolve()), warc_dir.resolve(), overrides(settings)
     raise SystemExit(
         run_worker("crawl", _url(redis), threads=threads, until_idle=until_idle, give_up_after=give_up_after)
     )

@@ -55,6 +55,8 @@ NIANBAO_DB = os.environ.get("NIANBAO_DB", "nianbao.db")
 NIANBAO_WARC_DIR = os.environ.get("NIANBAO_WARC_DIR", "warc")
 NIANBAO_WARC_MAX_SIZE = 100 * 1024 * 1024
 NIANBAO_PORTAL_REGISTRY = os.environ.get("NIANBAO_PORTAL_REGISTRY", "")
+# Queue mode: the Redis URL of a crawl child, from its environment (a password in argv shows in `ps`).
+NIANBAO_QUEUE = os.environ.get("NIANBAO_QUEUE", "")
 
 # `*.localhost` names resolve to loopback without a DNS query (RFC 6761): the demo's virtual hosts.
 TWISTED_DNS_RESOLVER = "crawler.middlewares.LocalhostResolver"

@@ -215,8 +215,16 @@ def test_two_crawl_workers_one_writer_two_readers_equal_single_process(portals, 
         assert conn.execute(missing, {"year": 2999}).fetchall() == []
     finally:
         conn.close()
-    # The writer recorded queue depths, and nothing is left in Redis.
-    assert query(db, "SELECT count(*) FROM queue_stats WHERE depth = 0 AND dead = 0")[0][0] >= 3
+    # The writer recorded queue depths, its last snapshot of each queue empty, and nothing is left in Redis.
+    last = query(db, queries["queue_depth"]["sql"])
+    assert [(r[1], r[2], r[3], r[4]) for r in last] == [(q, 0, 0, 0) for q in ("crawl", "read", "write")]
+    from crawler.queue.broker import make_broker, pending
+
+    broker = make_broker(redis.url)
+    try:
+        assert pending(broker) == {"crawl": 0, "write": 0, "read": 0}
+    finally:
+        broker.close()
 
 
 def unacked(redis: LocalRedis, queue: str) -> int:
@@ -332,3 +340,129 @@ def test_until_idle_gives_up_and_names_what_is_pending(redis, tmp_path):
     proc = subprocess.run(write, env=env, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 6, proc.stderr[-2000:]
     assert "gives up" in proc.stderr and "'crawl': 1" in proc.stderr, proc.stderr[-2000:]
+
+
+def test_host_lock_keeps_refreshing_after_a_redis_blip(redis, tmp_path, monkeypatch):
+    """A connection error while refreshing must not end the refresh thread (the lock would expire mid-crawl)."""
+    from crawler.queue.broker import make_broker
+    from crawler.queue.jobs import LOCK_KEY, HostLock
+
+    monkeypatch.setenv("NIANBAO_HOST_LOCK_TTL", "1")  # refreshed every 0.5 s
+    broker = make_broker(redis.url)
+    lock = HostLock(broker, ["qingshan.localhost"], "job-1")
+    try:
+        assert lock.acquire()
+        redis.stop()
+        time.sleep(1.5)  # a few refreshes fail
+        assert lock._thread is not None and lock._thread.is_alive()
+        redis.start()
+        broker.client.set(LOCK_KEY + "qingshan.localhost", "job-1", ex=1)
+        time.sleep(1.5)  # outlives the ttl only if the thread still refreshes
+        assert broker.client.get(LOCK_KEY + "qingshan.localhost") == b"job-1"
+    finally:
+        lock.release()
+        broker.close()
+
+
+def test_capture_stage_counts_a_capture_it_could_not_send(redis, tmp_path):
+    """The child's capture stage: a WARC record not written travels with its capture (`warc_problem`); a
+    Redis blip while sending is logged and counted (the crawl ends partial), not an exception Scrapy drops."""
+    import asyncio
+    from concurrent.futures import Future
+
+    from scrapy.utils.test import get_crawler
+
+    from crawler.items import DocumentItem
+    from crawler.queue.broker import make_broker
+    from crawler.queue.capture import CaptureStage
+
+    settings = {
+        "NIANBAO_QUEUE": redis.url,
+        "NIANBAO_RUN_KEY": "run-1",
+        "NIANBAO_SPOOL": str(tmp_path / "spool"),
+    }
+    crawler = get_crawler(settings_dict=settings)
+    stage = CaptureStage(crawler)
+    stage.broker, stage.portal = make_broker(redis.url), {"name": "qingshan", "start_urls": []}
+    failed: Future = Future()
+    failed.set_exception(OSError(28, "No space left on device"))
+    url = "http://qingshan.localhost/zfxxgk/"
+    item = DocumentItem(
+        url=url, kind="list", portal_id="qingshan", body=b"<html></html>", warc_written=failed
+    )
+    asyncio.run(stage.process_item(item))
+    (raw,) = stage.broker.client.hvals("dramatiq:write.msgs")
+    sent = json.loads(raw)["args"][0]
+    assert sent["seq"] == 0 and "No space left on device" in sent["warc_problem"]
+    redis.stop()  # the blip
+    asyncio.run(stage.process_item(DocumentItem(url=url + "2.html", kind="list", portal_id="qingshan")))
+    assert stage.facts.store_errors == 1 and crawler.stats.get_value("nianbao/store_errors") == 1
+    assert stage.seq == 1  # the close waits for the one capture sent, not for the lost one
+    redis.start()
+    stage.broker.close()
+
+
+def write_messages(redis: LocalRedis) -> list[dict]:
+    import redis as redis_py
+
+    client = redis_py.Redis.from_url(redis.url)
+    try:
+        return [json.loads(raw) for raw in client.hvals("dramatiq:write.msgs")]
+    finally:
+        client.close()
+
+
+def test_crawl_job_gets_redis_from_its_environment_and_a_stopped_job_closes_failed(
+    redis, tmp_path, monkeypatch
+):
+    """The Redis URL (a password) reaches the child through its environment, never its command line; a job
+    stopped mid-crawl (Dramatiq's time limit, a timeout) still sends its run's `failed` close."""
+    from archive.spool import Spool
+    from crawler.queue import jobs
+    from crawler.queue.broker import make_broker
+
+    portal = {
+        "name": "dead",
+        "agency": "青山县人民政府",
+        "start_urls": ["http://127.0.0.1:9/"],
+        "source": "--url",
+    }
+    job = {"portal": portal, "validators": [], "settings": {"RETRY_ENABLED": "False"}}
+    calls: list[dict] = []
+    real_run = subprocess.run
+
+    def spy(cmd, **kw):
+        calls.append({"cmd": cmd, "env": kw.get("env") or {}})
+        return real_run(cmd, **kw)
+
+    monkeypatch.setattr(jobs.subprocess, "run", spy)
+    broker = make_broker(redis.url)
+    kw = {"spool": Spool(tmp_path / "spool"), "warc_dir": tmp_path / "warc", "settings": {}}
+    try:
+        summary = jobs.run_job(broker, redis.url, job, job_id="job-1", **kw)
+        assert redis.url not in " ".join(calls[0]["cmd"]) and calls[0]["env"]["NIANBAO_QUEUE"] == redis.url
+        (close,) = [m["args"][0] for m in write_messages(redis) if m["actor_name"] == "close_run"]
+        assert close["facts"] is not None and close["run_key"] == summary["run_key"]  # the child's own close
+        assert "exit" not in summary  # always 1 for a child that closed its run: meaningless
+
+        with pytest.raises(subprocess.TimeoutExpired):
+            jobs.run_job(broker, redis.url, {**job, "job_id": "job-2"}, job_id="job-2", timeout=0.2, **kw)
+        closes = [m["args"][0] for m in write_messages(redis) if m["actor_name"] == "close_run"]
+        (stopped,) = [c for c in closes if c["job_id"] == "job-2"]
+        assert stopped["status"] == "failed" and "TimeoutExpired" in stopped["reason"]
+    finally:
+        broker.close()
+
+
+def test_a_crawl_job_out_of_time_is_not_retried(redis):
+    from dramatiq.middleware.time_limit import TimeLimitExceeded
+
+    from crawler.queue.broker import make_broker
+    from crawler.queue.workers import _declare
+
+    broker = make_broker(redis.url)
+    try:
+        _declare(broker)
+        assert broker.get_actor("crawl_portal").options["throws"] == (TimeLimitExceeded,)
+    finally:
+        broker.close()

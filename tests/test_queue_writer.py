@@ -245,3 +245,58 @@ def test_a_redelivered_capture_still_records_what_the_new_version_changed(archiv
     assert db.execute("SELECT old_version_id, new_version_id FROM changes").fetchall() == [
         (first.version_id, again.version_id)
     ]
+
+
+def test_a_skipped_gone_pass_is_on_record_as_in_single_process_mode(archive):
+    """A crawl whose lists were not all read completely marks nothing gone and says so: the `gone` row
+    ArchiveStage writes at close (its start URL, kind page), written by the queue writer too."""
+    db, spool = archive
+    report_url = "http://qingshan.localhost/nb/2024.html"
+    start = PORTAL["start_urls"][0]
+    apply_capture(
+        db, capture(0, report_url, "report", sha256=spool.put(LIST.encode()), run_key="run-0"), spool
+    )
+    first = {"run_key": "run-0", "job_id": "job-0", "portal": PORTAL, "captures": 1, "present": [report_url]}
+    finish_run(db, {**first, "facts": facts()}, decide_outcome)
+    apply_capture(db, capture(0, start, "list", sha256=spool.put(LIST.encode())), spool)
+    incomplete = f"{start}: page 2 failed"
+    close = {
+        "run_key": "run-1",
+        "job_id": "job-1",
+        "portal": PORTAL,
+        "captures": 1,
+        "facts": facts(incomplete_lists=[incomplete]),
+        "present": [start, report_url],
+    }
+    crawl_id = finish_run(db, close, decide_outcome)
+    rows = db.execute(
+        "SELECT stage, url, kind, reason FROM crawl_errors WHERE crawl_id = ? ORDER BY id", [crawl_id]
+    ).fetchall()
+    assert rows == [
+        ("list", start, "list", "list not read completely: page 2 failed"),
+        ("gone", start, "page", f"gone pass skipped: 1 lists not read completely ({incomplete})"),
+    ]
+
+
+def test_a_warc_problem_is_a_store_row_and_the_childs_failures_are_counted(archive):
+    """A capture whose WARC record was not written is a `store` row (as ArchiveStage records it); a capture the
+    child could not send at all never reaches the archive, so the close's count of them is added to the rows."""
+    db, spool = archive
+    problem = "WARC record not written: OSError: [Errno 28] No space left on device"
+    cap = capture(0, PORTAL["start_urls"][0], "list", sha256=spool.put(LIST.encode()), warc_problem=problem)
+    apply_capture(db, cap, spool)
+    assert db.execute("SELECT stage, url, reason FROM crawl_errors").fetchall() == [
+        ("store", cap["url"], problem)
+    ]
+    assert db.execute("SELECT count(*) FROM documents").fetchone()[0] == 1  # the bytes are archived anyway
+    close = {
+        "run_key": "run-1",
+        "job_id": "job-1",
+        "portal": PORTAL,
+        "captures": 1,
+        "facts": facts(store_errors=1),  # one capture the child could not send
+        "present": [cap["url"]],
+    }
+    crawl_id = finish_run(db, close, decide_outcome)
+    status, reason = db.execute("SELECT status, reason FROM crawls WHERE id = ?", [crawl_id]).fetchone()
+    assert status == "partial" and "2 archive write errors" in reason

@@ -81,7 +81,8 @@ class CaptureStage:
     async def process_item(self, item: Any) -> Any:
         if self.broker is None or not isinstance(item, DocumentItem):
             return item
-        await warc_written(item)  # a record that could not be written leaves `warc` empty: the log says why
+        # A record that could not be written leaves `warc` empty: the writer records why (a `store` row).
+        warc_problem = await warc_written(item)
         if item.event != "error":
             self.seen.add(item.url)
         self.facts.note(item)
@@ -107,11 +108,19 @@ class CaptureStage:
             "evidence": item.evidence,
             "stage": item.stage,
             "attempts": item.attempts,
+            "warc_problem": warc_problem,
         }
-        if item.event == "fetched":
-            msg["sha256"] = self.spool.put(item.body)  # the bytes first, then the message that names them
-        self._send("store_capture", msg)
-        self.seq += 1
+        try:
+            if item.event == "fetched":
+                msg["sha256"] = self.spool.put(item.body)  # the bytes first, then the message that names them
+            self._send("store_capture", msg)
+        except Exception:  # Redis or the spool disk failing: counted (the crawl ends partial), never dropped
+            log.exception("could not send the capture of %s", item.url)
+            self.facts.store_errors += 1
+            assert self.crawler.stats is not None
+            self.crawler.stats.inc_value("nianbao/store_errors")
+        else:
+            self.seq += 1  # only sent captures are numbered: the close counts what the writer must wait for
         item.body = b""
         return item
 

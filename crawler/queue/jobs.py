@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ctypes
 import json
+import logging
 import os
 import signal
 import sqlite3
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import redis
 from dramatiq.brokers.redis import RedisBroker
 
 from archive.db import open_db
@@ -34,6 +36,7 @@ from archive.store import FetchMeta, write_version
 from ..portals import Portal, dumps_portal
 from .broker import send
 
+log = logging.getLogger(__name__)
 SCHEDULE_KEY = "nianbao:schedule:last"  # portal → ISO time of its last enqueued job
 FULL_KEY = "nianbao:schedule:full"  # portal → ISO time of its last full discovery (no validators)
 QUEUED_KEY = "nianbao:queued:"  # + portal: a job is waiting or running
@@ -169,9 +172,12 @@ class HostLock:
 
     def _refresh(self) -> None:
         while not self._stop.wait(max(self.ttl / 3, 0.5)):
-            for key in self.keys:
-                if self.client.get(key) == self.token.encode():
-                    self.client.expire(key, self.ttl)
+            try:
+                for key in self.keys:
+                    if self.client.get(key) == self.token.encode():
+                        self.client.expire(key, self.ttl)
+            except redis.RedisError as exc:  # a blip must not end the refreshing while the crawl runs
+                log.warning("host lock %s not refreshed: %s", self.keys, exc)
 
     def _release(self, key: str) -> None:
         if self.client.get(key) == self.token.encode():
@@ -256,7 +262,6 @@ def run_job(
                 cmd += ["--registry", str(reg), portal["name"]]
             child = {
                 "ITEM_PIPELINES": json.dumps({"crawler.queue.capture.CaptureStage": 300}),
-                "NIANBAO_QUEUE": url,
                 "NIANBAO_RUN_KEY": run_key,
                 "NIANBAO_JOB_ID": job_id,
                 "NIANBAO_SPOOL": str(spool.root),
@@ -266,35 +271,48 @@ def run_job(
             }
             for k, v in child.items():
                 cmd += ["-s", f"{k}={v}"]
+
+            def close_failed(reason: str, stats: dict[str, Any]) -> dict[str, Any]:
+                """The close a child that left none never sent: the run is `failed`, not `running` for ever."""
+                body = {"captures": None, "status": "failed", "reason": reason}
+                send(
+                    broker,
+                    "close_run",
+                    {"run_key": run_key, "job_id": job_id, "portal": portal, **body, "stats": stats},
+                )
+                return body
+
             started = time.monotonic()
-            proc = subprocess.run(
-                cmd, capture_output=True, text=True, timeout=timeout, preexec_fn=_die_with_parent, check=False
-            )
+            try:
+                proc = subprocess.run(
+                    cmd,
+                    capture_output=True,
+                    text=True,
+                    timeout=timeout,
+                    preexec_fn=_die_with_parent,
+                    check=False,
+                    env={**os.environ, "NIANBAO_QUEUE": url},  # not on the command line: `ps` shows that
+                )
+            except BaseException as exc:  # the time limit, a timeout: subprocess.run killed the child
+                if not state.exists():
+                    try:
+                        close_failed(f"the crawl job was stopped: {type(exc).__name__}: {exc}", {})
+                    except Exception:
+                        log.exception("could not send the failed close of run %s", run_key)
+                raise
             elapsed = round(time.monotonic() - started, 2)
             if state.exists():
                 closed = json.loads(state.read_text(encoding="utf-8"))
             else:
-                reason = f"the crawl process exited with code {proc.returncode} without closing its run"
-                closed = {"captures": None, "status": "failed", "reason": reason}
-                send(
-                    broker,
-                    "close_run",
-                    {
-                        "run_key": run_key,
-                        "job_id": job_id,
-                        "portal": portal,
-                        "captures": None,
-                        "status": "failed",
-                        "reason": reason,
-                        "stats": {"child_exit": proc.returncode, "child_stderr": proc.stderr[-2000:]},
-                    },
+                closed = close_failed(
+                    f"the crawl process exited with code {proc.returncode} without closing its run",
+                    {"child_exit": proc.returncode, "child_stderr": proc.stderr[-2000:]},
                 )
         return {
             "portal": portal["name"],
             "run_key": run_key,
             "validators_used": used,
-            "seconds": elapsed,
-            "exit": proc.returncode,
+            "seconds": elapsed,  # no exit code: a child that closed its run exits 1 (no crawl in its view db)
             **closed,
         }
     finally:

@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dramatiq
 from dramatiq.brokers.redis import RedisBroker
@@ -32,6 +32,9 @@ from dramatiq.brokers.redis import RedisBroker
 from archive.spool import Spool
 
 from .broker import QUEUES, make_broker, pending, queue_depths, send
+
+if TYPE_CHECKING:
+    from archive.writer import Decision
 
 log = logging.getLogger(__name__)
 IDLE_CHECKS = 3
@@ -51,7 +54,6 @@ class Context:
     settings: dict[str, str] = field(default_factory=dict)
     pool: Any = None
     local: threading.local = field(default_factory=threading.local)
-    done: list[dict[str, Any]] = field(default_factory=list)
 
     write_lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -96,7 +98,6 @@ def crawl_portal(job: dict[str, Any]) -> None:
     summary = run_job(
         CTX.broker, CTX.url, job, job_id=job_id, spool=CTX.spool, warc_dir=CTX.warc_dir, settings=CTX.settings
     )
-    CTX.done.append(summary)
     log.info("job %s: %s", job_id, summary)
 
 
@@ -110,17 +111,19 @@ def store_capture(cap: dict[str, Any]) -> None:
         send(CTX.broker, "read_version", request.to_message())
 
 
-def decide_outcome(facts: dict[str, Any]) -> tuple[str, str | None, bool]:
+def decide_outcome(facts: dict[str, Any]) -> Decision:
     """crawler/outcome.py's decision for a queue crawl, from the facts its child counted and the writer
     completed: the same rule as a single-process crawl."""
     from collections import Counter
+
+    from archive.writer import Decision
 
     from ..outcome import CrawlFacts, decide
 
     known = {k: v for k, v in facts.items() if k in CrawlFacts.__dataclass_fields__}
     known["reasons"] = Counter(known.get("reasons") or {})
     outcome = decide(CrawlFacts(**known))
-    return outcome.status, outcome.reason, outcome.gone_pass
+    return Decision(outcome.status, outcome.reason, outcome.gone_pass, outcome.gone_skipped)
 
 
 def close_run(close: dict[str, Any]) -> None:
@@ -162,9 +165,17 @@ def read_version(request: dict[str, Any]) -> None:
 
 
 def _declare(broker: RedisBroker) -> None:
+    from dramatiq.middleware.time_limit import TimeLimitExceeded
+
     hours = float(os.environ.get("NIANBAO_CRAWL_TIME_LIMIT_HOURS", "6"))
     opts: dict[str, dict[str, Any]] = {
-        "crawl_portal": {"time_limit": int(hours * 3600_000), "max_retries": 3, "min_backoff": 60_000},
+        # A crawl that ran out of time is closed `failed` (crawler/queue/jobs.py), not crawled again.
+        "crawl_portal": {
+            "time_limit": int(hours * 3600_000),
+            "max_retries": 3,
+            "min_backoff": 60_000,
+            "throws": (TimeLimitExceeded,),
+        },
         "store_capture": {"max_retries": 8, "min_backoff": 500, "max_backoff": 30_000},
         # A close waits for its captures: retried often, for a long time.
         "close_run": {"max_retries": CLOSE_RETRIES, "min_backoff": 200, "max_backoff": 10_000},
